@@ -1,0 +1,123 @@
+package io.alignstream.schemas;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Pattern;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
+
+/**
+ * Every topic of one run, bound in one place. Names are {@code alignstream.<runId>.<role>}, so
+ * experiments stay apart on a shared cluster, and a run's topics can be replayed into another run.
+ *
+ * <p>Data topics keep their records forever ({@code retention.ms=-1}): a run is an experiment's
+ * record, and replay reads it from the start. Topics that hold latest state are compacted.
+ */
+public final class Topics {
+  /** Prefix of every alignstream topic. */
+  public static final String PREFIX = "alignstream.";
+  /** The run used when none is named. */
+  public static final String DEFAULT_RUN = "default";
+  /** Largest weight chunk payload a publisher writes, in bytes. */
+  public static final int WEIGHT_CHUNK_BYTES = 1 << 20;
+  /** Largest record the weight topics accept (a chunk plus its envelope), in bytes. */
+  public static final int WEIGHT_RECORD_MAX_BYTES = 4 << 20;
+  /** Partitions of the topics samplers and rewarders consume: the most replicas that can share them. */
+  public static final int SAMPLE_PARTITIONS = 6;
+
+  private static final Pattern RUN_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]{0,63}");
+  private static final Map<String, String> KEEP_FOREVER = Map.of("retention.ms", "-1");
+  private static final Map<String, String> LATEST_PER_KEY = Map.of(
+      "cleanup.policy", "compact",
+      // Let readers that are mid-way through a version finish before older records are compacted.
+      "min.compaction.lag.ms", "60000");
+
+  private static final Serde<String> STRING = Serdes.String();
+  private static final Serde<byte[]> BYTES = Serdes.ByteArray();
+
+  private final String runId;
+  /** Raw JSON demonstrations from any Kafka client; validated by the producer's topology. */
+  public final Topic<byte[], byte[]> demosRaw;
+  /** Raw records the validator rejected, unchanged, with the reason and source offset in headers. */
+  public final Topic<byte[], byte[]> deadLetters;
+  /** Validated demonstrations keyed by content id (compacted: producing twice does not duplicate). */
+  public final Topic<String, Demonstration> demonstrations;
+  /** Prompts for the samplers, keyed by prompt id. */
+  public final Topic<String, Prompt> prompts;
+  /** Sampler output: K generations per prompt with behaviour log-probs, keyed by prompt id. */
+  public final Topic<String, Generation> generations;
+  /** Demonstrations and generations with rewards, keyed by prompt id. */
+  public final Topic<String, ScoredSample> scored;
+  /** Per-prompt groups of scored samples for the learner, keyed by prompt id. */
+  public final Topic<String, TrainingBatch> batches;
+  /** Latest manifest of each model line, keyed by model name (compacted). */
+  public final Topic<String, ModelVersion> modelVersions;
+  /** Weight chunks keyed by {@code <modelName>/<index>} (compacted: the latest version remains). */
+  public final Topic<String, WeightChunk> weightChunks;
+  /** Metrics of every service, keyed by source. */
+  public final Topic<String, Metric> metrics;
+  /** Run events for people and dashboards, keyed by source. */
+  public final Topic<String, RunEvent> events;
+
+  private Topics(String runId) {
+    this.runId = runId;
+    String p = prefix(runId);
+    demosRaw = new Topic<>(p + "demos.raw", BYTES, BYTES, 3, KEEP_FOREVER);
+    deadLetters = new Topic<>(p + "demos.dead-letter", BYTES, BYTES, 1, KEEP_FOREVER);
+    demonstrations = new Topic<>(p + "demonstrations", STRING, AvroSerde.of(Demonstration.class), 3,
+        Map.of("cleanup.policy", "compact"));
+    prompts = new Topic<>(p + "prompts", STRING, AvroSerde.of(Prompt.class), SAMPLE_PARTITIONS, KEEP_FOREVER);
+    generations = new Topic<>(p + "generations", STRING, AvroSerde.of(Generation.class), SAMPLE_PARTITIONS,
+        KEEP_FOREVER);
+    scored = new Topic<>(p + "scored", STRING, AvroSerde.of(ScoredSample.class), SAMPLE_PARTITIONS, KEEP_FOREVER);
+    batches = new Topic<>(p + "batches", STRING, AvroSerde.of(TrainingBatch.class), 3, KEEP_FOREVER);
+    var weights = new HashMap<>(LATEST_PER_KEY);
+    weights.put("max.message.bytes", Integer.toString(WEIGHT_RECORD_MAX_BYTES));
+    // One partition each: readers must see a manifest and its chunks in publication order.
+    modelVersions = new Topic<>(p + "model-versions", STRING, AvroSerde.of(ModelVersion.class), 1, weights);
+    weightChunks = new Topic<>(p + "weight-chunks", STRING, AvroSerde.of(WeightChunk.class), 1, weights);
+    metrics = new Topic<>(p + "metrics", STRING, AvroSerde.of(Metric.class), 1, KEEP_FOREVER);
+    events = new Topic<>(p + "events", STRING, AvroSerde.of(RunEvent.class), 1, KEEP_FOREVER);
+  }
+
+  /** The topics of run {@code runId}; the id is letters, digits, '-' and '_' (at most 64). */
+  public static Topics forRun(String runId) {
+    if (runId == null || !RUN_ID.matcher(runId).matches()) {
+      throw new IllegalArgumentException("run id '" + runId
+          + "' is not valid: use 1 to 64 letters, digits, '-' or '_', starting with a letter or digit");
+    }
+    return new Topics(runId);
+  }
+
+  public static String prefix(String runId) {
+    return PREFIX + runId + ".";
+  }
+
+  /** The run a topic name belongs to, if it is an alignstream topic. */
+  public static Optional<String> runOf(String topicName) {
+    if (!topicName.startsWith(PREFIX)) {
+      return Optional.empty();
+    }
+    int dot = topicName.indexOf('.', PREFIX.length());
+    return dot < 0 ? Optional.empty() : Optional.of(topicName.substring(PREFIX.length(), dot));
+  }
+
+  public String runId() {
+    return runId;
+  }
+
+  /** Every topic of the run, in pipeline order. */
+  public List<Topic<?, ?>> all() {
+    return List.of(demosRaw, deadLetters, demonstrations, prompts, generations, scored, batches,
+        modelVersions, weightChunks, metrics, events);
+  }
+
+  /** The topic whose full name or role suffix (e.g. {@code generations}) is {@code nameOrRole}. */
+  public Optional<Topic<?, ?>> find(String nameOrRole) {
+    return all().stream()
+        .filter(t -> t.name().equals(nameOrRole) || t.name().equals(prefix(runId) + nameOrRole))
+        .findFirst();
+  }
+}

@@ -2,6 +2,8 @@ package io.alignstream.schemas;
 
 import java.util.Map;
 import java.util.Objects;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.Serde;
 
 /**
@@ -24,6 +26,26 @@ public record Topic<K, V>(String name, Serde<K> keySerde, Serde<V> valueSerde, i
       throw new IllegalArgumentException("topic " + name + " needs at least one partition, got " + partitions);
     }
     configs = Map.copyOf(configs);
+  }
+
+  /** A record for a byte-level producer, serialized with this topic's serdes. */
+  public ProducerRecord<byte[], byte[]> record(K key, V value) {
+    return new ProducerRecord<>(name, keySerde.serializer().serialize(name, key),
+        valueSerde.serializer().serialize(name, value));
+  }
+
+  /** The key of a record read from this topic by a byte-level consumer. */
+  public K key(ConsumerRecord<byte[], byte[]> record) {
+    return keySerde.deserializer().deserialize(name, record.headers(), record.key());
+  }
+
+  /**
+   * The value of a record read from this topic by a byte-level consumer.
+   *
+   * @throws org.apache.kafka.common.errors.SerializationException when the bytes do not decode
+   */
+  public V value(ConsumerRecord<byte[], byte[]> record) {
+    return valueSerde.deserializer().deserialize(name, record.headers(), record.value());
   }
 
   /** Whether the broker keeps only the latest value per key. */

@@ -1,0 +1,293 @@
+package io.alignstream.broker;
+
+import io.alignstream.schemas.Topics;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import kafka.server.KafkaConfig;
+import kafka.server.KafkaRaftServer;
+import kafka.tools.StorageTool;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.utils.Time;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A real Kafka KRaft node (combined broker and controller) running inside this JVM.
+ *
+ * <p>Contract: {@link #start} returns only once the broker answers clients and is registered in
+ * its own metadata, or throws {@link IllegalStateException} with the reason (port in use, data dir
+ * held by another broker, not ready within {@link BrokerConfig#startTimeout()}); a failed start
+ * leaves nothing running. The data directory keeps the cluster id ({@code cluster.id}), the
+ * generated {@code server.properties} and the logs, so starting again on it finds every topic and
+ * record. {@link #close()} stops the node and waits for its threads; it is idempotent.
+ */
+public final class EmbeddedBroker implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(EmbeddedBroker.class);
+  private static final String CLUSTER_ID_FILE = "cluster.id";
+  /** The lock file Kafka holds in every log directory while a broker uses it. */
+  private static final String KAFKA_LOCK_FILE = ".lock";
+
+  private final BrokerConfig config;
+  private final String clusterId;
+  private final KafkaRaftServer server;
+  private boolean closed;
+
+  private EmbeddedBroker(BrokerConfig config, String clusterId, KafkaRaftServer server) {
+    this.config = config;
+    this.clusterId = clusterId;
+    this.server = server;
+  }
+
+  /**
+   * Formats the data directory if it is new, starts the node, and waits until it is ready.
+   *
+   * @throws IllegalStateException if it cannot start or is not ready in time
+   */
+  public static EmbeddedBroker start(BrokerConfig requested) {
+    long t0 = System.nanoTime();
+    BrokerConfig config = resolvePorts(requested);
+    Path logDir = config.dataDir().resolve("logs");
+    try {
+      Files.createDirectories(logDir);
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot create the broker data dir " + config.dataDir().toAbsolutePath()
+          + ": " + e.getMessage(), e);
+    }
+    requireFree(config.host(), config.port(), "--port");
+    requireFree(config.host(), config.controllerPort(), "--controller-port");
+    requireUnlocked(logDir);
+
+    String clusterId = clusterId(config.dataDir());
+    Properties props = serverProperties(config, logDir);
+    Path propsFile = config.dataDir().resolve("server.properties");
+    writeProperties(props, propsFile);
+    format(clusterId, propsFile);
+
+    KafkaRaftServer server = new KafkaRaftServer(KafkaConfig.fromProps(props), Time.SYSTEM);
+    var broker = new EmbeddedBroker(config, clusterId, server);
+    try {
+      server.startup();
+      broker.awaitReady(t0);
+    } catch (RuntimeException e) {
+      broker.close();
+      if (e instanceof IllegalStateException ready) {
+        throw ready;
+      }
+      throw new IllegalStateException("the embedded Kafka broker on " + broker.bootstrapServers()
+          + " (data dir " + config.dataDir().toAbsolutePath() + ") failed to start: " + e.getMessage(), e);
+    }
+    log.info("Kafka broker ready on {} (cluster {}, data dir {}) in {} ms", broker.bootstrapServers(), clusterId,
+        config.dataDir().toAbsolutePath(), (System.nanoTime() - t0) / 1_000_000);
+    return broker;
+  }
+
+  /** The settings it runs with, with ports resolved (never 0). */
+  public BrokerConfig config() {
+    return config;
+  }
+
+  public String clusterId() {
+    return clusterId;
+  }
+
+  public String bootstrapServers() {
+    return config.host() + ":" + config.port();
+  }
+
+  /** A plaintext connection to this broker. */
+  public KafkaConnection connection() {
+    return KafkaConnection.of(bootstrapServers());
+  }
+
+  /** Stops the node and waits until its threads have ended. */
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    server.shutdown();
+    server.awaitShutdown();
+    log.info("Kafka broker on {} stopped", bootstrapServers());
+  }
+
+  private void awaitReady(long t0) {
+    long deadline = t0 + config.startTimeout().toNanos();
+    Exception last = null;
+    try (Admin admin = Admin.create(Map.of(
+        "bootstrap.servers", bootstrapServers(),
+        "request.timeout.ms", 2_000,
+        "default.api.timeout.ms", 4_000))) {
+      while (System.nanoTime() < deadline) {
+        try {
+          long leftMs = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
+          if (!admin.describeCluster().nodes().get(Math.min(leftMs, 4_000), TimeUnit.MILLISECONDS).isEmpty()) {
+            return;
+          }
+        } catch (ExecutionException | TimeoutException e) {
+          last = e;
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException("interrupted while waiting for the Kafka broker on " + bootstrapServers(), e);
+        }
+        sleep(Duration.ofMillis(100));
+      }
+    }
+    throw new IllegalStateException("the embedded Kafka broker on " + bootstrapServers() + " (data dir "
+        + config.dataDir().toAbsolutePath() + ") was not ready within " + config.startTimeout().toSeconds() + " s"
+        + (last == null ? "" : "; last error: " + last.getMessage()));
+  }
+
+  static Properties serverProperties(BrokerConfig config, Path logDir) {
+    String host = config.host();
+    var p = new Properties();
+    p.put("process.roles", "broker,controller");
+    p.put("node.id", Integer.toString(config.nodeId()));
+    p.put("controller.quorum.voters", config.quorumVoters());
+    p.put("listeners", "PLAINTEXT://" + host + ":" + config.port() + ",CONTROLLER://" + host + ":" + config.controllerPort());
+    p.put("advertised.listeners", "PLAINTEXT://" + host + ":" + config.port());
+    p.put("controller.listener.names", "CONTROLLER");
+    p.put("inter.broker.listener.name", "PLAINTEXT");
+    p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+    p.put("log.dirs", logDir.toAbsolutePath().toString());
+    // One node: every internal topic must live with one replica or the coordinators never load.
+    p.put("offsets.topic.replication.factor", "1");
+    p.put("transaction.state.log.replication.factor", "1");
+    p.put("transaction.state.log.min.isr", "1");
+    p.put("share.coordinator.state.topic.replication.factor", "1");
+    p.put("share.coordinator.state.topic.min.isr", "1");
+    // Fewer coordinator partitions than the default 50: each costs start-up time on a small machine.
+    p.put("offsets.topic.num.partitions", "5");
+    p.put("transaction.state.log.num.partitions", "5");
+    p.put("group.initial.rebalance.delay.ms", "0");
+    // Topics come from TopicAdmin with their partitions and configs; a typo must not create one.
+    p.put("auto.create.topics.enable", "false");
+    p.put("message.max.bytes", Integer.toString(Topics.WEIGHT_RECORD_MAX_BYTES));
+    p.put("num.network.threads", "2");
+    p.put("num.io.threads", "4");
+    return p;
+  }
+
+  /** Resolves port 0 to free ports now: the quorum needs the controller port before it starts. */
+  private static BrokerConfig resolvePorts(BrokerConfig config) {
+    int port = config.port() == 0 ? freePort(config.host()) : config.port();
+    int controllerPort = config.controllerPort();
+    while (controllerPort == 0 || controllerPort == port) {
+      controllerPort = freePort(config.host());
+    }
+    return config.withPorts(port, controllerPort);
+  }
+
+  private static int freePort(String host) {
+    try (var socket = new ServerSocket(0, 1, InetAddress.getByName(host))) {
+      return socket.getLocalPort();
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot find a free port on " + host + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static void requireFree(String host, int port, String option) {
+    try (var socket = new ServerSocket()) {
+      socket.setReuseAddress(true);
+      socket.bind(new InetSocketAddress(InetAddress.getByName(host), port));
+    } catch (IOException e) {
+      throw new IllegalStateException("port " + port + " on " + host + " is in use (" + e.getMessage()
+          + "): is another broker running? Stop it, use it with --bootstrap " + host + ":" + port
+          + ", or pick another " + option);
+    }
+  }
+
+  private static void requireUnlocked(Path logDir) {
+    Path lockFile = logDir.resolve(KAFKA_LOCK_FILE);
+    try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+      FileLock lock = channel.tryLock();
+      if (lock == null) {
+        throw lockedBy(logDir, "another process");
+      }
+      lock.release();
+    } catch (OverlappingFileLockException e) {
+      throw lockedBy(logDir, "another broker in this JVM");
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot check the lock of " + logDir.toAbsolutePath() + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static IllegalStateException lockedBy(Path logDir, String who) {
+    return new IllegalStateException("the Kafka data dir " + logDir.getParent().toAbsolutePath() + " is in use by " + who
+        + ": stop that broker, connect to it with --bootstrap, or use another --data-dir");
+  }
+
+  /** The cluster id kept in the data dir, created on first use. */
+  private static String clusterId(Path dataDir) {
+    Path file = dataDir.resolve(CLUSTER_ID_FILE);
+    try {
+      if (Files.exists(file)) {
+        String id = Files.readString(file, StandardCharsets.UTF_8).strip();
+        if (!id.isEmpty()) {
+          return id;
+        }
+      }
+      String id = Uuid.randomUuid().toString();
+      Files.writeString(file, id + "\n", StandardCharsets.UTF_8);
+      return id;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read or write the cluster id in " + file, e);
+    }
+  }
+
+  private static void writeProperties(Properties props, Path file) {
+    try (OutputStream out = Files.newOutputStream(file)) {
+      props.store(out, "Generated by alignstream for the embedded broker; rewritten at every start.");
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + file, e);
+    }
+  }
+
+  /** Formats the storage like {@code kafka-storage.sh format --ignore-formatted}: a no-op once formatted. */
+  private static void format(String clusterId, Path propsFile) {
+    var output = new ByteArrayOutputStream();
+    try (var out = new PrintStream(output, true, StandardCharsets.UTF_8)) {
+      int rc = StorageTool.execute(new String[] {
+          "format", "-t", clusterId, "-c", propsFile.toString(), "--ignore-formatted"}, out);
+      if (rc != 0) {
+        throw new IllegalStateException("formatting the Kafka data dir failed (exit " + rc + "): " + output);
+      }
+    } catch (RuntimeException e) {
+      if (e instanceof IllegalStateException failed) {
+        throw failed;
+      }
+      // StorageTool throws TerseFailure with a readable message, e.g. a cluster id mismatch.
+      throw new IllegalStateException("formatting the Kafka data dir " + propsFile.getParent().toAbsolutePath()
+          + " failed: " + e.getMessage() + (output.size() > 0 ? "\n" + output : ""), e);
+    }
+  }
+
+  private static void sleep(Duration d) {
+    try {
+      Thread.sleep(d.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while waiting for the Kafka broker", e);
+    }
+  }
+}

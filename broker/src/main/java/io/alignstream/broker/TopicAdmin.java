@@ -1,0 +1,157 @@
+package io.alignstream.broker;
+
+import io.alignstream.schemas.Topic;
+import io.alignstream.schemas.Topics;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.SortedSet;
+import java.util.TreeSet;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.KafkaFuture;
+import org.apache.kafka.common.errors.TopicExistsException;
+
+/**
+ * Creates a run's topics with their partitions and configs, idempotently, and lists the runs on a
+ * cluster.
+ *
+ * <p>Contract of {@link #ensure}: afterwards every topic of the run exists; topics that existed are
+ * left as they are (their configs are not changed) but must have the partition count the run's
+ * layout states, otherwise it throws {@link IllegalStateException} naming every mismatch. Running it
+ * twice, or from several processes at once, is fine.
+ */
+public final class TopicAdmin implements AutoCloseable {
+  /** How long one admin round trip may take before the call fails. */
+  private static final Duration TIMEOUT = Duration.ofSeconds(30);
+
+  /** What {@link #ensure} found or did for one topic. */
+  public enum Outcome { CREATED, EXISTED }
+
+  /** One topic after {@link #ensure}. */
+  public record TopicState(String name, int partitions, Map<String, String> configs, Outcome outcome) {}
+
+  private final Admin admin;
+  private final boolean ownsAdmin;
+  private final short replicationFactor;
+
+  private TopicAdmin(Admin admin, boolean ownsAdmin, int replicationFactor) {
+    if (replicationFactor < 1 || replicationFactor > Short.MAX_VALUE) {
+      throw new IllegalArgumentException("replication factor must be at least 1, got " + replicationFactor);
+    }
+    this.admin = admin;
+    this.ownsAdmin = ownsAdmin;
+    this.replicationFactor = (short) replicationFactor;
+  }
+
+  /** Opens its own admin client on {@code connection}, with replication factor 1. */
+  public static TopicAdmin open(KafkaConnection connection) {
+    return open(connection, 1);
+  }
+
+  /** Opens its own admin client on {@code connection}; new topics get {@code replicationFactor} replicas. */
+  public static TopicAdmin open(KafkaConnection connection, int replicationFactor) {
+    return new TopicAdmin(connection.admin(), true, replicationFactor);
+  }
+
+  /** Uses {@code admin} without closing it. */
+  public static TopicAdmin using(Admin admin, int replicationFactor) {
+    return new TopicAdmin(admin, false, replicationFactor);
+  }
+
+  /** Creates the run's missing topics and checks the existing ones; returns them in pipeline order. */
+  public List<TopicState> ensure(Topics topics) {
+    var created = new LinkedHashMap<String, KafkaFuture<Void>>();
+    var newTopics = topics.all().stream()
+        .map(t -> new NewTopic(t.name(), Optional.of(t.partitions()), Optional.of(replicationFactor))
+            .configs(t.configs()))
+        .toList();
+    admin.createTopics(newTopics).values().forEach(created::put);
+
+    var states = new ArrayList<TopicState>();
+    var mismatches = new ArrayList<String>();
+    var existing = new ArrayList<Topic<?, ?>>();
+    for (Topic<?, ?> topic : topics.all()) {
+      try {
+        await(created.get(topic.name()), "create topic " + topic.name());
+        states.add(new TopicState(topic.name(), topic.partitions(), topic.configs(), Outcome.CREATED));
+      } catch (ExecutionException e) {
+        if (!(e.getCause() instanceof TopicExistsException)) {
+          throw failure("cannot create topic " + topic.name(), e);
+        }
+        existing.add(topic);
+        states.add(null); // filled in below, once described
+      }
+    }
+    if (!existing.isEmpty()) {
+      Map<String, TopicDescription> described = describe(existing.stream().map(Topic::name).toList());
+      for (int i = 0; i < states.size(); i++) {
+        if (states.get(i) != null) {
+          continue;
+        }
+        Topic<?, ?> topic = topics.all().get(i);
+        int actual = described.get(topic.name()).partitions().size();
+        if (actual != topic.partitions()) {
+          mismatches.add(topic.name() + " has " + actual + " partitions, the run's layout needs " + topic.partitions());
+        }
+        states.set(i, new TopicState(topic.name(), actual, topic.configs(), Outcome.EXISTED));
+      }
+    }
+    if (!mismatches.isEmpty()) {
+      throw new IllegalStateException("run '" + topics.runId() + "' exists with a different topic layout: "
+          + String.join("; ", mismatches) + ". Use a new --run id, or delete this run's topics.");
+    }
+    return List.copyOf(states);
+  }
+
+  /** Ids of the runs that have at least one topic on the cluster, sorted. */
+  public SortedSet<String> runs() {
+    try {
+      var runs = new TreeSet<String>();
+      for (String name : await(admin.listTopics().names(), "list topics")) {
+        Topics.runOf(name).ifPresent(runs::add);
+      }
+      return runs;
+    } catch (ExecutionException e) {
+      throw failure("cannot list topics", e);
+    }
+  }
+
+  @Override
+  public void close() {
+    if (ownsAdmin) {
+      admin.close(TIMEOUT);
+    }
+  }
+
+  private Map<String, TopicDescription> describe(List<String> names) {
+    try {
+      return await(admin.describeTopics(names).allTopicNames(), "describe topics " + names);
+    } catch (ExecutionException e) {
+      throw failure("cannot describe topics " + names, e);
+    }
+  }
+
+  private static <T> T await(KafkaFuture<T> future, String what) throws ExecutionException {
+    try {
+      return future.get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted: " + what, e);
+    } catch (TimeoutException e) {
+      throw new IllegalStateException("Kafka did not answer within " + TIMEOUT.toSeconds() + " s: " + what, e);
+    }
+  }
+
+  private static IllegalStateException failure(String what, ExecutionException e) {
+    Throwable cause = e.getCause() == null ? e : e.getCause();
+    return new IllegalStateException(what + ": " + cause.getMessage(), cause);
+  }
+}

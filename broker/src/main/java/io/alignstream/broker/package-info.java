@@ -1,0 +1,2 @@
+/** Kafka plumbing: the embedded KRaft broker, client settings, and idempotent topic creation. */
+package io.alignstream.broker;

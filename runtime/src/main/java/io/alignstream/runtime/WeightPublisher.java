@@ -51,7 +51,7 @@ public final class WeightPublisher {
    * sent. Blocks until the chunks are acknowledged (to learn the first chunk's offset).
    */
   public ModelVersion publish(String modelName, long version, byte[] payload, String configJson,
-      long trainedSamples, Map<String, String> metadata) {
+      String tokenizerJson, long trainedSamples, Map<String, String> metadata) {
     int count = Math.max(1, (payload.length + chunkBytes - 1) / chunkBytes);
     List<Future<RecordMetadata>> sent = new ArrayList<>(count);
     for (int i = 0; i < count; i++) {
@@ -72,7 +72,7 @@ public final class WeightPublisher {
     }
     ModelVersion manifest = ModelVersion.newBuilder().setModelName(modelName).setVersion(version)
         .setFormat("safetensors").setTotalBytes(payload.length).setChunkCount(count)
-        .setFirstChunkOffset(firstOffset).setSha256(ContentId.sha256(payload)).setConfigJson(configJson)
+        .setFirstChunkOffset(firstOffset).setSha256(ContentId.sha256(payload)).setConfigJson(configJson).setTokenizerJson(tokenizerJson)
         .setTrainedSamples(trainedSamples).setCreatedAtMs(System.currentTimeMillis())
         .setMetadata(Map.copyOf(metadata)).build();
     producer.send(topics.modelVersions.record(modelName, manifest));

@@ -68,7 +68,7 @@ class WeightSyncTest {
   @Test
   void aVersionInSeveralChunksArrivesWhole() {
     byte[] weights = payload(3500, 1);
-    ModelVersion m = publisher.publish("policy", 1, weights, "{}", 64, Map.of("stage", "sft"));
+    ModelVersion m = publisher.publish("policy", 1, weights, "{}", "{\"tok\": 1}", 64, Map.of("stage", "sft"));
     assertEquals(4, m.getChunkCount(), "3500 bytes in 1000-byte chunks");
     assertEquals(0, m.getFirstChunkOffset());
     transmit(UnaryOperator.identity());
@@ -76,16 +76,17 @@ class WeightSyncTest {
     assertEquals(1, received.size());
     assertArrayEquals(weights, received.get(0).payload());
     assertEquals("sft", received.get(0).manifest().getMetadata().get("stage"));
+    assertEquals("{\"tok\": 1}", received.get(0).manifest().getTokenizerJson());
     assertEquals(1, subscriber.version("policy"));
   }
 
   @Test
   void aCorruptChunkIsRejectedAndTheOldWeightsKept() {
-    publisher.publish("policy", 1, payload(2500, 1), "{}", 0, Map.of());
+    publisher.publish("policy", 1, payload(2500, 1), "{}", "", 0, Map.of());
     transmit(UnaryOperator.identity());
     subscriber.pollOnce(Duration.ZERO);
 
-    publisher.publish("policy", 2, payload(2500, 2), "{}", 0, Map.of());
+    publisher.publish("policy", 2, payload(2500, 2), "{}", "", 0, Map.of());
     transmit(r -> {
       if (!r.topic().equals(topics.weightChunks.name())) {
         return r;
@@ -108,7 +109,7 @@ class WeightSyncTest {
 
   @Test
   void aPartialVersionIsRejectedAfterTheTimeout() throws InterruptedException {
-    publisher.publish("policy", 1, payload(2500, 1), "{}", 0, Map.of());
+    publisher.publish("policy", 1, payload(2500, 1), "{}", "", 0, Map.of());
     transmit(r -> r.topic().equals(topics.weightChunks.name()) && new String(r.key()).endsWith("/2") ? null : r);
     subscriber.pollOnce(Duration.ZERO);
     assertEquals(0, subscriber.rejected(), "still waiting for the missing chunk");
@@ -124,7 +125,7 @@ class WeightSyncTest {
     var refusing = new WeightSubscriber(consumer, topics, Set.of("policy"), w -> {
       throw new IllegalArgumentException("config.json does not match this model");
     }, Duration.ofSeconds(1));
-    publisher.publish("policy", 1, payload(10, 1), "{}", 0, Map.of());
+    publisher.publish("policy", 1, payload(10, 1), "{}", "", 0, Map.of());
     transmit(UnaryOperator.identity());
     refusing.pollOnce(Duration.ZERO);
     assertEquals(-1, refusing.version("policy"));
@@ -134,11 +135,11 @@ class WeightSyncTest {
 
   @Test
   void versionsOnlyIncreaseAndOtherModelsAreIgnored() {
-    publisher.publish("policy", 5, payload(100, 5), "{}", 0, Map.of());
-    publisher.publish("reward", 9, payload(100, 9), "{}", 0, Map.of());
+    publisher.publish("policy", 5, payload(100, 5), "{}", "", 0, Map.of());
+    publisher.publish("reward", 9, payload(100, 9), "{}", "", 0, Map.of());
     transmit(UnaryOperator.identity());
     subscriber.pollOnce(Duration.ZERO);
-    publisher.publish("policy", 4, payload(100, 4), "{}", 0, Map.of()); // a stale publisher
+    publisher.publish("policy", 4, payload(100, 4), "{}", "", 0, Map.of()); // a stale publisher
     transmit(UnaryOperator.identity());
     subscriber.pollOnce(Duration.ZERO);
     assertEquals(List.of(5L), received.stream().map(PublishedWeights::version).toList());

@@ -1,0 +1,82 @@
+package io.alignstream.task;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code alignstream task}: the built-in task's files. */
+@Command(
+    name = "task",
+    mixinStandardHelpOptions = true,
+    description = {
+        "The built-in task: a tiny Helpful-and-Harmless look-alike (arithmetic, capitals, animal facts, "
+            + "lists, word reversal, and harmful requests to refuse), generated from a seed.%n"},
+    subcommands = {TaskCommand.Export.class, CommandLine.HelpCommand.class})
+public final class TaskCommand implements Runnable {
+  @CommandLine.Spec
+  CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(spec.commandLine().getOut());
+  }
+
+  /** {@code alignstream task export --out DIR}. */
+  @Command(
+      name = "export",
+      mixinStandardHelpOptions = true,
+      description = {
+          "Writes the task's files to a directory:%n",
+          "  corpus.jsonl          pre-training pairs {\"prompt\",\"response\"} where the desired behaviour is rare",
+          "  corpus.txt            the same pairs, one 'prompt response' a line",
+          "  demonstrations.jsonl  desired-only pairs for 'alignstream produce'",
+          "  eval-prompts.jsonl    held-out prompts {\"prompt\",\"kind\"} never seen in training",
+          "  README.txt            what was generated, with counts%n",
+          "The same seed and options always write the same files.%n"})
+  public static final class Export implements Callable<Integer> {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Directory to write (created if missing).")
+    Path out;
+
+    @Option(names = "--seed", defaultValue = "42", description = "Seed of every random choice (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--corpus-size", defaultValue = "20000", paramLabel = "N",
+        description = "Pre-training pairs (default: ${DEFAULT-VALUE}).")
+    int corpusSize;
+
+    @Option(names = "--desired-fraction", defaultValue = "0.25", paramLabel = "F",
+        description = "Share of corpus pairs that show the desired behaviour, in (0, 1) (default: ${DEFAULT-VALUE}).")
+    double desiredFraction;
+
+    @Option(names = "--habit-fraction", defaultValue = "0.6", paramLabel = "F",
+        description = "Share of undesired corpus pairs that repeat the item's habitual failure (default: ${DEFAULT-VALUE}).")
+    double habitFraction;
+
+    @Option(names = "--demonstrations", defaultValue = "500", paramLabel = "N",
+        description = "Desired-only demonstrations (default: ${DEFAULT-VALUE}).")
+    int demonstrations;
+
+    @Option(names = "--eval-prompts", defaultValue = "150", paramLabel = "N",
+        description = "Held-out evaluation prompts, at most " + TaskConfig.MAX_EVAL_PROMPTS + " (default: ${DEFAULT-VALUE}).")
+    int evalPrompts;
+
+    @Override
+    public Integer call() throws Exception {
+      TaskConfig config;
+      try {
+        config = new TaskConfig(seed, corpusSize, desiredFraction, habitFraction, demonstrations, evalPrompts);
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
+      }
+      BuiltinTask.Export export = BuiltinTask.generate(config).write(out);
+      spec.commandLine().getOut().println("wrote " + out + ": " + export.line());
+      spec.commandLine().getOut().flush();
+      return 0;
+    }
+  }
+}

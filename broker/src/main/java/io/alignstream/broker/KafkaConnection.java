@@ -7,6 +7,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
@@ -29,6 +30,8 @@ import org.apache.kafka.clients.admin.Admin;
 public record KafkaConnection(String bootstrapServers, Map<String, String> clientProperties) {
   private static final String BOOTSTRAP = "bootstrap.servers";
   private static final String MASK = "[redacted]";
+  private static final List<String> SECRET_MARKERS =
+      List.of("password", "secret", "jaas", "key", "token", "credential", "auth.user.info");
 
   public KafkaConnection {
     Objects.requireNonNull(bootstrapServers, "bootstrapServers");
@@ -74,10 +77,13 @@ public record KafkaConnection(String bootstrapServers, Map<String, String> clien
     return new KafkaConnection(bootstrap, map);
   }
 
-  /** Whether {@code key} may hold a secret (password, secret, JAAS config, key material). */
+  /**
+   * Whether {@code key} may hold a secret: passwords, secrets, JAAS configs, key material, tokens and
+   * credentials ({@code basic.auth.user.info} carries {@code user:password}). Errs towards masking.
+   */
   public static boolean isSecret(String key) {
     String k = key.toLowerCase(Locale.ROOT);
-    return k.contains("password") || k.contains("secret") || k.contains("jaas") || k.contains("key");
+    return SECRET_MARKERS.stream().anyMatch(k::contains);
   }
 
   /** Every client property with secret values masked, sorted by key, for logs and diagnostics. */

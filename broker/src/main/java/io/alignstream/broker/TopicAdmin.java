@@ -18,6 +18,7 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
 /**
  * Creates a run's topics with their partitions and configs, idempotently, and lists the runs on a
@@ -77,7 +78,6 @@ public final class TopicAdmin implements AutoCloseable {
 
     var states = new ArrayList<TopicState>();
     var mismatches = new ArrayList<String>();
-    var existing = new ArrayList<Topic<?, ?>>();
     for (Topic<?, ?> topic : topics.all()) {
       try {
         await(created.get(topic.name()), "create topic " + topic.name());
@@ -86,23 +86,22 @@ public final class TopicAdmin implements AutoCloseable {
         if (!(e.getCause() instanceof TopicExistsException)) {
           throw failure("cannot create topic " + topic.name(), e);
         }
-        existing.add(topic);
-        states.add(null); // filled in below, once described
+        states.add(null); // an existing topic: filled in below, once described
       }
     }
-    if (!existing.isEmpty()) {
-      Map<String, TopicDescription> described = describe(existing.stream().map(Topic::name).toList());
-      for (int i = 0; i < states.size(); i++) {
-        if (states.get(i) != null) {
-          continue;
-        }
-        Topic<?, ?> topic = topics.all().get(i);
-        int actual = described.get(topic.name()).partitions().size();
-        if (actual != topic.partitions()) {
-          mismatches.add(topic.name() + " has " + actual + " partitions, the run's layout needs " + topic.partitions());
-        }
-        states.set(i, new TopicState(topic.name(), actual, topic.configs(), Outcome.EXISTED));
+    // Describe every topic, not only existing ones: a created topic is usable only once the brokers
+    // have applied it, and describing it waits for that.
+    Map<String, TopicDescription> described = describeWhenVisible(topics.all().stream().map(Topic::name).toList());
+    for (int i = 0; i < states.size(); i++) {
+      if (states.get(i) != null) {
+        continue;
       }
+      Topic<?, ?> topic = topics.all().get(i);
+      int actual = described.get(topic.name()).partitions().size();
+      if (actual != topic.partitions()) {
+        mismatches.add(topic.name() + " has " + actual + " partitions, the run's layout needs " + topic.partitions());
+      }
+      states.set(i, new TopicState(topic.name(), actual, topic.configs(), Outcome.EXISTED));
     }
     if (!mismatches.isEmpty()) {
       throw new IllegalStateException("run '" + topics.runId() + "' exists with a different topic layout: "
@@ -131,11 +130,34 @@ public final class TopicAdmin implements AutoCloseable {
     }
   }
 
-  private Map<String, TopicDescription> describe(List<String> names) {
-    try {
-      return await(admin.describeTopics(names).allTopicNames(), "describe topics " + names);
-    } catch (ExecutionException e) {
-      throw failure("cannot describe topics " + names, e);
+  /**
+   * Describes {@code names}, retrying while a broker does not know them yet or a partition has no
+   * leader: a topic that was just created becomes usable only after the brokers apply the
+   * controller's metadata.
+   */
+  private Map<String, TopicDescription> describeWhenVisible(List<String> names) {
+    long deadline = System.nanoTime() + TIMEOUT.toNanos();
+    while (true) {
+      try {
+        Map<String, TopicDescription> described = await(admin.describeTopics(names).allTopicNames(),
+            "describe topics " + names);
+        boolean led = described.values().stream()
+            .flatMap(d -> d.partitions().stream())
+            .allMatch(p -> p.leader() != null && !p.leader().isEmpty());
+        if (led || System.nanoTime() > deadline) {
+          return described;
+        }
+      } catch (ExecutionException e) {
+        if (!(e.getCause() instanceof UnknownTopicOrPartitionException) || System.nanoTime() > deadline) {
+          throw failure("cannot describe topics " + names, e);
+        }
+      }
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while waiting for topics " + names, e);
+      }
     }
   }
 

@@ -1,0 +1,73 @@
+package io.alignstream.broker;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.alignstream.schemas.Topics;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+
+class KafkaOptionsTest {
+  @Command(name = "svc")
+  static final class Svc {
+    @Mixin KafkaOptions kafka;
+  }
+
+  private static KafkaOptions parse(String... args) {
+    var svc = new Svc();
+    new CommandLine(svc).parseArgs(args);
+    return svc.kafka;
+  }
+
+  @Test
+  void defaults() {
+    KafkaOptions o = parse();
+    assertEquals(Topics.DEFAULT_RUN, o.runId());
+    assertEquals(Path.of(".alignstream/kafka"), o.dataDir());
+    assertEquals("alignstream.default.prompts", o.topics().prompts.name());
+  }
+
+  @Test
+  void bootstrapMeansAnExternalClusterWithoutProbingLocally() {
+    var plan = parse("--bootstrap", "k1:9092,k2:9092", "--run", "exp-7").plan(a -> {
+      throw new AssertionError("must not probe " + a);
+    });
+    assertEquals("k1:9092,k2:9092", assertInstanceOf(KafkaOptions.UseExternal.class, plan).connection().bootstrapServers());
+  }
+
+  @Test
+  void clientPropertiesFileAloneNamesTheCluster(@TempDir Path dir) throws IOException {
+    Path file = dir.resolve("c.properties");
+    Files.writeString(file, "bootstrap.servers=k:9093\nsecurity.protocol=SSL\n");
+    var plan = assertInstanceOf(KafkaOptions.UseExternal.class, parse("--kafka-config", file.toString()).plan(a -> false));
+    assertEquals("k:9093", plan.connection().bootstrapServers());
+    assertEquals("SSL", plan.connection().clientProperties().get("security.protocol"));
+  }
+
+  @Test
+  void aLocalBrokerThatAnswersIsShared() {
+    var plan = parse().plan(a -> a.getPort() == 9092 && a.getHostString().equals("127.0.0.1"));
+    assertEquals("127.0.0.1:9092", assertInstanceOf(KafkaOptions.UseLocal.class, plan).connection().bootstrapServers());
+  }
+
+  @Test
+  void otherwiseABrokerIsStartedInProcessOnTheDataDir() {
+    var plan = assertInstanceOf(KafkaOptions.StartEmbedded.class, parse("--data-dir", "x/k").plan(a -> false));
+    assertEquals(Path.of("x/k"), plan.config().dataDir());
+    assertEquals(9092, plan.config().port());
+  }
+
+  @Test
+  void badRunIdIsRejectedWithAHint() {
+    var e = assertThrows(IllegalArgumentException.class, () -> parse("--run", "a b").topics());
+    assertTrue(e.getMessage().contains("letters, digits"), e.getMessage());
+  }
+}

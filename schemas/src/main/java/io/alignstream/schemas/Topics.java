@@ -72,7 +72,8 @@ public final class Topics {
     generations = new Topic<>(p + "generations", STRING, AvroSerde.of(Generation.class), SAMPLE_PARTITIONS,
         KEEP_FOREVER);
     scored = new Topic<>(p + "scored", STRING, AvroSerde.of(ScoredSample.class), SAMPLE_PARTITIONS, KEEP_FOREVER);
-    batches = new Topic<>(p + "batches", STRING, AvroSerde.of(TrainingBatch.class), 3, KEEP_FOREVER);
+    // One partition: the single learner reads batches in one recorded order, so a replay is deterministic.
+    batches = new Topic<>(p + "batches", STRING, AvroSerde.of(TrainingBatch.class), 1, KEEP_FOREVER);
     var weights = new HashMap<>(LATEST_PER_KEY);
     weights.put("max.message.bytes", Integer.toString(WEIGHT_RECORD_MAX_BYTES));
     // One partition each: readers must see a manifest and its chunks in publication order.

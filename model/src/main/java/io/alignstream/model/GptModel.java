@@ -1,0 +1,168 @@
+package io.alignstream.model;
+
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Function;
+
+/**
+ * What {@link Policy} and {@link RewardModel} share: a configuration, one set of {@link Weights}
+ * owned by a private native manager, and the lock that makes weight changes safe.
+ *
+ * <p>Thread-safety contract: any number of threads may read (generate, score, compute log-probs,
+ * export bytes, copy) at once. Optimiser steps and {@link #loadWeights} take the write lock, so a
+ * reader always sees one complete version of the weights, never a half-updated one. Each change
+ * increments {@link #version()} unless the caller sets it explicitly.
+ */
+abstract class GptModel implements AutoCloseable {
+  /** File name of the weights inside a model directory. */
+  public static final String WEIGHTS_FILE = "model.safetensors";
+
+  final GptConfig config;
+  final NDManager root;
+  private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+  private Weights weights; // guarded by lock
+  private volatile long version;
+
+  GptModel(GptConfig config, NDManager root, Weights weights, long version) {
+    this.config = config;
+    this.root = root;
+    this.weights = weights;
+    this.version = version;
+  }
+
+  /** Names and shapes of every parameter of this kind of model. */
+  abstract Map<String, Shape> spec();
+
+  public final GptConfig config() {
+    return config;
+  }
+
+  /** Monotonic weights version: bumped by every optimiser step, or set by {@link #loadWeights}. */
+  public final long version() {
+    return version;
+  }
+
+  /** Number of trainable scalars. */
+  public final long parameterCount() {
+    return spec().values().stream().mapToLong(Shape::size).sum();
+  }
+
+  /** All weights as safetensors bytes (canonical Hugging Face names, float32). */
+  public final byte[] weightsToBytes() {
+    return read(Weights::toBytes);
+  }
+
+  /**
+   * Replaces the weights in place with safetensors bytes of the same architecture (hot swap).
+   * Decoding happens before the write lock is taken, so readers wait only for the pointer swap.
+   *
+   * @throws IllegalArgumentException when the bytes do not match this model's tensors and shapes
+   */
+  public final void loadWeights(byte[] safetensors, long newVersion) {
+    Weights fresh = Weights.decode(safetensors, spec(), root);
+    Weights old;
+    lock.writeLock().lock();
+    try {
+      old = weights;
+      weights = fresh;
+      version = newVersion;
+    } finally {
+      lock.writeLock().unlock();
+    }
+    old.close();
+  }
+
+  /** Writes {@code config.json} and {@code model.safetensors} into {@code dir} (created if needed). */
+  public void save(Path dir) throws IOException {
+    Files.createDirectories(dir);
+    config.write(dir.resolve(GptConfig.FILE_NAME));
+    lock.readLock().lock();
+    try {
+      weights.write(dir.resolve(WEIGHTS_FILE));
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  /** Runs {@code reader} under the read lock. */
+  final <T> T read(Function<Weights, T> reader) {
+    lock.readLock().lock();
+    try {
+      return reader.apply(weights);
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  /** Runs {@code writer} under the write lock. */
+  final <T> T write(Function<Weights, T> writer) {
+    lock.writeLock().lock();
+    try {
+      return writer.apply(weights);
+    } finally {
+      lock.writeLock().unlock();
+    }
+  }
+
+  /** Sets the version number (after loading a checkpoint). */
+  final void setVersion(long v) {
+    write(w -> {
+      version = v;
+      return null;
+    });
+  }
+
+  /** Marks a change of the weights; call only while holding the write lock (inside {@link #write}). */
+  final void bumpVersion() {
+    version++;
+  }
+
+  /** Live native arrays owned by this model (weights plus anything leaked by a step); for tests. */
+  public final int liveArrays() {
+    return root.getManagedArrays().size();
+  }
+
+  static NDManager newRoot() {
+    return NDManager.newBaseManager("PyTorch");
+  }
+
+  static Weights readWeights(Path dir, Map<String, Shape> spec, NDManager root) {
+    Path file = dir.resolve(WEIGHTS_FILE);
+    if (!Files.isRegularFile(file)) {
+      throw new IllegalArgumentException(dir + " is not a model directory: " + WEIGHTS_FILE + " is missing");
+    }
+    try {
+      return Weights.read(file, spec, root);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + file, e);
+    }
+  }
+
+  static GptConfig readConfig(Path dir) {
+    Path file = dir.resolve(GptConfig.FILE_NAME);
+    if (!Files.isRegularFile(file)) {
+      throw new IllegalArgumentException(dir + " is not a model directory: " + GptConfig.FILE_NAME + " is missing");
+    }
+    try {
+      return GptConfig.read(file);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + file, e);
+    }
+  }
+
+  @Override
+  public void close() {
+    lock.writeLock().lock();
+    try {
+      root.close();
+    } finally {
+      lock.writeLock().unlock();
+    }
+  }
+}

@@ -1,0 +1,188 @@
+package io.alignstream.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.SparseFormat;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The GPT-2 forward pass as plain tensor operations over {@link Weights}.
+ *
+ * <p>Every intermediate is created in the caller's step manager {@code m}: DJL attaches an op's result
+ * to its first operand's manager, so the first operand is always an array of {@code m} (never a
+ * parameter). Constants are arrays of {@code m} too, never Java numbers, because
+ * {@code NDArray.mul(Number)} frees its scalar before backward runs.
+ */
+final class GptNetwork {
+  /** Additive attention mask value: large enough to zero a softmax term, finite so no row is NaN. */
+  static final double MASKED = -1e9;
+
+  private GptNetwork() {}
+
+  /** Names and shapes of the backbone parameters, in Hugging Face layout (Conv1D weights are (in, out)). */
+  static Map<String, Shape> spec(GptConfig c) {
+    long d = c.width();
+    Map<String, Shape> s = new LinkedHashMap<>();
+    s.put("wte.weight", new Shape(c.vocabSize(), d));
+    s.put("wpe.weight", new Shape(c.contextLength(), d));
+    for (int i = 0; i < c.layers(); i++) {
+      String p = "h." + i + ".";
+      s.put(p + "ln_1.weight", new Shape(d));
+      s.put(p + "ln_1.bias", new Shape(d));
+      s.put(p + "attn.c_attn.weight", new Shape(d, 3 * d));
+      s.put(p + "attn.c_attn.bias", new Shape(3 * d));
+      s.put(p + "attn.c_proj.weight", new Shape(d, d));
+      s.put(p + "attn.c_proj.bias", new Shape(d));
+      s.put(p + "ln_2.weight", new Shape(d));
+      s.put(p + "ln_2.bias", new Shape(d));
+      s.put(p + "mlp.c_fc.weight", new Shape(d, 4 * d));
+      s.put(p + "mlp.c_fc.bias", new Shape(4 * d));
+      s.put(p + "mlp.c_proj.weight", new Shape(4 * d, d));
+      s.put(p + "mlp.c_proj.bias", new Shape(d));
+    }
+    s.put("ln_f.weight", new Shape(d));
+    s.put("ln_f.bias", new Shape(d));
+    return s;
+  }
+
+  /** Scalar constant of the given type, owned by {@code m} (kept alive until after backward). */
+  static NDArray constant(NDManager m, double value, DataType type) {
+    return type == DataType.FLOAT64 ? m.create(value) : m.create((float) value);
+  }
+
+  /** Keys and values of every layer for incremental decoding; arrays live in {@link #manager}. */
+  static final class KvCache implements AutoCloseable {
+    final NDManager manager;
+    final NDArray[] keys; // per layer (batch, heads, cached, headWidth)
+    final NDArray[] values; // per layer (batch, heads, cached, headWidth)
+
+    KvCache(NDManager parent, int layers) {
+      this.manager = parent.newSubManager();
+      this.keys = new NDArray[layers];
+      this.values = new NDArray[layers];
+    }
+
+    /** Number of cached positions (0 before the first pass). */
+    long length() {
+      return keys[0] == null ? 0 : keys[0].getShape().get(2);
+    }
+
+    @Override
+    public void close() {
+      manager.close();
+    }
+  }
+
+  /**
+   * Final hidden states after {@code ln_f}.
+   *
+   * @param ids token ids, int64 (batch, seq)
+   * @param positions position ids, int64 (batch or 1, seq)
+   * @param mask additive attention mask (batch or 1, 1, seq, cached + seq)
+   * @param cache null for a full pass; otherwise extended in place with this pass's keys and values
+   * @return (batch, seq, width)
+   */
+  static NDArray hidden(GptConfig c, Weights w, NDManager m, NDArray ids, NDArray positions, NDArray mask,
+      KvCache cache) {
+    DataType type = w.dataType();
+    long batch = ids.getShape().get(0);
+    long seq = ids.getShape().get(1);
+    int d = c.width();
+    int heads = c.heads();
+    int hw = c.headWidth();
+    NDArray scale = constant(m, 1.0 / Math.sqrt(hw), type);
+    Gelu gelu = new Gelu(m, type);
+
+    NDArray x = embed(ids, w.get("wte.weight")).add(embed(positions, w.get("wpe.weight"))); // (batch, seq, d)
+    for (int i = 0; i < c.layers(); i++) {
+      String p = "h." + i + ".";
+      NDArray a = layerNorm(x, w, p + "ln_1", c); // (batch, seq, d)
+      NDArray qkv = a.matMul(w.get(p + "attn.c_attn.weight")).add(w.get(p + "attn.c_attn.bias")); // (batch, seq, 3d)
+      NDList parts = qkv.split(3, 2);
+      Shape split = new Shape(batch, seq, heads, hw);
+      NDArray q = parts.get(0).reshape(split).transpose(0, 2, 1, 3); // (batch, heads, seq, hw)
+      NDArray k = parts.get(1).reshape(split).transpose(0, 2, 1, 3); // (batch, heads, seq, hw)
+      NDArray v = parts.get(2).reshape(split).transpose(0, 2, 1, 3); // (batch, heads, seq, hw)
+      if (cache != null) {
+        k = append(cache, cache.keys, i, k);
+        v = append(cache, cache.values, i, v);
+      }
+      NDArray scores = q.mul(scale).matMul(k.transpose(0, 1, 3, 2)).add(mask); // (batch, heads, seq, keys)
+      NDArray att = scores.softmax(-1).matMul(v); // (batch, heads, seq, hw)
+      NDArray merged = att.transpose(0, 2, 1, 3).reshape(new Shape(batch, seq, d)); // (batch, seq, d)
+      x = x.add(merged.matMul(w.get(p + "attn.c_proj.weight")).add(w.get(p + "attn.c_proj.bias")));
+      NDArray f = layerNorm(x, w, p + "ln_2", c);
+      NDArray hmid = gelu.apply(f.matMul(w.get(p + "mlp.c_fc.weight")).add(w.get(p + "mlp.c_fc.bias"))); // (batch, seq, 4d)
+      x = x.add(hmid.matMul(w.get(p + "mlp.c_proj.weight")).add(w.get(p + "mlp.c_proj.bias")));
+    }
+    return layerNorm(x, w, "ln_f", c);
+  }
+
+  /** Next-token logits through the output layer tied to {@code wte}: (..., width) to (..., vocab). */
+  static NDArray logits(Weights w, NDArray hidden) {
+    return hidden.getNDArrayInternal().linear(hidden, w.get("wte.weight"), null).get(0);
+  }
+
+  private static NDArray append(KvCache cache, NDArray[] store, int layer, NDArray fresh) {
+    NDArray old = store[layer];
+    NDArray all;
+    if (old == null) {
+      all = fresh.duplicate();
+    } else {
+      all = NDArrays.concat(new NDList(old, fresh), 2);
+    }
+    all.attach(cache.manager);
+    if (old != null) {
+      old.close();
+    }
+    store[layer] = all;
+    return all;
+  }
+
+  private static NDArray embed(NDArray ids, NDArray table) {
+    return ids.getNDArrayInternal().embedding(ids, table, SparseFormat.DENSE).get(0);
+  }
+
+  private static NDArray layerNorm(NDArray x, Weights w, String name, GptConfig c) {
+    return x.getNDArrayInternal()
+        .layerNorm(x, new Shape(c.width()), w.get(name + ".weight"), w.get(name + ".bias"), (float) c.layerNormEps())
+        .get(0);
+  }
+
+  /** The tanh approximation of GELU that GPT-2 uses ({@code gelu_new}), with constants owned by the step. */
+  private static final class Gelu {
+    private final NDArray half;
+    private final NDArray one;
+    private final NDArray sqrt2OverPi;
+    private final NDArray cubic;
+
+    Gelu(NDManager m, DataType type) {
+      half = constant(m, 0.5, type);
+      one = constant(m, 1.0, type);
+      sqrt2OverPi = constant(m, Math.sqrt(2.0 / Math.PI), type);
+      cubic = constant(m, 0.044715, type);
+    }
+
+    NDArray apply(NDArray x) {
+      NDArray inner = x.mul(x).mul(x).mul(cubic).add(x).mul(sqrt2OverPi);
+      return x.mul(half).mul(inner.tanh().add(one));
+    }
+  }
+
+  /** Causal additive mask for a full pass over right-padded rows: (1, 1, seq, seq). */
+  static NDArray causalMask(NDManager m, int seq, DataType type) {
+    double[] values = new double[seq * seq];
+    for (int q = 0; q < seq; q++) {
+      for (int k = q + 1; k < seq; k++) {
+        values[q * seq + k] = MASKED;
+      }
+    }
+    NDArray mask = m.create(values, new Shape(1, 1, seq, seq));
+    return type == DataType.FLOAT64 ? mask : mask.toType(type, false);
+  }
+}

@@ -1,0 +1,166 @@
+package io.alignstream.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A GPT-2-architecture language model: generation with per-token behaviour log-probs, teacher-forced
+ * log-probs of given responses, weights to and from bytes and model directories.
+ *
+ * <p>Thread-safety: every public method may be called from any thread. Generation, log-probs, copy
+ * and export share a read lock; {@link #loadWeights} and optimiser steps ({@link PolicyTrainer}) take
+ * the write lock, so one {@link #generate} call sees one weights version from its first token to its
+ * last and every {@link Sample} names that version. Reading methods switch autograd off on the
+ * calling thread for their duration. Close the policy to free its native memory.
+ */
+public final class Policy extends GptModel {
+
+  private Policy(GptConfig config, NDManager root, Weights weights, long version) {
+    super(config, root, weights, version);
+  }
+
+  /** A freshly initialised policy; the same seed gives bit-identical weights. */
+  public static Policy create(GptConfig config, long seed) {
+    NDManager root = newRoot();
+    return new Policy(config, root, Weights.initialise(GptNetwork.spec(config), config.layers(), seed, root), 0);
+  }
+
+  /**
+   * Loads {@code config.json} and {@code model.safetensors} from a model directory (Hugging Face GPT-2
+   * layout; a {@code transformer.} prefix and attention-mask buffers are accepted).
+   */
+  public static Policy load(Path dir) {
+    GptConfig config = readConfig(dir);
+    NDManager root = newRoot();
+    try {
+      return new Policy(config, root, readWeights(dir, GptNetwork.spec(config), root), 0);
+    } catch (RuntimeException e) {
+      root.close();
+      throw e;
+    }
+  }
+
+  /** A policy of the given shape with weights from safetensors bytes (see {@link #weightsToBytes()}). */
+  public static Policy fromBytes(GptConfig config, byte[] safetensors, long version) {
+    NDManager root = newRoot();
+    try {
+      return new Policy(config, root, Weights.decode(safetensors, GptNetwork.spec(config), root), version);
+    } catch (RuntimeException e) {
+      root.close();
+      throw e;
+    }
+  }
+
+  /** An independent deep copy (for pi_0 or reference snapshots); same version number. */
+  public Policy copy() {
+    NDManager newRoot = newRoot();
+    return read(w -> new Policy(config, newRoot, w.duplicate(newRoot), version()));
+  }
+
+  /** A float64 copy, for gradient checks against finite differences. */
+  Policy toFloat64() {
+    NDManager newRoot = newRoot();
+    return read(w -> new Policy(config, newRoot, w.toType(DataType.FLOAT64, newRoot), version()));
+  }
+
+  @Override
+  Map<String, Shape> spec() {
+    return GptNetwork.spec(config);
+  }
+
+  /**
+   * Samples one response per prompt, all prompts in one batch with a KV cache.
+   *
+   * @param prompts prompt ids, each non-empty and shorter than the context length; lengths may differ
+   * @param seed same seed, prompts and weights give the same samples (row i uses its own stream)
+   * @return one sample per prompt, in order
+   */
+  public List<Sample> generate(List<long[]> prompts, SamplingConfig sampling, long seed) {
+    if (prompts.isEmpty()) {
+      return List.of();
+    }
+    return read(w -> {
+      try (GradMode off = GradMode.off(); NDManager m = root.newSubManager()) {
+        return Generation.run(config, w, m, prompts, sampling, seed, version(), null);
+      }
+    });
+  }
+
+  /** As {@link #generate}, also handing every step's raw next-token logits to {@code probe}; for tests. */
+  List<Sample> generate(List<long[]> prompts, SamplingConfig sampling, long seed, Generation.LogitsProbe probe) {
+    return read(w -> {
+      try (GradMode off = GradMode.off(); NDManager m = root.newSubManager()) {
+        return Generation.run(config, w, m, prompts, sampling, seed, version(), probe);
+      }
+    });
+  }
+
+  /**
+   * log pi(response | prompt) of every example: the sum over response tokens (including a trailing
+   * EOS) of teacher-forced log-probs, computed in batches of at most {@code 32}.
+   */
+  public double[] sequenceLogProbs(List<Example> examples) {
+    float[][] tokens = tokenLogProbs(examples);
+    double[] out = new double[tokens.length];
+    for (int i = 0; i < tokens.length; i++) {
+      for (float lp : tokens[i]) {
+        out[i] += lp;
+      }
+    }
+    return out;
+  }
+
+  /** Per response token, log pi(token | prefix), teacher-forced; row i has {@code response.length} entries. */
+  public float[][] tokenLogProbs(List<Example> examples) {
+    float[][] out = new float[examples.size()][];
+    read(w -> {
+      try (GradMode off = GradMode.off()) {
+        for (int from = 0; from < examples.size(); from += 32) {
+          List<Example> chunk = examples.subList(from, Math.min(examples.size(), from + 32));
+          try (NDManager m = root.newSubManager()) {
+            TokenBatch batch = TokenBatch.of(chunk, config);
+            float[] lp = batch.tokenLogProbs(config, w, m).toType(DataType.FLOAT32, false).toFloatArray();
+            for (int b = 0; b < chunk.size(); b++) {
+              Example e = chunk.get(b);
+              float[] row = new float[e.response().length];
+              System.arraycopy(lp, b * batch.length + e.prompt().length - 1, row, 0, row.length);
+              out[from + b] = row;
+            }
+          }
+        }
+      }
+      return null;
+    });
+    return out;
+  }
+
+  /** Full-pass logits of one unpadded sequence, (seq, vocab) row-major; for tests. */
+  float[] logits(long[] ids) {
+    return read(w -> {
+      try (GradMode off = GradMode.off(); NDManager m = root.newSubManager()) {
+        int n = ids.length;
+        NDArray x = m.create(ids, new Shape(1, n));
+        NDArray pos = m.arange(0, n, 1, DataType.INT64).reshape(1, n);
+        NDArray h = GptNetwork.hidden(config, w, m, x, pos, GptNetwork.causalMask(m, n, w.dataType()), null);
+        return GptNetwork.logits(w, h).toType(DataType.FLOAT32, false).toFloatArray();
+      }
+    });
+  }
+
+  /** Weights view for trainers in this package. */
+  <T> T withWeights(java.util.function.Function<Weights, T> reader) {
+    return read(reader);
+  }
+
+  static List<long[]> promptsOf(List<Example> examples) {
+    List<long[]> out = new ArrayList<>(examples.size());
+    examples.forEach(e -> out.add(e.prompt()));
+    return out;
+  }
+}

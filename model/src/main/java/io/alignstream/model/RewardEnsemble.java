@@ -1,0 +1,124 @@
+package io.alignstream.model;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.function.Supplier;
+
+/**
+ * K reward models scored together: every member's reward plus their mean and spread, so callers can
+ * penalise disagreement (a guard against over-optimising one model). Members differ by head seed and
+ * by the bootstrap resample of each batch they train on. Thread-safety as for {@link RewardModel};
+ * {@link #discriminatorStep} must be called from one thread.
+ */
+public final class RewardEnsemble implements AutoCloseable {
+  private final List<RewardModel> members;
+  private final List<RewardTrainer> trainers = new ArrayList<>();
+  private final SplittableRandom bootstrap;
+
+  private RewardEnsemble(List<RewardModel> members, long seed) {
+    if (members.isEmpty()) {
+      throw new IllegalArgumentException("an ensemble needs at least one member");
+    }
+    this.members = List.copyOf(members);
+    this.bootstrap = new SplittableRandom(seed);
+  }
+
+  /** Scores of one batch: {@code perMember[k][i]} is member k's reward of example i. */
+  public record Scores(double[][] perMember, double[] mean, double[] std) {}
+
+  /** K members initialised from {@code policy}, member k with head seed {@code seed + k}. */
+  public static RewardEnsemble fromPolicy(Policy policy, int size, long seed, double headStd) {
+    List<RewardModel> ms = new ArrayList<>();
+    for (int k = 0; k < size; k++) {
+      ms.add(RewardModel.fromPolicy(policy, seed + k, headStd));
+    }
+    return new RewardEnsemble(ms, seed);
+  }
+
+  /** Loads {@code dir/member-00}, {@code dir/member-01}, ... */
+  public static RewardEnsemble load(Path dir, long seed) throws IOException {
+    List<RewardModel> ms = new ArrayList<>();
+    try (var stream = Files.list(dir)) {
+      for (Path p : stream.filter(p -> p.getFileName().toString().startsWith("member-")).sorted().toList()) {
+        ms.add(RewardModel.load(p));
+      }
+    }
+    return new RewardEnsemble(ms, seed);
+  }
+
+  /** Writes every member as {@code dir/member-NN}. */
+  public void save(Path dir) throws IOException {
+    for (int k = 0; k < members.size(); k++) {
+      members.get(k).save(dir.resolve(String.format("member-%02d", k)));
+    }
+  }
+
+  public List<RewardModel> members() {
+    return members;
+  }
+
+  public int size() {
+    return members.size();
+  }
+
+  /** Every member's reward, and per example the mean and (population) standard deviation. */
+  public Scores score(List<Example> examples) {
+    int k = members.size();
+    double[][] per = new double[k][];
+    for (int i = 0; i < k; i++) {
+      per[i] = members.get(i).score(examples);
+    }
+    double[] mean = new double[examples.size()];
+    double[] std = new double[examples.size()];
+    for (int j = 0; j < examples.size(); j++) {
+      double s = 0;
+      for (int i = 0; i < k; i++) {
+        s += per[i][j];
+      }
+      mean[j] = s / k;
+      double v = 0;
+      for (int i = 0; i < k; i++) {
+        v += (per[i][j] - mean[j]) * (per[i][j] - mean[j]);
+      }
+      std[j] = Math.sqrt(v / k);
+    }
+    return new Scores(per, mean, std);
+  }
+
+  /**
+   * One discriminator step per member, each on its own bootstrap resample (with replacement) of the
+   * positives and negatives. Optimisers are created on first use from {@code optimizers}.
+   */
+  public List<StepStats> discriminatorStep(List<Example> positives, List<Example> negatives,
+      Supplier<AdamW> optimizers) {
+    if (trainers.isEmpty()) {
+      members.forEach(m -> trainers.add(new RewardTrainer(m, optimizers.get())));
+    }
+    List<StepStats> out = new ArrayList<>();
+    for (RewardTrainer t : trainers) {
+      out.add(t.discriminatorStep(resample(positives), resample(negatives)));
+    }
+    return out;
+  }
+
+  private List<Example> resample(List<Example> xs) {
+    if (members.size() == 1) {
+      return xs;
+    }
+    List<Example> out = new ArrayList<>(xs.size());
+    for (int i = 0; i < xs.size(); i++) {
+      out.add(xs.get(bootstrap.nextInt(xs.size())));
+    }
+    return out;
+  }
+
+  @Override
+  public void close() {
+    trainers.forEach(RewardTrainer::close);
+    members.forEach(RewardModel::close);
+  }
+}

@@ -1,0 +1,116 @@
+package io.alignstream.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * Discriminator reward model: the GPT backbone with a scalar head on the final hidden state of the
+ * last token (the EOS of prompt ++ response ++ EOS). Its output is the logit f of D = sigma(f), and the
+ * reward is r = log D - log(1 - D) = f.
+ *
+ * <p>Saved as a model directory like a policy plus the head tensors {@code score.weight} (1, width)
+ * and {@code score.bias} (1). Thread-safety as for {@link Policy}: scoring from many threads,
+ * optimiser steps and {@link #loadWeights} under the write lock.
+ */
+public final class RewardModel extends GptModel {
+  static final String HEAD_WEIGHT = "score.weight";
+  static final String HEAD_BIAS = "score.bias";
+
+  private RewardModel(GptConfig config, NDManager root, Weights weights, long version) {
+    super(config, root, weights, version);
+  }
+
+  static Map<String, Shape> specOf(GptConfig c) {
+    Map<String, Shape> s = new LinkedHashMap<>(GptNetwork.spec(c));
+    s.put(HEAD_WEIGHT, new Shape(1, c.width()));
+    s.put(HEAD_BIAS, new Shape(1));
+    return s;
+  }
+
+  @Override
+  Map<String, Shape> spec() {
+    return specOf(config);
+  }
+
+  /**
+   * A reward model whose backbone is a copy of {@code policy}'s weights (initialising from the
+   * pretrained policy is what makes reward models label-efficient) and whose head is N(0, headStd^2)
+   * from {@code seed} (0 gives r = 0 everywhere at start), with zero bias.
+   */
+  public static RewardModel fromPolicy(Policy policy, long seed, double headStd) {
+    GptConfig c = policy.config();
+    NDManager root = newRoot();
+    try {
+      Weights trunk = policy.read(w -> w.duplicate(root));
+      float[] head = new float[c.width()];
+      SplittableRandom rng = new SplittableRandom(seed);
+      for (int i = 0; i < head.length; i++) {
+        head[i] = (float) (rng.nextGaussian() * headStd);
+      }
+      Map<String, NDArray> extra = new LinkedHashMap<>();
+      // The head takes the trunk's type (float64 in gradient checks).
+      extra.put(HEAD_WEIGHT, root.create(head, new Shape(1, c.width())).toType(trunk.dataType(), false));
+      extra.put(HEAD_BIAS, root.zeros(new Shape(1), trunk.dataType()));
+      return new RewardModel(c, root, trunk.plus(extra), 0);
+    } catch (RuntimeException e) {
+      root.close();
+      throw e;
+    }
+  }
+
+  /** Loads a reward model directory (config.json + model.safetensors with the score head). */
+  public static RewardModel load(Path dir) {
+    GptConfig c = readConfig(dir);
+    NDManager root = newRoot();
+    try {
+      return new RewardModel(c, root, readWeights(dir, specOf(c), root), 0);
+    } catch (RuntimeException e) {
+      root.close();
+      throw new IllegalArgumentException(e.getMessage()
+          + (e.getMessage() != null && e.getMessage().contains(HEAD_WEIGHT)
+              ? " (a policy directory? start a reward model with RewardModel.fromPolicy)" : ""), e);
+    }
+  }
+
+  /** An independent deep copy. */
+  public RewardModel copy() {
+    NDManager newRoot = newRoot();
+    return read(w -> new RewardModel(config, newRoot, w.duplicate(newRoot), version()));
+  }
+
+  /**
+   * Reward f(x, y) of every example (the logit of "expert-like"), in batches of at most 32.
+   *
+   * @return one reward per example, in order
+   */
+  public double[] score(List<Example> examples) {
+    double[] out = new double[examples.size()];
+    read(w -> {
+      try (GradMode off = GradMode.off()) {
+        for (int from = 0; from < examples.size(); from += 32) {
+          List<Example> chunk = examples.subList(from, Math.min(examples.size(), from + 32));
+          try (NDManager m = root.newSubManager()) {
+            double[] f = logits(TokenBatch.of(chunk, config), w, m).toType(DataType.FLOAT64, false).toDoubleArray();
+            System.arraycopy(f, 0, out, from, f.length);
+          }
+        }
+      }
+      return null;
+    });
+    return out;
+  }
+
+  /** (batch) logits f of a packed batch, differentiable. */
+  NDArray logits(TokenBatch batch, Weights w, NDManager m) {
+    NDArray last = batch.lastHidden(config, w, m); // (batch, d)
+    NDArray f = last.getNDArrayInternal().linear(last, w.get(HEAD_WEIGHT), w.get(HEAD_BIAS)).get(0); // (batch, 1)
+    return f.reshape(batch.batch);
+  }
+}

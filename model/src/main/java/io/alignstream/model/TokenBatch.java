@@ -1,0 +1,102 @@
+package io.alignstream.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import java.util.List;
+
+/**
+ * Right-padded arrays for a batch of {@link Example}s. Right padding needs only the causal mask:
+ * a real position never attends to a later (padding) one, and padded targets carry mask 0.
+ */
+final class TokenBatch {
+  final int batch;
+  final int length;
+  final long[] inputs; // (batch, length) prompt ++ response without its last token, padded
+  final long[] targets; // (batch, length) the next token at every input position
+  final float[] responseMask; // (batch, length) 1 where the target is a response token
+  final int[] lastIndex; // per row, index of the last real token of prompt ++ response (for reward heads)
+  final long[] fullIds; // (batch, length + 1) prompt ++ response, padded (for reward heads)
+
+  private TokenBatch(List<Example> examples, int contextLength, long padId) {
+    if (examples.isEmpty()) {
+      throw new IllegalArgumentException("empty batch");
+    }
+    batch = examples.size();
+    int max = 0;
+    for (Example e : examples) {
+      if (e.length() > contextLength) {
+        throw new IllegalArgumentException("sequence of " + e.length() + " tokens (prompt " + e.prompt().length
+            + " + response " + e.response().length + ") exceeds the context length " + contextLength);
+      }
+      max = Math.max(max, e.length());
+    }
+    length = max - 1;
+    inputs = new long[batch * length];
+    targets = new long[batch * length];
+    responseMask = new float[batch * length];
+    lastIndex = new int[batch];
+    fullIds = new long[batch * (length + 1)];
+    java.util.Arrays.fill(inputs, padId);
+    java.util.Arrays.fill(targets, padId);
+    java.util.Arrays.fill(fullIds, padId);
+    for (int b = 0; b < batch; b++) {
+      Example e = examples.get(b);
+      long[] seq = new long[e.length()];
+      System.arraycopy(e.prompt(), 0, seq, 0, e.prompt().length);
+      System.arraycopy(e.response(), 0, seq, e.prompt().length, e.response().length);
+      System.arraycopy(seq, 0, fullIds, b * (length + 1), seq.length);
+      for (int t = 0; t < seq.length - 1; t++) {
+        inputs[b * length + t] = seq[t];
+        targets[b * length + t] = seq[t + 1];
+        responseMask[b * length + t] = t + 1 >= e.prompt().length ? 1f : 0f;
+      }
+      lastIndex[b] = seq.length - 1;
+    }
+  }
+
+  static TokenBatch of(List<Example> examples, GptConfig config) {
+    return new TokenBatch(examples, config.contextLength(), config.eosTokenId());
+  }
+
+  /**
+   * Log-probability of every target token under the model, teacher-forced.
+   *
+   * @return (batch, length); positions outside the response are not masked here (see {@link #mask})
+   */
+  NDArray tokenLogProbs(GptConfig c, Weights w, NDManager m) {
+    NDArray ids = m.create(inputs, new Shape(batch, length)); // (batch, length)
+    NDArray positions = m.arange(0, length, 1, DataType.INT64).reshape(1, length); // (1, length)
+    NDArray mask = GptNetwork.causalMask(m, length, w.dataType()); // (1, 1, length, length)
+    NDArray hidden = GptNetwork.hidden(c, w, m, ids, positions, mask, null); // (batch, length, d)
+    NDArray logProbs = GptNetwork.logits(w, hidden).logSoftmax(-1); // (batch, length, vocab)
+    NDArray target = m.create(targets, new Shape(batch, length, 1)); // (batch, length, 1)
+    return logProbs.gather(target, -1).reshape(batch, length); // (batch, length)
+  }
+
+  /** Response mask (batch, length) in the weights' type. */
+  NDArray mask(NDManager m, DataType type) {
+    NDArray mask = m.create(responseMask, new Shape(batch, length));
+    return type == DataType.FLOAT32 ? mask : mask.toType(type, false);
+  }
+
+  /**
+   * Final hidden state at the last real token of every row (the EOS of a finished response).
+   *
+   * @return (batch, width)
+   */
+  NDArray lastHidden(GptConfig c, Weights w, NDManager m) {
+    int full = length + 1;
+    NDArray ids = m.create(fullIds, new Shape(batch, full)); // (batch, full)
+    NDArray positions = m.arange(0, full, 1, DataType.INT64).reshape(1, full); // (1, full)
+    NDArray mask = GptNetwork.causalMask(m, full, w.dataType()); // (1, 1, full, full)
+    NDArray hidden = GptNetwork.hidden(c, w, m, ids, positions, mask, null); // (batch, full, d)
+    long[] index = new long[batch * c.width()];
+    for (int b = 0; b < batch; b++) {
+      java.util.Arrays.fill(index, b * c.width(), (b + 1) * c.width(), lastIndex[b]);
+    }
+    NDArray at = m.create(index, new Shape(batch, 1, c.width())); // (batch, 1, d)
+    return hidden.gather(at, 1).reshape(batch, c.width()); // (batch, d)
+  }
+}

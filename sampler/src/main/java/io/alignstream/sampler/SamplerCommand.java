@@ -1,0 +1,139 @@
+package io.alignstream.sampler;
+
+import io.alignstream.broker.KafkaOptions;
+import io.alignstream.broker.KafkaSession;
+import io.alignstream.model.SamplingConfig;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code alignstream sampler}: runs one sampler replica until Ctrl-C. Only wiring: the work is in {@link SamplerService}. */
+@Command(name = "sampler", mixinStandardHelpOptions = true,
+    description = {
+        "Answers every prompt of the run K times with the current policy and publishes each answer, with the "
+            + "policy version and per-token log-probs of the weights that produced it, exactly once (Kafka transactions).",
+        "",
+        "Replicas of one model line share the prompts: start more processes with the same --run and --policy-name. "
+            + "A 'base' or 'sft' line (Init-SFT reward-model recipe) reads the same prompts independently.",
+        "",
+        "Waits for the line's first weights and hot-swaps every new version. With pacing on, samples at most "
+            + "--max-prompts-per-version prompts per version, then waits for the next.",
+        "",
+        "Ctrl-C commits or aborts the batch in progress, leaves the group and exits."})
+public final class SamplerCommand implements Callable<Integer> {
+  @Mixin
+  private KafkaOptions kafka;
+
+  @Option(names = "--sampler-id", paramLabel = "ID",
+      description = "This replica's id, stamped on its generations and part of its transactional id. Give a restarted "
+          + "replica the same id so it fences its predecessor at once. Default: <hostname>-<pid>.")
+  private String samplerId;
+
+  @Option(names = "--policy-name", paramLabel = "NAME", defaultValue = SamplerConfig.TRAINED_LINE,
+      description = "Model line to follow and stamp: policy, base or sft. Default: ${DEFAULT-VALUE}.")
+  private String policyName;
+
+  @Option(names = {"-k", "--samples-per-prompt"}, paramLabel = "K", defaultValue = "" + SamplerConfig.DEFAULT_SAMPLES_PER_PROMPT,
+      description = "Responses per prompt. Default: ${DEFAULT-VALUE}.")
+  private int samplesPerPrompt;
+
+  @Option(names = "--prompts-per-batch", paramLabel = "N", defaultValue = "" + SamplerConfig.DEFAULT_PROMPTS_PER_BATCH,
+      description = "Prompts generated together (one batch of N × K rows). Default: ${DEFAULT-VALUE}.")
+  private int promptsPerBatch;
+
+  @Option(names = "--temperature", paramLabel = "T", defaultValue = "1.0",
+      description = "Sampling temperature; 0 = greedy. Default: ${DEFAULT-VALUE}.")
+  private double temperature;
+
+  @Option(names = "--top-p", paramLabel = "P", defaultValue = "0.95",
+      description = "Nucleus mass in (0, 1]; 1 = off. Default: ${DEFAULT-VALUE}.")
+  private double topP;
+
+  @Option(names = "--top-k", paramLabel = "K", defaultValue = "0",
+      description = "Keep the K most likely tokens; 0 = off. Default: ${DEFAULT-VALUE}.")
+  private int topK;
+
+  @Option(names = "--max-new-tokens", paramLabel = "N", defaultValue = "32",
+      description = "Most tokens per response; prompts that leave less room in the context are skipped. Default: ${DEFAULT-VALUE}.")
+  private int maxNewTokens;
+
+  @Option(names = "--seed", paramLabel = "SEED", defaultValue = "0",
+      description = "Base seed; each batch's seed derives from it and its prompts, so a redo samples the same. Default: ${DEFAULT-VALUE}.")
+  private long seed;
+
+  @Option(names = "--max-prompts-per-version", paramLabel = "N",
+      description = "Pacing: most prompts this replica samples at one policy version before pausing for a newer one; "
+          + "0 = off. Default: " + SamplerConfig.DEFAULT_MAX_PROMPTS_PER_VERSION + " for the policy line, 0 for fixed lines.")
+  private Integer maxPromptsPerVersion;
+
+  @Option(names = "--weights-timeout", paramLabel = "DURATION", defaultValue = "5m", converter = DurationConverter.class,
+      description = "How long to wait for the first weights, e.g. 90s, 5m, PT1H. Default: ${DEFAULT-VALUE}.")
+  private Duration weightsTimeout;
+
+  /** The validated configuration these options describe. */
+  SamplerConfig config() {
+    int pacing = maxPromptsPerVersion != null ? maxPromptsPerVersion : SamplerConfig.defaultMaxPromptsPerVersion(policyName);
+    return new SamplerConfig(kafka.runId(), samplerId != null ? samplerId : SamplerConfig.defaultSamplerId(), policyName,
+        samplesPerPrompt, promptsPerBatch, new SamplingConfig(temperature, topP, topK, maxNewTokens, true), seed, pacing,
+        weightsTimeout);
+  }
+
+  @Override
+  public Integer call() throws InterruptedException {
+    SamplerConfig config = config();
+    var done = new CountDownLatch(1);
+    try (KafkaSession session = kafka.open(); SamplerService service = new SamplerService(config, session.connection())) {
+      Thread hook = new Thread(() -> {
+        service.close();
+        try {
+          done.await(30, TimeUnit.SECONDS); // let the session (and an embedded broker) close too
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }, "sampler-stop");
+      Runtime.getRuntime().addShutdownHook(hook);
+      service.run();
+      return 0;
+    } finally {
+      done.countDown();
+    }
+  }
+
+  /** Accepts {@code 90s}, {@code 5m}, {@code 2h}, {@code 500ms} or ISO-8601 ({@code PT5M}). */
+  static final class DurationConverter implements ITypeConverter<Duration> {
+    @Override
+    public Duration convert(String value) {
+      String v = value.strip().toLowerCase(Locale.ROOT);
+      try {
+        if (v.startsWith("pt") || v.startsWith("p")) {
+          return Duration.parse(v.toUpperCase(Locale.ROOT));
+        }
+        if (v.endsWith("ms")) {
+          return Duration.ofMillis(Long.parseLong(v.substring(0, v.length() - 2)));
+        }
+        long n = Long.parseLong(v.substring(0, v.length() - 1));
+        switch (v.charAt(v.length() - 1)) {
+          case 's':
+            return Duration.ofSeconds(n);
+          case 'm':
+            return Duration.ofMinutes(n);
+          case 'h':
+            return Duration.ofHours(n);
+          default:
+            throw new IllegalArgumentException("unknown unit");
+        }
+      } catch (NumberFormatException | DateTimeParseException | StringIndexOutOfBoundsException e) {
+        throw new IllegalArgumentException("'" + value + "' is not a duration: use e.g. 90s, 5m, 2h, 500ms or PT5M");
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("'" + value + "' is not a duration: use e.g. 90s, 5m, 2h, 500ms or PT5M");
+      }
+    }
+  }
+}

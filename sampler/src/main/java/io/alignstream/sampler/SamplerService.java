@@ -1,0 +1,432 @@
+package io.alignstream.sampler;
+
+import io.alignstream.broker.KafkaConnection;
+import io.alignstream.model.Policy;
+import io.alignstream.model.Sample;
+import io.alignstream.model.SamplingConfig;
+import io.alignstream.model.Tokenizer;
+import io.alignstream.runtime.RunReporter;
+import io.alignstream.runtime.TransactionalLoop;
+import io.alignstream.runtime.WeightSubscriber;
+import io.alignstream.schemas.Generation;
+import io.alignstream.schemas.Prompt;
+import io.alignstream.schemas.Topics;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One sampler replica: answers every prompt of its consumer group's share K times with the current
+ * policy and publishes each answer as a {@link Generation} carrying the exact policy version and the
+ * per-token behaviour log-probs, exactly once.
+ *
+ * <p>How:
+ * <ul>
+ *   <li>Prompts are consumed in group {@link SamplerConfig#groupId()}: replicas of one line split the
+ *       partitions; a "base" or "sft" line reads the same prompts independently.</li>
+ *   <li>Start-up waits (up to {@code weightsTimeout}) for the first version of the model line from the
+ *       weight topics, then hot-swaps every later version (see {@link LivePolicy}).</li>
+ *   <li>Each batch of up to promptsPerBatch prompts becomes one generate call of prompts × K rows at one
+ *       policy version; the generations and the prompts' offsets commit in one transaction
+ *       ({@link TransactionalLoop}); any failure aborts and redoes the batch.</li>
+ *   <li>Undecodable prompt records are counted, logged with their offset and committed past; prompts that
+ *       do not fit the context with maxNewTokens are skipped with a metric and an event.</li>
+ *   <li>Pacing ({@link Pacer}): after maxPromptsPerVersion prompts at one version, the prompt partitions
+ *       are paused (the member keeps polling, so it stays in the group) until a newer version loads.</li>
+ * </ul>
+ *
+ * <p>Lifecycle: {@link #run()} blocks until {@link #close()} (from another thread) or a fatal error;
+ * {@link #close()} finishes or aborts the batch in progress, leaves the group and frees every client
+ * and native resource. It is idempotent.
+ */
+public final class SamplerService implements Runnable, AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(SamplerService.class);
+  /** How fast a paused replica notices a new version, and a closing one its close. */
+  private static final Duration POLL = Duration.ofMillis(200);
+  /**
+   * Generation happens before the transaction begins, so a transaction only spans sends and the commit;
+   * a short time-out bounds how long a crashed replica's open transaction blocks read_committed readers.
+   */
+  private static final int TRANSACTION_TIMEOUT_MS = 30_000;
+  private static final Duration PARTIAL_WEIGHTS_TIMEOUT = Duration.ofMinutes(2);
+
+  private final SamplerConfig config;
+  private final Topics topics;
+  private final RunReporter reporter;
+  private final LivePolicy live;
+  private final WeightSubscriber subscriber;
+  private final TransactionalLoop loop;
+  private final Pacer pacer;
+  private final Object lifecycle = new Object();
+  private boolean loopStarted; // guarded by lifecycle
+  private boolean closing; // guarded by lifecycle
+  private volatile boolean closed;
+
+  private final AtomicLong prompts = new AtomicLong();
+  private final AtomicLong generations = new AtomicLong();
+  private final AtomicLong undecodable = new AtomicLong();
+  private final AtomicLong tooLong = new AtomicLong();
+  private final AtomicLong batches = new AtomicLong();
+
+  /** Builds the replica's Kafka clients on {@code connection}; nothing is consumed before {@link #run()}. */
+  public SamplerService(SamplerConfig config, KafkaConnection connection) {
+    this.config = config;
+    this.topics = config.topics();
+    this.pacer = new Pacer(config.maxPromptsPerVersion());
+    this.reporter = new RunReporter(new KafkaProducer<>(connection.producerConfig(), new ByteArraySerializer(),
+        new ByteArraySerializer()), topics, config.samplerId());
+    this.live = new LivePolicy(config.policyName(), this::onVersionLoaded);
+    this.subscriber = new WeightSubscriber(weightConsumer(connection), topics, Set.of(config.policyName()), live,
+        PARTIAL_WEIGHTS_TIMEOUT);
+    this.loop = new TransactionalLoop(promptConsumer(connection), transactionalProducer(connection),
+        List.of(topics.prompts.name()), new Step(), POLL);
+  }
+
+  private KafkaConsumer<byte[], byte[]> promptConsumer(KafkaConnection connection) {
+    Map<String, Object> c = new HashMap<>(connection.consumerConfig(config.groupId()));
+    c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+    c.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, config.promptsPerBatch());
+    c.put(ConsumerConfig.CLIENT_ID_CONFIG, config.samplerId() + "-prompts");
+    return new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+  }
+
+  /** The subscriber assigns partitions itself: read_committed and no group. */
+  private KafkaConsumer<byte[], byte[]> weightConsumer(KafkaConnection connection) {
+    Map<String, Object> c = new HashMap<>(connection.consumerConfig("unused"));
+    c.remove(ConsumerConfig.GROUP_ID_CONFIG);
+    c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+    c.put(ConsumerConfig.CLIENT_ID_CONFIG, config.samplerId() + "-weights");
+    return new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+  }
+
+  private KafkaProducer<byte[], byte[]> transactionalProducer(KafkaConnection connection) {
+    Map<String, Object> p = new HashMap<>(connection.transactionalProducerConfig(config.transactionalId()));
+    p.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, TRANSACTION_TIMEOUT_MS);
+    p.put(ProducerConfig.CLIENT_ID_CONFIG, config.samplerId() + "-generations");
+    return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+  }
+
+  public SamplerConfig config() {
+    return config;
+  }
+
+  /** Policy version in use, or -1 before the first. */
+  public long policyVersion() {
+    return live.version();
+  }
+
+  /** Prompts sampled (committed). */
+  public long promptsSampled() {
+    return prompts.get();
+  }
+
+  /** Generations published (committed). */
+  public long generationsPublished() {
+    return generations.get();
+  }
+
+  /** Prompt records that did not decode. */
+  public long undecodablePrompts() {
+    return undecodable.get();
+  }
+
+  /** Prompts skipped because they do not fit the context. */
+  public long tooLongPrompts() {
+    return tooLong.get();
+  }
+
+  /** Whether consumption is paused by pacing. */
+  public boolean paused() {
+    return loop.paused();
+  }
+
+  /**
+   * Waits for the first weights, then samples until {@link #close()}.
+   *
+   * @throws IllegalStateException when no weights arrive within {@code weightsTimeout}
+   * @throws TransactionalLoop.FatalException when the producer is fenced or otherwise unusable
+   */
+  @Override
+  public void run() {
+    reporter.event("replica-started", "sampler " + config.samplerId() + " started for line " + config.policyName(),
+        Map.of("samplerId", config.samplerId(), "policyName", config.policyName(), "group", config.groupId(),
+            "transactionalId", config.transactionalId(),
+            "samplesPerPrompt", Integer.toString(config.samplesPerPrompt()),
+            "maxPromptsPerVersion", Integer.toString(config.maxPromptsPerVersion())));
+    subscriber.start();
+    if (!awaitFirstWeights()) {
+      return; // closed while waiting
+    }
+    synchronized (lifecycle) {
+      if (closing) {
+        return;
+      }
+      loopStarted = true;
+    }
+    log.info("sampler {} samples line {} from v{} (group {}, K={}, {} prompts per batch, pacing {})",
+        config.samplerId(), config.policyName(), live.version(), config.groupId(), config.samplesPerPrompt(),
+        config.promptsPerBatch(), config.paced() ? config.maxPromptsPerVersion() + " prompts/version" : "off");
+    loop.run();
+  }
+
+  private boolean awaitFirstWeights() {
+    long deadline = System.nanoTime() + config.weightsTimeout().toNanos();
+    while (!live.ready()) {
+      synchronized (lifecycle) {
+        if (closing) {
+          return false;
+        }
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("no weights of model line '" + config.policyName() + "' arrived on "
+            + topics.modelVersions.name() + " within " + config.weightsTimeout()
+            + ": start the learner (it publishes version 0) or publish initial weights, or raise --weights-timeout"
+            + (subscriber.lastRejection().isEmpty() ? "" : "; last rejection: " + subscriber.lastRejection()));
+      }
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private void onVersionLoaded(long version) {
+    log.info("{}: {} v{} loaded", config.samplerId(), config.policyName(), version);
+    reporter.event("version-loaded", config.policyName() + " v" + version + " loaded",
+        Map.of("samplerId", config.samplerId(), "policyName", config.policyName(), "version", Long.toString(version)));
+    reporter.metric("sampler.policy_version", version, batches.get(), version);
+  }
+
+  /** The transform of one batch; all methods run on the loop thread. */
+  private final class Step implements TransactionalLoop.Processor {
+    /** What the batch in progress did, reported once it commits. */
+    private record Outcome(long version, int prompts, int rows, long tokens, long nanos, List<String> skipped) {}
+
+    private Outcome pending;
+
+    @Override
+    public int capacity() {
+      return (int) Math.min(config.promptsPerBatch(), pacer.remaining(live.version()));
+    }
+
+    @Override
+    public List<ProducerRecord<byte[], byte[]>> process(List<ConsumerRecord<byte[], byte[]>> batch) {
+      pending = null;
+      Policy policy = live.policy();
+      Tokenizer tokenizer = live.tokenizer();
+      int context = policy.config().contextLength();
+      SamplingConfig sampling = config.sampling();
+      List<Prompt> accepted = new ArrayList<>();
+      List<long[]> promptIds = new ArrayList<>();
+      List<String> skipped = new ArrayList<>();
+      for (ConsumerRecord<byte[], byte[]> record : batch) {
+        Prompt prompt = decode(record);
+        if (prompt == null) {
+          continue;
+        }
+        long[] ids = tokenizer.encode(prompt.getText());
+        if (ids.length == 0) {
+          ids = new long[] {policy.config().bosTokenId()}; // generation needs a first token
+        }
+        if (ids.length + sampling.maxNewTokens() > context) {
+          log.warn("prompt {} round {} at {}-{}@{} has {} tokens: with {} new tokens it exceeds the context of {}; skipped",
+              prompt.getPromptId(), prompt.getRound(), record.topic(), record.partition(), record.offset(), ids.length,
+              sampling.maxNewTokens(), context);
+          skipped.add(prompt.getPromptId() + "/" + prompt.getRound() + " (" + ids.length + " tokens)");
+          continue;
+        }
+        accepted.add(prompt);
+        promptIds.add(ids);
+      }
+      if (accepted.isEmpty()) {
+        pending = new Outcome(live.version(), 0, 0, 0, 0, skipped);
+        return List.of();
+      }
+      int k = config.samplesPerPrompt();
+      List<long[]> rows = new ArrayList<>(accepted.size() * k);
+      for (long[] ids : promptIds) {
+        for (int i = 0; i < k; i++) {
+          rows.add(ids);
+        }
+      }
+      long t0 = System.nanoTime();
+      List<Sample> samples = policy.generate(rows, sampling, SampleSeeds.forBatch(config.seed(), accepted));
+      long nanos = System.nanoTime() - t0;
+      long now = System.currentTimeMillis();
+      long version = samples.get(0).policyVersion(); // one generate call sees one version
+      List<ProducerRecord<byte[], byte[]>> out = new ArrayList<>(rows.size());
+      long tokens = 0;
+      for (int p = 0; p < accepted.size(); p++) {
+        Prompt prompt = accepted.get(p);
+        for (int i = 0; i < k; i++) {
+          Sample s = samples.get(p * k + i);
+          tokens += s.responseIds().length;
+          Generation g = toGeneration(prompt, promptIds.get(p), s, i, tokenizer, now);
+          out.add(topics.generations.record(prompt.getPromptId(), g));
+        }
+      }
+      pending = new Outcome(version, accepted.size(), rows.size(), tokens, nanos, skipped);
+      return out;
+    }
+
+    private Prompt decode(ConsumerRecord<byte[], byte[]> record) {
+      Prompt prompt;
+      try {
+        prompt = topics.prompts.value(record);
+      } catch (RuntimeException e) { // SerializationException, or an Avro error on a truncated record
+        prompt = null;
+        log.warn("undecodable prompt at {}-{}@{} skipped: {}", record.topic(), record.partition(), record.offset(),
+            e.toString());
+      }
+      if (prompt == null) {
+        undecodable.incrementAndGet();
+        if (record.value() == null) {
+          log.warn("empty prompt record at {}-{}@{} skipped", record.topic(), record.partition(), record.offset());
+        }
+      }
+      return prompt;
+    }
+
+    private Generation toGeneration(Prompt prompt, long[] promptIds, Sample s, int sampleIndex, Tokenizer tokenizer,
+        long now) {
+      List<Integer> promptTokens = new ArrayList<>(promptIds.length);
+      for (long id : promptIds) {
+        promptTokens.add((int) id);
+      }
+      List<Integer> responseTokens = new ArrayList<>(s.responseIds().length);
+      for (long id : s.responseIds()) {
+        responseTokens.add((int) id);
+      }
+      List<Float> logProbs = new ArrayList<>(s.logProbs().length);
+      for (float lp : s.logProbs()) {
+        logProbs.add(lp);
+      }
+      SamplingConfig from = s.sampledFrom();
+      return Generation.newBuilder()
+          .setId(prompt.getPromptId() + "/" + prompt.getRound() + "/" + config.policyName() + "/" + sampleIndex)
+          .setPromptId(prompt.getPromptId())
+          .setRound(prompt.getRound())
+          .setPrompt(prompt.getText())
+          .setResponse(tokenizer.decode(s.textIds()))
+          .setPromptTokenIds(promptTokens)
+          .setResponseTokenIds(responseTokens)
+          .setLogProbs(logProbs)
+          .setPolicyName(config.policyName())
+          .setPolicyVersion(s.policyVersion())
+          .setSampleIndex(sampleIndex)
+          .setSamplerId(config.samplerId())
+          .setTemperature((float) from.temperature())
+          .setTopP((float) from.topP())
+          .setTopK(from.topK())
+          .setStoppedAtEos(s.stoppedAtEos())
+          .setCreatedAtMs(now)
+          .build();
+    }
+
+    @Override
+    public void onCommitted(List<ConsumerRecord<byte[], byte[]>> batch, List<ProducerRecord<byte[], byte[]>> sent) {
+      Outcome o = pending;
+      pending = null;
+      if (o == null) {
+        return;
+      }
+      long step = batches.incrementAndGet();
+      for (String s : o.skipped()) {
+        tooLong.incrementAndGet();
+        reporter.event("prompt-too-long", "prompt " + s + " does not fit the context with "
+            + config.sampling().maxNewTokens() + " new tokens; skipped", Map.of("samplerId", config.samplerId(), "prompt", s));
+      }
+      if (!o.skipped().isEmpty()) {
+        reporter.metric("sampler.prompts_too_long", tooLong.get(), step, o.version());
+      }
+      if (o.prompts() == 0) {
+        return;
+      }
+      pacer.record(o.version(), o.prompts());
+      prompts.addAndGet(o.prompts());
+      generations.addAndGet(o.rows());
+      double seconds = Math.max(1e-9, o.nanos() / 1e9);
+      reporter.metric("sampler.generations_per_s", o.rows() / seconds, step, o.version());
+      reporter.metric("sampler.tokens_per_s", o.tokens() / seconds, step, o.version());
+      reporter.metric("sampler.batch_latency_ms", o.nanos() / 1e6, step, o.version());
+      reporter.metric("sampler.policy_version", o.version(), step, o.version());
+      reporter.metric("sampler.prompts", prompts.get(), step, o.version());
+      reporter.metric("sampler.undecodable_prompts", undecodable.get(), step, o.version());
+      log.debug("{}: {} prompts × {} at v{} in {} ms ({} tokens)", config.samplerId(), o.prompts(),
+          config.samplesPerPrompt(), o.version(), o.nanos() / 1_000_000, o.tokens());
+    }
+
+    @Override
+    public void onAborted(List<ConsumerRecord<byte[], byte[]>> batch, Exception cause) {
+      pending = null;
+      reporter.metric("sampler.aborted_batches", loop.abortedBatches(), batches.get(), live.version());
+    }
+
+    @Override
+    public void onPaused(boolean paused) {
+      long v = live.version();
+      reporter.metric("sampler.paused", paused ? 1 : 0, batches.get(), v);
+      String message = paused
+          ? "paused: " + pacer.used() + " prompts sampled at v" + v + ", waiting for a newer version"
+          : "resumed at v" + v;
+      log.info("{}: {}", config.samplerId(), message);
+      reporter.event(paused ? "paused" : "resumed", message,
+          Map.of("samplerId", config.samplerId(), "policyName", config.policyName(), "version", Long.toString(v)));
+    }
+  }
+
+  /**
+   * Stops sampling: the batch in progress commits or aborts, the replica leaves its group, and every
+   * client, the policy and the tokenizer are closed. Idempotent; safe from a shutdown hook.
+   */
+  @Override
+  public void close() {
+    boolean started;
+    synchronized (lifecycle) {
+      if (closing) {
+        return;
+      }
+      closing = true;
+      started = loopStarted;
+    }
+    try {
+      if (started) {
+        loop.stop();
+        if (!loop.awaitStopped(Duration.ofSeconds(60))) {
+          log.warn("{}: the sampling loop did not stop within 60 s", config.samplerId());
+        }
+      } else {
+        loop.closeUnstarted();
+      }
+      subscriber.close();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      live.close();
+      reporter.close();
+      closed = true;
+    }
+  }
+
+  /** Whether {@link #close()} has completed. */
+  public boolean closed() {
+    return closed;
+  }
+}

@@ -1,0 +1,111 @@
+package io.alignstream.sampler;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.alignstream.broker.KafkaConnection;
+import io.alignstream.model.SamplingConfig;
+import io.alignstream.schemas.Generation;
+import io.alignstream.schemas.Prompt;
+import io.alignstream.schemas.RunEvent;
+import io.alignstream.schemas.Topics;
+import io.alignstream.testkit.KafkaFixture;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** One sampler replica on a thread, against a real broker: pacing, hot swap, corrupt and oversize prompts. */
+@ExtendWith(KafkaFixture.class)
+class SamplerServiceIT {
+  private static final Duration WAIT = Duration.ofSeconds(60);
+
+  private static Thread start(SamplerService service, AtomicReference<Throwable> failure) {
+    Thread t = new Thread(() -> {
+      try {
+        service.run();
+      } catch (Throwable e) {
+        failure.set(e);
+      }
+    }, "sampler-" + service.config().samplerId());
+    t.start();
+    return t;
+  }
+
+  private static Map<Long, Long> promptsPerVersion(List<Generation> gens) {
+    return gens.stream().collect(Collectors.groupingBy(Generation::getPolicyVersion, TreeMap::new,
+        Collectors.mapping(g -> g.getPromptId() + "/" + g.getRound(), Collectors.collectingAndThen(Collectors.toSet(), s -> (long) s.size()))));
+  }
+
+  private static void awaitPaused(SamplerService service) throws InterruptedException {
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (!service.paused() && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+    assertTrue(service.paused(), "the sampler paused after its budget");
+  }
+
+  @Test
+  void pacesPerVersionHotSwapsAndSkipsBadPrompts(KafkaConnection kafka, Topics topics) throws Exception {
+    try (var upstream = new UpstreamStub(kafka, topics)) {
+      // Given version 0 of the policy, a corrupt record, a prompt too long for the context, and 10 good prompts
+      upstream.publishVersion("policy", 0);
+      upstream.publishGarbage();
+      upstream.publish(Prompt.newBuilder().setPromptId("too-long").setText("the cat ".repeat(80)).setRound(0)
+          .setCreatedAtMs(1).build());
+      List<String> ids = upstream.publishPrompts(0, 10, 0);
+      SamplerConfig config = SamplerConfig.defaults(topics.runId()).withSamplerId("thread-a")
+          .withSamplesPerPrompt(2).withPromptsPerBatch(2).withMaxPromptsPerVersion(4).withSeed(7)
+          .withSampling(new SamplingConfig(1.0, 0.95, 0, 6, true)).withWeightsTimeout(WAIT);
+      var failure = new AtomicReference<Throwable>();
+
+      try (var service = new SamplerService(config, kafka)) {
+        // When the sampler runs with a budget of 4 prompts per version
+        Thread thread = start(service, failure);
+
+        // Then it samples 4 prompts at v0 and pauses, and stays paused without a new version
+        List<Generation> gens = upstream.awaitGenerations(g -> g.size() >= 8, WAIT);
+        awaitPaused(service);
+        Thread.sleep(1500);
+        assertEquals(8, upstream.generations().size(), "nothing more while paused");
+        assertEquals(Map.of(0L, 4L), promptsPerVersion(upstream.generations()));
+
+        // When v1 is published, it resumes, samples 4 prompts at v1 (hot swap, no restart) and pauses again
+        upstream.publishVersion("policy", 1);
+        upstream.awaitGenerations(g -> g.size() >= 16, WAIT);
+        awaitPaused(service);
+        assertEquals(Map.of(0L, 4L, 1L, 4L), promptsPerVersion(upstream.generations()));
+
+        // When v2 is published, the remaining 2 prompts are sampled at v2
+        upstream.publishVersion("policy", 2);
+        gens = upstream.awaitGenerations(g -> g.size() >= 20, WAIT);
+        Thread.sleep(1000);
+        gens = upstream.generations();
+        assertEquals(Map.of(0L, 4L, 1L, 4L, 2L, 2L), promptsPerVersion(gens));
+        assertEquals(20, gens.size());
+        assertEquals(Set.copyOf(ids), gens.stream().map(Generation::getPromptId).collect(Collectors.toSet()));
+        assertEquals(1, service.undecodablePrompts(), "the corrupt record was counted");
+        assertEquals(1, service.tooLongPrompts(), "the oversize prompt was skipped");
+        assertEquals(2, service.policyVersion());
+        assertEquals(null, failure.get());
+        service.close();
+        thread.join(30_000);
+        assertEquals(null, failure.get(), "run() ended cleanly");
+      }
+
+      // And the run events tell the story
+      List<String> kinds = upstream.events().stream().filter(e -> e.getSource().equals("thread-a"))
+          .map(RunEvent::getKind).toList();
+      assertTrue(kinds.contains("replica-started"), kinds.toString());
+      assertTrue(kinds.contains("prompt-too-long"), kinds.toString());
+      assertEquals(3, kinds.stream().filter("version-loaded"::equals).count(), kinds.toString());
+      assertTrue(kinds.stream().filter("paused"::equals).count() >= 2, kinds.toString());
+      assertTrue(kinds.stream().filter("resumed"::equals).count() >= 2, kinds.toString());
+    }
+  }
+}

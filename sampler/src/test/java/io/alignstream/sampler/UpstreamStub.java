@@ -1,0 +1,152 @@
+package io.alignstream.sampler;
+
+import io.alignstream.broker.KafkaConnection;
+import io.alignstream.model.GptConfig;
+import io.alignstream.model.Policy;
+import io.alignstream.model.Tokenizer;
+import io.alignstream.model.WordLevelTokenizerBuilder;
+import io.alignstream.runtime.WeightPublisher;
+import io.alignstream.schemas.ContentId;
+import io.alignstream.schemas.Generation;
+import io.alignstream.schemas.Prompt;
+import io.alignstream.schemas.RunEvent;
+import io.alignstream.schemas.Topics;
+import io.alignstream.testkit.TopicReader;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.function.Predicate;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * What the rest of the pipeline gives a sampler, for integration tests without the learner: a tiny
+ * model line on the weight topics (a word-level tokenizer and a tiny random GPT, published like the
+ * learner does) and prompts on the prompt topic; plus readers of what the samplers wrote.
+ */
+final class UpstreamStub implements AutoCloseable {
+  static final String CORPUS = "the cat sat on the mat . a dog ran to the park and the bird sang in a tree ; "
+      + "what did the cat see ? the dog saw a bird , then the sun rose over the hill";
+
+  final KafkaConnection kafka;
+  final Topics topics;
+  final Path dir;
+  final Tokenizer tokenizer;
+  final GptConfig config;
+  private final String tokenizerJson;
+  private final String configJson;
+  private final KafkaProducer<byte[], byte[]> weights;
+  private final KafkaProducer<byte[], byte[]> prompts;
+
+  UpstreamStub(KafkaConnection kafka, Topics topics) throws IOException {
+    this.kafka = kafka;
+    this.topics = topics;
+    this.dir = Files.createTempDirectory("sampler-it-");
+    Path tokenizerFile = new WordLevelTokenizerBuilder(64).add(CORPUS).write(dir.resolve(Tokenizer.FILE_NAME));
+    this.tokenizer = Tokenizer.load(tokenizerFile);
+    this.config = GptConfig.tiny(tokenizer.vocabSize(), tokenizer.eosId());
+    config.write(dir.resolve(GptConfig.FILE_NAME));
+    this.tokenizerJson = Files.readString(tokenizerFile);
+    this.configJson = Files.readString(dir.resolve(GptConfig.FILE_NAME));
+    Map<String, Object> wp = new HashMap<>(kafka.transactionalProducerConfig("it-learner-" + UUID.randomUUID()));
+    wp.putAll(WeightPublisher.producerOverrides());
+    this.weights = new KafkaProducer<>(wp, new ByteArraySerializer(), new ByteArraySerializer());
+    weights.initTransactions();
+    this.prompts = new KafkaProducer<>(kafka.producerConfig(), new ByteArraySerializer(), new ByteArraySerializer());
+  }
+
+  /** Publishes random weights (seeded by the version) as {@code version} of {@code line}, in one transaction. */
+  void publishVersion(String line, long version) {
+    byte[] payload;
+    try (Policy policy = Policy.create(config, 1000 + version)) {
+      payload = policy.weightsToBytes();
+    }
+    weights.beginTransaction();
+    new WeightPublisher(weights, topics).publish(line, version, payload, configJson, tokenizerJson, 0, Map.of());
+    weights.commitTransaction();
+  }
+
+  /** Publishes prompts {@code from..to-1} (texts from the corpus) at {@code round}; returns their ids. */
+  List<String> publishPrompts(int from, int to, int round) {
+    String[] words = CORPUS.split(" ");
+    var ids = new java.util.ArrayList<String>();
+    for (int i = from; i < to; i++) {
+      StringBuilder text = new StringBuilder("prompt " + i + " :");
+      for (int w = 0; w < 1 + i % 5; w++) {
+        text.append(' ').append(words[(i * 7 + w * 3) % words.length]);
+      }
+      String id = ContentId.ofPrompt(text.toString());
+      publish(Prompt.newBuilder().setPromptId(id).setText(text.toString()).setRound(round)
+          .setCreatedAtMs(System.currentTimeMillis()).build());
+      ids.add(id);
+    }
+    prompts.flush();
+    return ids;
+  }
+
+  void publish(Prompt prompt) {
+    prompts.send(topics.prompts.record(prompt.getPromptId(), prompt));
+    prompts.flush();
+  }
+
+  /** A record on the prompt topic that is not a Prompt. */
+  void publishGarbage() {
+    prompts.send(new ProducerRecord<>(topics.prompts.name(), "junk".getBytes(), new byte[] {1, 2, 3, 4, 5}));
+    prompts.flush();
+  }
+
+  List<Generation> generations() {
+    return TopicReader.readCommitted(kafka, topics.generations).stream().map(ConsumerRecord::value).toList();
+  }
+
+  List<RunEvent> events() {
+    return TopicReader.readCommitted(kafka, topics.events).stream().map(ConsumerRecord::value).toList();
+  }
+
+  /** Waits until the committed generations satisfy {@code done}; returns them either way. */
+  List<Generation> awaitGenerations(Predicate<List<Generation>> done, Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    List<Generation> seen = generations();
+    while (!done.test(seen) && System.nanoTime() < deadline) {
+      Thread.sleep(250);
+      seen = generations();
+    }
+    return seen;
+  }
+
+  /** Waits until an event of {@code kind} from {@code samplerId} with {@code attribute=value} is committed. */
+  boolean awaitEvent(String kind, String samplerId, String attribute, String value, Duration timeout)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      for (RunEvent e : events()) {
+        if (e.getKind().equals(kind) && e.getSource().equals(samplerId)
+            && value.equals(e.getAttributes().get(attribute))) {
+          return true;
+        }
+      }
+      Thread.sleep(250);
+    }
+    return false;
+  }
+
+  @Override
+  public void close() throws IOException {
+    weights.close();
+    prompts.close();
+    tokenizer.close();
+    try (var files = Files.list(dir)) {
+      for (Path p : (Iterable<Path>) files::iterator) {
+        Files.deleteIfExists(p);
+      }
+    }
+    Files.deleteIfExists(dir);
+  }
+}

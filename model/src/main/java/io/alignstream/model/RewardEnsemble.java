@@ -57,6 +57,87 @@ public final class RewardEnsemble implements AutoCloseable {
     }
   }
 
+  /**
+   * Every member's weights in one payload, for shipping an ensemble as one version: a big-endian
+   * int member count, then per member a big-endian int length and its safetensors bytes.
+   */
+  public byte[] weightsToBytes() {
+    List<byte[]> parts = new ArrayList<>();
+    int total = 4;
+    for (RewardModel m : members) {
+      byte[] b = m.weightsToBytes();
+      parts.add(b);
+      total += 4 + b.length;
+    }
+    java.nio.ByteBuffer out = java.nio.ByteBuffer.allocate(total);
+    out.putInt(parts.size());
+    for (byte[] b : parts) {
+      out.putInt(b.length).put(b);
+    }
+    return out.array();
+  }
+
+  /**
+   * An ensemble of {@code config}'s shape from a {@link #weightsToBytes()} payload.
+   *
+   * @throws IllegalArgumentException when the payload is malformed or does not fit the shape
+   */
+  public static RewardEnsemble fromBytes(GptConfig config, byte[] payload, long version, long seed) {
+    List<byte[]> parts = split(payload);
+    List<RewardModel> ms = new ArrayList<>();
+    try {
+      for (byte[] part : parts) {
+        ms.add(RewardModel.fromBytes(config, part, version));
+      }
+    } catch (RuntimeException e) {
+      ms.forEach(RewardModel::close);
+      throw e;
+    }
+    return new RewardEnsemble(ms, seed);
+  }
+
+  /**
+   * Replaces every member's weights in place from a {@link #weightsToBytes()} payload, all or
+   * nothing: the payload is validated (member count, framing) before any member changes.
+   */
+  public void loadWeights(byte[] payload, long version) {
+    List<byte[]> parts = split(payload);
+    if (parts.size() != members.size()) {
+      throw new IllegalArgumentException("payload has " + parts.size() + " members, this ensemble " + members.size());
+    }
+    for (int k = 0; k < parts.size(); k++) {
+      members.get(k).loadWeights(parts.get(k), version);
+    }
+  }
+
+  private static List<byte[]> split(byte[] payload) {
+    java.nio.ByteBuffer in = java.nio.ByteBuffer.wrap(payload);
+    if (in.remaining() < 4) {
+      throw new IllegalArgumentException("ensemble payload too short: " + payload.length + " bytes");
+    }
+    int count = in.getInt();
+    if (count < 1 || count > 1024) {
+      throw new IllegalArgumentException("ensemble payload names " + count + " members");
+    }
+    List<byte[]> parts = new ArrayList<>(count);
+    for (int k = 0; k < count; k++) {
+      if (in.remaining() < 4) {
+        throw new IllegalArgumentException("ensemble payload truncated before member " + k);
+      }
+      int length = in.getInt();
+      if (length < 0 || length > in.remaining()) {
+        throw new IllegalArgumentException("ensemble payload truncated in member " + k);
+      }
+      byte[] b = new byte[length];
+      in.get(b);
+      parts.add(b);
+    }
+    if (in.hasRemaining()) {
+      throw new IllegalArgumentException("ensemble payload has " + in.remaining() + " trailing bytes");
+    }
+    return parts;
+  }
+
   public List<RewardModel> members() {
     return members;
   }

@@ -79,6 +79,17 @@ public final class RewardModel extends GptModel {
     }
   }
 
+  /** A reward model of the given shape with weights (backbone and head) from safetensors bytes. */
+  public static RewardModel fromBytes(GptConfig config, byte[] safetensors, long version) {
+    NDManager root = newRoot();
+    try {
+      return new RewardModel(config, root, Weights.decode(safetensors, specOf(config), root), version);
+    } catch (RuntimeException e) {
+      root.close();
+      throw e;
+    }
+  }
+
   /** An independent deep copy. */
   public RewardModel copy() {
     NDManager newRoot = newRoot();

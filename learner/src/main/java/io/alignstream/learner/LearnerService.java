@@ -1,0 +1,481 @@
+package io.alignstream.learner;
+
+import io.alignstream.console.ProgressBar;
+import io.alignstream.model.Example;
+import io.alignstream.model.GptConfig;
+import io.alignstream.model.Policy;
+import io.alignstream.model.Tokenizer;
+import io.alignstream.runtime.RunReporter;
+import io.alignstream.runtime.WeightPublisher;
+import io.alignstream.schemas.Demonstration;
+import io.alignstream.schemas.ModelLines;
+import io.alignstream.schemas.ModelVersion;
+import io.alignstream.schemas.Prompt;
+import io.alignstream.schemas.SampleKind;
+import io.alignstream.schemas.ScoredSample;
+import io.alignstream.schemas.Topics;
+import io.alignstream.schemas.TrainingBatch;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.errors.WakeupException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The learner service: SFT on the run's demonstrations, then continuous updates from training
+ * batches, each one checkpointed locally and published through Kafka.
+ *
+ * <p>Exactly once, across crashes: an update is first checkpointed (weights, optimisers, pools and
+ * the batches offset after it), then published in one producer transaction together with that
+ * offset (committed for the learner's group) and the next round's prompts. On start the learner
+ * resumes from its newest checkpoint; if that checkpoint is ahead of the committed offset (it died
+ * between the two), it republishes the checkpoint's version and the prompts of the batches in
+ * between before going on. So no batch is applied twice or skipped, and versions only increase.
+ *
+ * <p>The clients are created by the caller (so tests can wire them) and owned by the service.
+ */
+public final class LearnerService implements Runnable, AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(LearnerService.class);
+  private static final Pattern CHECKPOINT = Pattern.compile("v(\\d{6,})");
+  static final String OFFSET_KEY = "batchesOffset";
+
+  private final LearnerConfig config;
+  private final Topics topics;
+  private final Consumer<byte[], byte[]> consumer;
+  private final Producer<byte[], byte[]> producer;
+  private final RunReporter reporter;
+  private final Function<String, Consumer<byte[], byte[]>> readers;
+  private final TopicPartition batchesPartition;
+  private final CountDownLatch finished = new CountDownLatch(1);
+  private final AtomicLong version = new AtomicLong(-1);
+  private volatile boolean running = true;
+  private volatile Throwable failure;
+  private Learner learner;
+
+  /**
+   * @param consumer a read_committed consumer with the learner's group id, not subscribed (the
+   *     service assigns the batches partition and seeks)
+   * @param producer a transactional producer with the learner's transactional id, sized for weights
+   * @param readers makes a fresh read_committed consumer with no group, for reading whole topics
+   *     (demonstrations, manifests); the argument is a client id suffix
+   */
+  public LearnerService(LearnerConfig config, Consumer<byte[], byte[]> consumer, Producer<byte[], byte[]> producer,
+      RunReporter reporter, Function<String, Consumer<byte[], byte[]>> readers) {
+    this.config = config;
+    this.topics = config.topics();
+    this.consumer = consumer;
+    this.producer = producer;
+    this.reporter = reporter;
+    this.readers = readers;
+    this.batchesPartition = new TopicPartition(topics.batches.name(), 0);
+  }
+
+  /** The version last checkpointed, or -1 before the first. */
+  public long version() {
+    return version.get();
+  }
+
+  /** The learner, once started; for in-process callers that evaluate it (the demo). */
+  public Optional<Learner> learner() {
+    return Optional.ofNullable(learner);
+  }
+
+  public Optional<Throwable> failure() {
+    return Optional.ofNullable(failure);
+  }
+
+  @Override
+  public void run() {
+    try {
+      producer.initTransactions(); // fences a previous learner of this run
+      consumer.assign(List.of(batchesPartition));
+      long offset = start();
+      consumer.seek(batchesPartition, offset);
+      loop(offset);
+    } catch (WakeupException e) {
+      if (running) {
+        failure = e;
+      }
+    } catch (Exception e) {
+      failure = e;
+      log.error("learner stopped: {}", e.toString());
+      reporter.event("failed", "learner stopped: " + e.getMessage(), Map.of());
+      if (!(e instanceof RuntimeException re)) {
+        throw new IllegalStateException(e);
+      }
+      throw re;
+    } finally {
+      closeClients();
+      finished.countDown();
+    }
+  }
+
+  /** Resumes or starts fresh; returns the batches offset to continue from. */
+  private long start() throws IOException {
+    Optional<Path> latest = latestCheckpoint();
+    long committed = Optional.ofNullable(consumer.committed(java.util.Set.of(batchesPartition)).get(batchesPartition))
+        .map(OffsetAndMetadata::offset).orElse(0L);
+    if (latest.isPresent()) {
+      learner = Learner.load(latest.get(), config.recipe());
+      long offset = ((Number) Learner.savedExtra(latest.get()).get(OFFSET_KEY)).longValue();
+      version.set(learner.version());
+      log.info("resumed from {} (version {}, batches offset {}, committed {})", latest.get(), learner.version(),
+          offset, committed);
+      reporter.event("resumed", "learner resumed at version " + learner.version(),
+          Map.of("offset", Long.toString(offset), "committed", Long.toString(committed)));
+      if (offset > committed) {
+        // Died after the checkpoint, before its transaction committed: publish what it would have.
+        List<TrainingBatch> unpublished = readBatches(committed, offset);
+        publish(unpublished, offset, Map.of("recovered", 1.0));
+      }
+      return offset;
+    }
+    if (config.baseModel() == null) {
+      throw new IllegalArgumentException("no checkpoint in " + config.checkpoints()
+          + " and no base model given: pass --base DIR (a model directory with config.json, model.safetensors, tokenizer.json)");
+    }
+    long published = latestPublishedVersion(ModelLines.POLICY);
+    if (published >= 0) {
+      throw new IllegalStateException("run '" + topics.runId() + "' already has policy v" + published
+          + " from an earlier learner, but " + config.checkpoints() + " holds no checkpoint: keep that learner's"
+          + " --checkpoints directory to resume it, or start a new --run");
+    }
+    Tokenizer tokenizer = Tokenizer.load(config.baseModel());
+    learner = Learner.fresh(Policy.load(config.baseModel()), tokenizer, config.recipe());
+    reporter.event("stage", "sft: reading demonstrations", Map.of("stage", "sft"));
+    List<Example> demos = readDemonstrations();
+    reporter.event("stage", "sft: " + demos.size() + " demonstrations, " + config.recipe().sftSteps() + " steps",
+        Map.of("stage", "sft"));
+    try (ProgressBar bar = ProgressBar.start("sft", config.recipe().sftSteps(), "steps")) {
+      var stats = learner.sft(demos, step -> {
+        bar.setDone(step);
+      });
+      if (stats != null) {
+        reporter.metric("sft.loss", stats.loss(), 0, 1);
+      }
+    }
+    learner.save(checkpointDir(learner.version()), Map.of(OFFSET_KEY, committed));
+    version.set(learner.version());
+    producer.beginTransaction();
+    try {
+      var publisher = new WeightPublisher(producer, topics);
+      // Frozen lines for the Init-SFT / SFT-Demo reward-model recipes' samplers.
+      publishModel(publisher, ModelLines.BASE, 0, learner.base(), Map.of("stage", "base"));
+      publishModel(publisher, ModelLines.SFT, 1, learner.policy(), Map.of("stage", "sft"));
+      publishModel(publisher, ModelLines.POLICY, 1, learner.policy(), Map.of("stage", "sft"));
+      publishReward(publisher, 1);
+      producer.sendOffsetsToTransaction(Map.of(batchesPartition, new OffsetAndMetadata(committed)),
+          new ConsumerGroupMetadata(config.groupId()));
+      producer.commitTransaction();
+    } catch (RuntimeException e) {
+      producer.abortTransaction();
+      throw e;
+    }
+    reporter.event("stage", "loop: SFT done, policy v1 published", Map.of("stage", "loop", "version", "1"));
+    return committed;
+  }
+
+  private void loop(long offset) throws IOException {
+    List<TrainingBatch> pending = new ArrayList<>();
+    long pendingEnd = offset;
+    long lastArrival = System.nanoTime();
+    int maxUpdates = config.recipe().maxUpdates();
+    while (running && (maxUpdates == 0 || learner.updates() < maxUpdates)) {
+      for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+        pendingEnd = r.offset() + 1;
+        lastArrival = System.nanoTime();
+        try {
+          TrainingBatch b = topics.batches.value(r);
+          if (b != null) {
+            pending.add(b);
+          }
+        } catch (SerializationException e) {
+          log.warn("skipping undecodable batch at offset {}: {}", r.offset(), e.getMessage());
+          reporter.metric("learner.undecodable_batches", 1, learner.updates(), learner.version());
+        }
+        if (pending.size() >= config.recipe().promptsPerUpdate()) {
+          update(pending, pendingEnd);
+          pending = new ArrayList<>();
+          if (maxUpdates > 0 && learner.updates() >= maxUpdates) {
+            break;
+          }
+        }
+      }
+      boolean idle = !config.idleFlush().isZero()
+          && System.nanoTime() - lastArrival > config.idleFlush().toNanos();
+      if (!pending.isEmpty() && idle) {
+        update(pending, pendingEnd);
+        pending = new ArrayList<>();
+      }
+    }
+    if (maxUpdates > 0 && learner.updates() >= maxUpdates) {
+      reporter.event("stage", "done: " + maxUpdates + " updates", Map.of("stage", "done"));
+    }
+  }
+
+  private void update(List<TrainingBatch> batches, long offsetAfter) throws IOException {
+    long t0 = System.nanoTime();
+    Learner.UpdateResult result = learner.update(batches);
+    learner.save(checkpointDir(result.version()), Map.of(OFFSET_KEY, offsetAfter));
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    Map<String, Double> metrics = new LinkedHashMap<>(result.metrics());
+    metrics.put("learner.update_seconds", seconds);
+    long samples = batches.stream().mapToLong(b -> b.getSamples().size()).sum();
+    metrics.put("learner.samples_per_s", samples / Math.max(1e-9, seconds));
+    publish(batches, offsetAfter, metrics);
+    version.set(result.version());
+    pruneCheckpoints();
+  }
+
+  /** One transaction: the learner's current weights, the next round's prompts, and the offset. */
+  private void publish(List<TrainingBatch> batches, long offsetAfter, Map<String, Double> metrics) {
+    long v = learner.version();
+    producer.beginTransaction();
+    try {
+      var publisher = new WeightPublisher(producer, topics);
+      publishModel(publisher, ModelLines.POLICY, v, learner.policy(), Map.of("stage", "loop"));
+      publishReward(publisher, v);
+      for (TrainingBatch b : batches) {
+        nextRound(b).ifPresent(p -> producer.send(topics.prompts.record(p.getPromptId(), p)));
+      }
+      producer.sendOffsetsToTransaction(Map.of(batchesPartition, new OffsetAndMetadata(offsetAfter)),
+          new ConsumerGroupMetadata(config.groupId()));
+      producer.commitTransaction();
+    } catch (RuntimeException e) {
+      producer.abortTransaction();
+      throw e;
+    }
+    metrics.forEach((k, value) -> reporter.metric(k, value, learner.updates(), v));
+    reporter.metric("learner.policy_version", v, learner.updates(), v);
+    reporter.event("version-published", "policy and reward v" + v, Map.of("version", Long.toString(v)));
+  }
+
+  /** The prompt of a batch, one round later, unless its rounds are done. */
+  private Optional<Prompt> nextRound(TrainingBatch b) {
+    if (b.getRound() + 1 >= config.recipe().rounds() || b.getSamples().isEmpty()) {
+      return Optional.empty();
+    }
+    ScoredSample any = b.getSamples().get(0);
+    String demoId = b.getSamples().stream().filter(s -> s.getKind() == SampleKind.DEMONSTRATION)
+        .map(ScoredSample::getId).findFirst().orElse(null);
+    return Optional.of(Prompt.newBuilder().setPromptId(b.getPromptId()).setText(any.getPrompt())
+        .setRound(b.getRound() + 1).setDemonstrationId(demoId).setCreatedAtMs(System.currentTimeMillis()).build());
+  }
+
+  private void publishModel(WeightPublisher publisher, String line, long v, Policy model, Map<String, String> meta) {
+    publisher.publish(line, v, model.weightsToBytes(), configJson(model.config()), tokenizerJson(),
+        learner.trainedSamples(), meta);
+  }
+
+  private void publishReward(WeightPublisher publisher, long v) {
+    var reward = learner.reward();
+    publisher.publish(ModelLines.REWARD, v, reward.weightsToBytes(), configJson(reward.members().get(0).config()),
+        tokenizerJson(), learner.trainedSamples(), Map.of("members", Integer.toString(reward.size())));
+  }
+
+  private String tokenizerJsonCache;
+
+  private String tokenizerJson() {
+    if (tokenizerJsonCache == null) {
+      try {
+        Path tmp = Files.createTempDirectory("alignstream-tokenizer");
+        learner.tokenizer().save(tmp);
+        tokenizerJsonCache = Files.readString(tmp.resolve(Tokenizer.FILE_NAME), StandardCharsets.UTF_8);
+        Learner.deleteRecursively(tmp);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+    return tokenizerJsonCache;
+  }
+
+  private static String configJson(GptConfig config) {
+    try {
+      Path tmp = Files.createTempFile("alignstream-config", ".json");
+      try {
+        config.write(tmp);
+        return Files.readString(tmp, StandardCharsets.UTF_8);
+      } finally {
+        Files.deleteIfExists(tmp);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Every demonstration in the run, tokenized; waits for {@code minDemonstrations}. */
+  private List<Example> readDemonstrations() {
+    long deadline = System.nanoTime() + config.demonstrationsWait().toNanos();
+    Map<String, Example> byId = new LinkedHashMap<>();
+    int skipped = 0;
+    try (Consumer<byte[], byte[]> reader = readers.apply("learner-demonstrations")) {
+      List<TopicPartition> parts = new ArrayList<>();
+      for (int p = 0; p < topics.demonstrations.partitions(); p++) {
+        parts.add(new TopicPartition(topics.demonstrations.name(), p));
+      }
+      reader.assign(parts);
+      reader.seekToBeginning(parts);
+      while (true) {
+        Map<TopicPartition, Long> end = reader.endOffsets(parts);
+        while (parts.stream().anyMatch(tp -> reader.position(tp) < end.get(tp))) {
+          for (ConsumerRecord<byte[], byte[]> r : reader.poll(Duration.ofMillis(200))) {
+            try {
+              Demonstration d = topics.demonstrations.value(r);
+              Example e = d == null ? null : learner.demonstration(d.getPrompt(), d.getResponse());
+              if (e == null) {
+                skipped++;
+              } else {
+                byId.put(d.getId(), e);
+              }
+            } catch (SerializationException ex) {
+              skipped++;
+            }
+          }
+        }
+        if (byId.size() >= config.minDemonstrations()) {
+          break;
+        }
+        if (System.nanoTime() > deadline || !running) {
+          throw new IllegalStateException("only " + byId.size() + " demonstrations in run '" + topics.runId()
+              + "' after " + config.demonstrationsWait().toSeconds() + " s (need " + config.minDemonstrations()
+              + "): stream some in with 'alignstream produce --run " + topics.runId() + " FILE'");
+        }
+        sleep(500);
+      }
+    }
+    if (skipped > 0) {
+      log.warn("{} demonstrations skipped: too long for the context or undecodable", skipped);
+    }
+    // Ordered by id, not by arrival: the same demonstrations give the same SFT run.
+    var ids = new ArrayList<>(byId.keySet());
+    ids.sort(null);
+    return ids.stream().map(byId::get).toList();
+  }
+
+  private List<TrainingBatch> readBatches(long from, long to) {
+    List<TrainingBatch> out = new ArrayList<>();
+    try (Consumer<byte[], byte[]> reader = readers.apply("learner-recovery")) {
+      reader.assign(List.of(batchesPartition));
+      reader.seek(batchesPartition, from);
+      while (reader.position(batchesPartition) < to) {
+        for (ConsumerRecord<byte[], byte[]> r : reader.poll(Duration.ofMillis(200))) {
+          if (r.offset() < to) {
+            try {
+              out.add(topics.batches.value(r));
+            } catch (SerializationException e) {
+              log.warn("skipping undecodable batch at offset {}", r.offset());
+            }
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  private long latestPublishedVersion(String line) {
+    var tp = new TopicPartition(topics.modelVersions.name(), 0);
+    long latest = -1;
+    try (Consumer<byte[], byte[]> reader = readers.apply("learner-versions")) {
+      reader.assign(List.of(tp));
+      reader.seekToBeginning(List.of(tp));
+      long end = reader.endOffsets(List.of(tp)).get(tp);
+      while (reader.position(tp) < end) {
+        for (ConsumerRecord<byte[], byte[]> r : reader.poll(Duration.ofMillis(200))) {
+          try {
+            ModelVersion m = topics.modelVersions.value(r);
+            if (m != null && m.getModelName().equals(line)) {
+              latest = Math.max(latest, m.getVersion());
+            }
+          } catch (SerializationException e) {
+            // a corrupt manifest says nothing about versions
+          }
+        }
+      }
+    }
+    return latest;
+  }
+
+  Path checkpointDir(long v) {
+    return config.checkpoints().resolve(String.format("v%06d", v));
+  }
+
+  private Optional<Path> latestCheckpoint() throws IOException {
+    return checkpoints().stream().reduce((a, b) -> b);
+  }
+
+  private List<Path> checkpoints() throws IOException {
+    if (!Files.isDirectory(config.checkpoints())) {
+      return List.of();
+    }
+    try (Stream<Path> s = Files.list(config.checkpoints())) {
+      return s.filter(p -> CHECKPOINT.matcher(p.getFileName().toString()).matches())
+          .filter(p -> Files.exists(p.resolve("learner.json")))
+          .sorted().toList();
+    }
+  }
+
+  private void pruneCheckpoints() throws IOException {
+    List<Path> all = checkpoints();
+    for (int i = 0; i < all.size() - config.checkpointsKept(); i++) {
+      Learner.deleteRecursively(all.get(i));
+    }
+  }
+
+  private static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    }
+  }
+
+  private void closeClients() {
+    try {
+      consumer.close(Duration.ofSeconds(5));
+    } catch (RuntimeException e) {
+      log.debug("consumer close: {}", e.toString());
+    }
+    try {
+      producer.close(Duration.ofSeconds(5));
+    } catch (RuntimeException e) {
+      log.debug("producer close: {}", e.toString());
+    }
+  }
+
+  /** Blocks until {@link #run()} has returned. */
+  public boolean awaitFinished(Duration timeout) throws InterruptedException {
+    return finished.await(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    running = false;
+    consumer.wakeup();
+    awaitFinished(Duration.ofSeconds(30));
+    if (learner != null) {
+      learner.close();
+    }
+  }
+}

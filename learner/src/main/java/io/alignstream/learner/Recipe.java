@@ -1,0 +1,289 @@
+package io.alignstream.learner;
+
+import io.alignstream.model.DiscriminatorConfig;
+import io.alignstream.model.DiscriminatorConfig.Source;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
+import java.util.function.Function;
+
+/**
+ * What the learner does, from π_0 to the continuous loop (see ALGORITHMS.md): SFT on the
+ * demonstrations, a discriminator reward model (AfD) with its positive/negative sources, and a
+ * policy objective (SFT, Best-of-N distillation, or DPO/IPO/SLiC against the behaviour policy).
+ *
+ * <p>A recipe is a {@code key = value} file plus {@code --set key=value} overrides; every key has a
+ * default, unknown keys and bad values are rejected with a message that says how to fix them.
+ */
+public record Recipe(
+    int samplesPerPrompt,
+    int sftSteps,
+    int sftBatch,
+    double sftLr,
+    int rewardMembers,
+    Source rewardPositive,
+    Source rewardNegative,
+    double rewardLr,
+    int rewardStepsPerUpdate,
+    int rewardWarmupUpdates,
+    PolicyObjective policyObjective,
+    double policyLr,
+    double beta,
+    double importanceCap,
+    int maxLag,
+    double demoWeight,
+    int promptsPerUpdate,
+    int rounds,
+    int maxUpdates,
+    long seed) {
+
+  /** How the policy is updated in the loop. */
+  public enum PolicyObjective {
+    /** Keep fine-tuning on the demonstrations only (the baseline). */
+    SFT,
+    /** Preference fine-tuning: NLL on each prompt's highest-reward generation (Best-of-N distillation). */
+    BEST_OF_N,
+    /** BPO with the DPO loss: best vs worst generation, the behaviour policy as reference. */
+    DPO,
+    /** BPO with the IPO loss. */
+    IPO,
+    /** BPO with the SLiC hinge loss. */
+    SLIC
+  }
+
+  public Recipe {
+    positive("samples.per_prompt", samplesPerPrompt);
+    atLeast("sft.steps", sftSteps, 0);
+    positive("sft.batch", sftBatch);
+    positive("sft.lr", sftLr);
+    positive("reward.members", rewardMembers);
+    new DiscriminatorConfig(rewardPositive, rewardNegative); // validates the pairing
+    positive("reward.lr", rewardLr);
+    atLeast("reward.steps_per_update", rewardStepsPerUpdate, 0);
+    atLeast("reward.warmup_updates", rewardWarmupUpdates, 0);
+    positive("policy.lr", policyLr);
+    positive("policy.beta", beta);
+    if (!(importanceCap >= 1)) {
+      throw new IllegalArgumentException("recipe: policy.importance_cap must be >= 1 (c in min(pi/pi_beta, c)), got "
+          + importanceCap);
+    }
+    atLeast("policy.max_lag", maxLag, 0);
+    atLeast("policy.demo_weight", demoWeight, 0);
+    positive("loop.prompts_per_update", promptsPerUpdate);
+    positive("loop.rounds", rounds);
+    atLeast("loop.max_updates", maxUpdates, 0);
+    if (policyObjective != PolicyObjective.SFT && policyObjective != PolicyObjective.BEST_OF_N
+        && samplesPerPrompt < 2) {
+      throw new IllegalArgumentException("recipe: policy.objective=" + name(policyObjective)
+          + " needs pairs, so samples.per_prompt must be at least 2, got " + samplesPerPrompt);
+    }
+  }
+
+  public DiscriminatorConfig discriminator() {
+    return new DiscriminatorConfig(rewardPositive, rewardNegative);
+  }
+
+  /** The defaults: continuous AfD (demonstrations vs the current policy) with Best-of-N distillation. */
+  public static Recipe defaults() {
+    return parse(Map.of());
+  }
+
+  private static final Map<String, String> DEFAULTS = defaultsMap();
+
+  private static Map<String, String> defaultsMap() {
+    Map<String, String> d = new LinkedHashMap<>();
+    d.put("samples.per_prompt", "4");
+    d.put("sft.steps", "150");
+    d.put("sft.batch", "16");
+    d.put("sft.lr", "1e-3");
+    d.put("reward.members", "2");
+    d.put("reward.positive", "demonstrations");
+    d.put("reward.negative", "current_policy_samples");
+    d.put("reward.lr", "3e-4");
+    d.put("reward.steps_per_update", "2");
+    d.put("reward.warmup_updates", "3");
+    d.put("policy.objective", "best_of_n");
+    d.put("policy.lr", "2e-4");
+    d.put("policy.beta", "0.1");
+    d.put("policy.importance_cap", "2.0");
+    d.put("policy.max_lag", "4");
+    d.put("policy.demo_weight", "0.5");
+    d.put("loop.prompts_per_update", "8");
+    d.put("loop.rounds", "3");
+    d.put("loop.max_updates", "0");
+    d.put("seed", "42");
+    return Map.copyOf(d);
+  }
+
+  /** Every key with its default, in a stable order; what {@code --help} and the docs list. */
+  public static Map<String, String> keysWithDefaults() {
+    return new TreeMap<>(DEFAULTS);
+  }
+
+  /** A recipe from a file (may be null) and then overrides ({@code key=value} each). */
+  public static Recipe load(Path file, List<String> overrides) {
+    Map<String, String> values = new LinkedHashMap<>();
+    if (file != null) {
+      Properties p = new Properties();
+      try (Reader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+        p.load(in);
+      } catch (NoSuchFileException e) {
+        throw new IllegalArgumentException("recipe file " + file + " does not exist");
+      } catch (IOException e) {
+        throw new IllegalArgumentException("cannot read recipe file " + file + ": " + e.getMessage());
+      }
+      p.stringPropertyNames().forEach(k -> values.put(k.trim(), p.getProperty(k).trim()));
+    }
+    for (String o : overrides) {
+      int eq = o.indexOf('=');
+      if (eq <= 0) {
+        throw new IllegalArgumentException("recipe override '" + o + "' must look like key=value, e.g. policy.objective=dpo");
+      }
+      values.put(o.substring(0, eq).trim(), o.substring(eq + 1).trim());
+    }
+    return parse(values);
+  }
+
+  /** A recipe from {@code key → value}; missing keys take their defaults. */
+  public static Recipe parse(Map<String, String> given) {
+    for (String key : given.keySet()) {
+      if (!DEFAULTS.containsKey(key)) {
+        throw new IllegalArgumentException("recipe: unknown key '" + key + "'" + suggestion(key)
+            + "; known keys: " + String.join(", ", new TreeMap<>(DEFAULTS).keySet()));
+      }
+    }
+    Map<String, String> v = new LinkedHashMap<>(DEFAULTS);
+    v.putAll(given);
+    Function<String, Integer> i = k -> parse(k, v.get(k), Integer::parseInt, "an integer");
+    Function<String, Double> d = k -> parse(k, v.get(k), Double::parseDouble, "a number");
+    return new Recipe(
+        i.apply("samples.per_prompt"),
+        i.apply("sft.steps"), i.apply("sft.batch"), d.apply("sft.lr"),
+        i.apply("reward.members"), source("reward.positive", v.get("reward.positive")),
+        source("reward.negative", v.get("reward.negative")), d.apply("reward.lr"),
+        i.apply("reward.steps_per_update"), i.apply("reward.warmup_updates"),
+        objective(v.get("policy.objective")), d.apply("policy.lr"), d.apply("policy.beta"),
+        d.apply("policy.importance_cap"), i.apply("policy.max_lag"), d.apply("policy.demo_weight"),
+        i.apply("loop.prompts_per_update"), i.apply("loop.rounds"), i.apply("loop.max_updates"),
+        parse("seed", v.get("seed"), Long::parseLong, "an integer"));
+  }
+
+  /** The recipe as {@code key → value}, the inverse of {@link #parse}. */
+  public Map<String, String> toMap() {
+    Map<String, String> m = new TreeMap<>();
+    m.put("samples.per_prompt", Integer.toString(samplesPerPrompt));
+    m.put("sft.steps", Integer.toString(sftSteps));
+    m.put("sft.batch", Integer.toString(sftBatch));
+    m.put("sft.lr", Double.toString(sftLr));
+    m.put("reward.members", Integer.toString(rewardMembers));
+    m.put("reward.positive", name(rewardPositive));
+    m.put("reward.negative", name(rewardNegative));
+    m.put("reward.lr", Double.toString(rewardLr));
+    m.put("reward.steps_per_update", Integer.toString(rewardStepsPerUpdate));
+    m.put("reward.warmup_updates", Integer.toString(rewardWarmupUpdates));
+    m.put("policy.objective", name(policyObjective));
+    m.put("policy.lr", Double.toString(policyLr));
+    m.put("policy.beta", Double.toString(beta));
+    m.put("policy.importance_cap", Double.toString(importanceCap));
+    m.put("policy.max_lag", Integer.toString(maxLag));
+    m.put("policy.demo_weight", Double.toString(demoWeight));
+    m.put("loop.prompts_per_update", Integer.toString(promptsPerUpdate));
+    m.put("loop.rounds", Integer.toString(rounds));
+    m.put("loop.max_updates", Integer.toString(maxUpdates));
+    m.put("seed", Long.toString(seed));
+    return m;
+  }
+
+  static String name(Enum<?> e) {
+    return e.name().toLowerCase(Locale.ROOT);
+  }
+
+  private static Source source(String key, String value) {
+    for (Source s : Source.values()) {
+      if (name(s).equals(value.toLowerCase(Locale.ROOT)) || aliases(s).contains(value.toLowerCase(Locale.ROOT))) {
+        return s;
+      }
+    }
+    throw new IllegalArgumentException("recipe: " + key + "=" + value
+        + " is not a sample source; use one of demonstrations, init_samples, sft_samples, current_policy_samples");
+  }
+
+  private static List<String> aliases(Source s) {
+    return switch (s) {
+      case DEMONSTRATIONS -> List.of("demos", "demo");
+      case INIT_SAMPLES -> List.of("init", "base");
+      case SFT_SAMPLES -> List.of("sft");
+      case CURRENT_POLICY_SAMPLES -> List.of("policy", "current");
+    };
+  }
+
+  private static PolicyObjective objective(String value) {
+    for (PolicyObjective o : PolicyObjective.values()) {
+      if (name(o).equals(value.toLowerCase(Locale.ROOT).replace('-', '_'))) {
+        return o;
+      }
+    }
+    throw new IllegalArgumentException("recipe: policy.objective=" + value
+        + " is not an objective; use one of sft, best_of_n, dpo, ipo, slic");
+  }
+
+  private static <T> T parse(String key, String value, Function<String, T> parser, String what) {
+    try {
+      return parser.apply(value.trim());
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException("recipe: " + key + "=" + value + " is not " + what);
+    }
+  }
+
+  private static void positive(String key, double value) {
+    if (!(value > 0) || Double.isInfinite(value)) {
+      throw new IllegalArgumentException("recipe: " + key + " must be positive, got " + value);
+    }
+  }
+
+  private static void atLeast(String key, double value, double min) {
+    if (!(value >= min) || Double.isInfinite(value)) {
+      throw new IllegalArgumentException("recipe: " + key + " must be at least " + min + ", got " + value);
+    }
+  }
+
+  private static String suggestion(String key) {
+    String best = null;
+    int bestDistance = 4;
+    for (String k : DEFAULTS.keySet()) {
+      int dist = distance(key, k);
+      if (dist < bestDistance) {
+        bestDistance = dist;
+        best = k;
+      }
+    }
+    return best == null ? "" : " (did you mean '" + best + "'?)";
+  }
+
+  private static int distance(String a, String b) {
+    int[] prev = new int[b.length() + 1];
+    int[] cur = new int[b.length() + 1];
+    for (int j = 0; j <= b.length(); j++) {
+      prev[j] = j;
+    }
+    for (int i = 1; i <= a.length(); i++) {
+      cur[0] = i;
+      for (int j = 1; j <= b.length(); j++) {
+        cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1));
+      }
+      int[] t = prev;
+      prev = cur;
+      cur = t;
+    }
+    return prev[b.length()];
+  }
+}

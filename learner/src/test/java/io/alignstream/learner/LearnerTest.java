@@ -1,0 +1,179 @@
+package io.alignstream.learner;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.alignstream.model.Example;
+import io.alignstream.model.GptConfig;
+import io.alignstream.model.Policy;
+import io.alignstream.model.Tokenizer;
+import io.alignstream.model.WordLevelTokenizerBuilder;
+import io.alignstream.schemas.SampleKind;
+import io.alignstream.schemas.ScoredSample;
+import io.alignstream.schemas.TrainingBatch;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The learner's training logic on a tiny model and a one-rule task: demonstrations always answer
+ * "yes", the policy's samples say "yes" or "no". No Kafka: batches are built by hand.
+ */
+class LearnerTest {
+  @TempDir
+  Path dir;
+
+  private static final List<String> PROMPTS = List.of("a b ?", "b c ?", "c d ?", "d e ?", "e f ?", "f g ?");
+
+  private Tokenizer tokenizer() throws IOException {
+    var b = new WordLevelTokenizerBuilder(64);
+    b.addAll(List.of("a b c d e f g ? yes no ."));
+    return Tokenizer.load(b.write(dir.resolve("tokenizer.json")));
+  }
+
+  private Learner learner(String... overrides) throws IOException {
+    Tokenizer t = tokenizer();
+    var config = new GptConfig(t.vocabSize(), 32, 32, 1, 2, 1e-5, t.eosId(), t.eosId());
+    List<String> sets = new ArrayList<>(List.of("sft.steps=5", "sft.batch=4", "reward.warmup_updates=1",
+        "samples.per_prompt=2", "reward.members=2", "policy.demo_weight=0.5"));
+    sets.addAll(List.of(overrides));
+    return Learner.fresh(Policy.create(config, 7), t, Recipe.load(null, sets));
+  }
+
+  private static ScoredSample scored(Learner l, String prompt, String response, SampleKind kind, int index) {
+    Example e = l.demonstration(prompt, response);
+    float[] lp = kind == SampleKind.DEMONSTRATION ? new float[0] : l.policy().tokenLogProbs(List.of(e))[0];
+    List<Float> lps = new ArrayList<>();
+    for (float f : lp) {
+      lps.add(f);
+    }
+    String promptId = "p-" + prompt;
+    return ScoredSample.newBuilder().setId(kind == SampleKind.DEMONSTRATION ? "d-" + prompt : promptId + "/0/policy/" + index)
+        .setKind(kind).setPromptId(promptId).setRound(0).setPrompt(prompt).setResponse(response)
+        .setPromptTokenIds(ints(e.prompt())).setResponseTokenIds(ints(e.response())).setLogProbs(lps)
+        .setPolicyName(kind == SampleKind.DEMONSTRATION ? "demonstration" : "policy")
+        .setPolicyVersion(kind == SampleKind.DEMONSTRATION ? -1 : l.version())
+        .setRewards(List.of(0f)).setRewardMean(0f).setRewardStd(0f).setRewardModelVersion(0)
+        .setCreatedAtMs(0).setScoredAtMs(0).build();
+  }
+
+  private static List<Integer> ints(long[] ids) {
+    List<Integer> out = new ArrayList<>();
+    for (long id : ids) {
+      out.add((int) id);
+    }
+    return out;
+  }
+
+  /** Each update sees a different slice of the prompts, so the sample pools' history matters. */
+  private static List<TrainingBatch> batches(Learner l) {
+    List<TrainingBatch> out = new ArrayList<>();
+    int shift = (int) (l.version() % PROMPTS.size());
+    for (int i = 0; i < 4; i++) {
+      String p = PROMPTS.get((i + shift) % PROMPTS.size());
+      out.add(TrainingBatch.newBuilder().setId("p-" + p + "/0/policy").setPromptId("p-" + p).setRound(0)
+          .setSamples(List.of(scored(l, p, "yes .", SampleKind.DEMONSTRATION, 0),
+              scored(l, p, "yes .", SampleKind.GENERATION, 0), scored(l, p, "no .", SampleKind.GENERATION, 1)))
+          .setComplete(true).setCreatedAtMs(0).build());
+    }
+    return out;
+  }
+
+  private static List<Example> demos(Learner l) {
+    return PROMPTS.stream().map(p -> l.demonstration(p, "yes .")).toList();
+  }
+
+  @Test
+  void theDiscriminatorLearnsDemonstrationsFromPolicySamplesAndVersionsAdvance() throws IOException {
+    try (Learner l = learner("reward.steps_per_update=4", "reward.lr=3e-3", "policy.objective=best_of_n")) {
+      l.sft(demos(l), step -> { });
+      assertEquals(1, l.version());
+      Learner.UpdateResult last = null;
+      for (int i = 0; i < 12; i++) {
+        last = l.update(batches(l));
+      }
+      assertEquals(13, l.version());
+      assertTrue(last.policyUpdated());
+      for (String key : List.of("reward.loss", "policy.loss", "kl.behaviour", "kl.base", "lag.mean",
+          "reward.generations_mean", "policy.importance_weight")) {
+        assertTrue(last.metrics().containsKey(key), "metrics have " + key + ": " + last.metrics());
+      }
+      // "no ." is never demonstrated, so it must score below the demonstrated "yes .".
+      Example yes = l.demonstration("g a ?", "yes .");
+      Example no = l.demonstration("g a ?", "no .");
+      var scores = l.reward().score(List.of(yes, no));
+      assertTrue(scores.mean()[0] > scores.mean()[1], "r(yes)=" + scores.mean()[0] + " r(no)=" + scores.mean()[1]);
+    }
+  }
+
+  @Test
+  void everyObjectiveRuns() throws IOException {
+    for (String objective : List.of("sft", "dpo", "ipo", "slic")) {
+      try (Learner l = learner("policy.objective=" + objective)) {
+        l.sft(demos(l), step -> { });
+        l.update(batches(l));
+        var r = l.update(batches(l));
+        assertTrue(r.policyUpdated(), objective + " updated the policy: " + r.metrics());
+        assertTrue(Double.isFinite(r.metrics().get("policy.loss")), objective);
+      }
+    }
+  }
+
+  @Test
+  void samplesBeyondTheLagBoundAreDroppedNotTrainedOn() throws IOException {
+    try (Learner l = learner("policy.max_lag=0")) {
+      l.sft(demos(l), step -> { });
+      List<TrainingBatch> old = batches(l); // generated at version 1
+      l.update(batches(l));
+      var r = l.update(old); // now at version 2: lag 1 > 0
+      long heldOut = old.stream().filter(b -> Learner.heldOut(b.getPromptId())).count();
+      assertEquals(2 * (old.size() - heldOut), r.metrics().get("samples.stale_dropped"), 1e-9);
+      assertEquals(1.0, r.metrics().get("lag.max"));
+    }
+  }
+
+  @Test
+  void aRestoredCheckpointContinuesBitForBit() throws IOException {
+    byte[] uninterrupted;
+    Path checkpoint = dir.resolve("ckpt");
+    try (Learner l = learner()) {
+      l.sft(demos(l), step -> { });
+      l.update(batches(l));
+      l.save(checkpoint, Map.of("offset", 17));
+      l.update(batches(l));
+      l.update(batches(l));
+      uninterrupted = l.policy().weightsToBytes();
+    }
+    assertEquals(17, Learner.savedExtra(checkpoint).get("offset"));
+    try (Learner r = Learner.load(checkpoint, Recipe.load(null, List.of("sft.steps=5", "sft.batch=4",
+        "reward.warmup_updates=1", "samples.per_prompt=2", "reward.members=2", "policy.demo_weight=0.5")))) {
+      assertEquals(2, r.version());
+      r.update(batches(r));
+      r.update(batches(r));
+      assertEquals(4, r.version());
+      assertArrayEquals(uninterrupted, r.policy().weightsToBytes(), "resumed = never stopped");
+    }
+  }
+
+  @Test
+  void sameInputsGiveBitIdenticalWeights() throws IOException {
+    byte[][] runs = new byte[2][];
+    for (int run = 0; run < 2; run++) {
+      try (Learner l = learner()) {
+        l.sft(demos(l), step -> { });
+        for (int i = 0; i < 3; i++) {
+          l.update(batches(l));
+        }
+        runs[run] = l.policy().weightsToBytes();
+        assertFalse(l.reward() == null);
+      }
+    }
+    assertArrayEquals(runs[0], runs[1]);
+  }
+}

@@ -1,0 +1,59 @@
+package io.alignstream.learner;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.alignstream.learner.Recipe.PolicyObjective;
+import io.alignstream.model.DiscriminatorConfig.Source;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class RecipeTest {
+  @TempDir
+  Path dir;
+
+  @Test
+  void defaultsAreTheContinuousAfdLoop() {
+    Recipe r = Recipe.defaults();
+    assertEquals(Source.DEMONSTRATIONS, r.rewardPositive());
+    assertEquals(Source.CURRENT_POLICY_SAMPLES, r.rewardNegative());
+    assertEquals(PolicyObjective.BEST_OF_N, r.policyObjective());
+  }
+
+  @Test
+  void aFileThenOverridesAndTheMapRoundTrips() throws Exception {
+    Path file = dir.resolve("recipe.properties");
+    Files.writeString(file, "# Init-SFT with BPO\nreward.positive = sft\nreward.negative = base\npolicy.objective = dpo\n");
+    Recipe r = Recipe.load(file, List.of("policy.beta=0.05"));
+    assertEquals(Source.SFT_SAMPLES, r.rewardPositive());
+    assertEquals(Source.INIT_SAMPLES, r.rewardNegative());
+    assertEquals(PolicyObjective.DPO, r.policyObjective());
+    assertEquals(0.05, r.beta());
+    assertEquals(r, Recipe.parse(r.toMap()));
+  }
+
+  @Test
+  void mistakesGetOneLineThatSaysHowToFixThem() {
+    var typo = assertThrows(IllegalArgumentException.class, () -> Recipe.parse(Map.of("polcy.objective", "dpo")));
+    assertTrue(typo.getMessage().contains("did you mean 'policy.objective'"), typo.getMessage());
+    var objective = assertThrows(IllegalArgumentException.class, () -> Recipe.parse(Map.of("policy.objective", "ppo")));
+    assertTrue(objective.getMessage().contains("use one of sft, best_of_n, dpo, ipo, slic"), objective.getMessage());
+    var number = assertThrows(IllegalArgumentException.class, () -> Recipe.parse(Map.of("policy.lr", "fast")));
+    assertTrue(number.getMessage().contains("policy.lr=fast is not a number"), number.getMessage());
+    var same = assertThrows(IllegalArgumentException.class,
+        () -> Recipe.parse(Map.of("reward.positive", "demos", "reward.negative", "demonstrations")));
+    assertTrue(same.getMessage().contains("must differ"), same.getMessage());
+    var pairs = assertThrows(IllegalArgumentException.class,
+        () -> Recipe.parse(Map.of("policy.objective", "ipo", "samples.per_prompt", "1")));
+    assertTrue(pairs.getMessage().contains("needs pairs"), pairs.getMessage());
+    var form = assertThrows(IllegalArgumentException.class, () -> Recipe.load(null, List.of("policy.lr")));
+    assertTrue(form.getMessage().contains("key=value"), form.getMessage());
+    var missing = assertThrows(IllegalArgumentException.class, () -> Recipe.load(dir.resolve("none"), List.of()));
+    assertTrue(missing.getMessage().contains("does not exist"), missing.getMessage());
+  }
+}

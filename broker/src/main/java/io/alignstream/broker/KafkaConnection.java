@@ -139,6 +139,18 @@ public record KafkaConnection(String bootstrapServers, Map<String, String> clien
   }
 
   /**
+   * Settings for a consumer with no group that assigns partitions itself (weight followers, whole-topic
+   * readers): read_committed, nothing committed.
+   */
+  public Map<String, Object> readerConfig(String clientId) {
+    requireText("client id", clientId);
+    return merge(Map.of(
+        "isolation.level", "read_committed",
+        "auto.offset.reset", "earliest",
+        "enable.auto.commit", "false"), Map.of("client.id", clientId));
+  }
+
+  /**
    * Settings for a Kafka Streams application with exactly-once processing.
    *
    * @param applicationId the Streams application id (also its group id and internal topic prefix)

@@ -31,7 +31,14 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import io.alignstream.broker.KafkaConnection;
 import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -89,6 +96,22 @@ public final class LearnerService implements Runnable, AutoCloseable {
     this.reporter = reporter;
     this.readers = readers;
     this.batchesPartition = new TopicPartition(topics.batches.name(), 0);
+  }
+
+  /** A service with its clients made from {@code kafka}: the wiring every caller but unit tests wants. */
+  public static LearnerService create(KafkaConnection kafka, LearnerConfig config) {
+    Map<String, Object> c = new java.util.HashMap<>(kafka.consumerConfig(config.groupId()));
+    c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+    c.put(ConsumerConfig.CLIENT_ID_CONFIG, "learner-batches");
+    Map<String, Object> p = new java.util.HashMap<>(kafka.transactionalProducerConfig(config.transactionalId()));
+    p.putAll(WeightPublisher.producerOverrides());
+    p.put(ProducerConfig.CLIENT_ID_CONFIG, "learner");
+    var reporter = new RunReporter(new KafkaProducer<>(kafka.producerConfig(), new ByteArraySerializer(),
+        new ByteArraySerializer()), config.topics(), "learner");
+    return new LearnerService(config,
+        new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer()),
+        new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer()), reporter,
+        id -> new KafkaConsumer<>(kafka.readerConfig(id), new ByteArrayDeserializer(), new ByteArrayDeserializer()));
   }
 
   /** The version last checkpointed, or -1 before the first. */
@@ -452,6 +475,7 @@ public final class LearnerService implements Runnable, AutoCloseable {
   }
 
   private void closeClients() {
+    reporter.close();
     try {
       consumer.close(Duration.ofSeconds(5));
     } catch (RuntimeException e) {

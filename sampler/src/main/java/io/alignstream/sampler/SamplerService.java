@@ -58,10 +58,11 @@ public final class SamplerService implements Runnable, AutoCloseable {
   /** How fast a paused replica notices a new version, and a closing one its close. */
   private static final Duration POLL = Duration.ofMillis(200);
   /**
-   * Generation happens before the transaction begins, so a transaction only spans sends and the commit;
-   * a short time-out bounds how long a crashed replica's open transaction blocks read_committed readers.
+   * Generation happens before the transaction begins, so a transaction only spans sends and the commit
+   * (milliseconds). A short time-out (Kafka Streams' EOS default) bounds how long the open transaction of
+   * a replica that crashed, and restarts under a new id, blocks read_committed readers of generations.
    */
-  private static final int TRANSACTION_TIMEOUT_MS = 30_000;
+  private static final int TRANSACTION_TIMEOUT_MS = 10_000;
   private static final Duration PARTIAL_WEIGHTS_TIMEOUT = Duration.ofMinutes(2);
 
   private final SamplerConfig config;
@@ -420,6 +421,11 @@ public final class SamplerService implements Runnable, AutoCloseable {
       Thread.currentThread().interrupt();
     } finally {
       live.close();
+      log.info("sampler {} stopped: {} prompts sampled, {} generations published, {} undecodable, {} too long",
+          config.samplerId(), prompts.get(), generations.get(), undecodable.get(), tooLong.get());
+      reporter.event("replica-stopped", "sampler " + config.samplerId() + " stopped",
+          Map.of("samplerId", config.samplerId(), "prompts", Long.toString(prompts.get()),
+              "generations", Long.toString(generations.get())));
       reporter.close();
       closed = true;
     }

@@ -8,6 +8,7 @@ import io.alignstream.model.WordLevelTokenizerBuilder;
 import io.alignstream.runtime.WeightPublisher;
 import io.alignstream.schemas.ContentId;
 import io.alignstream.schemas.Generation;
+import io.alignstream.schemas.Metric;
 import io.alignstream.schemas.Prompt;
 import io.alignstream.schemas.RunEvent;
 import io.alignstream.schemas.Topics;
@@ -104,6 +105,15 @@ final class UpstreamStub implements AutoCloseable {
 
   List<Generation> generations() {
     return TopicReader.readCommitted(kafka, topics.generations).stream().map(ConsumerRecord::value).toList();
+  }
+
+  List<Metric> metrics() {
+    return TopicReader.readCommitted(kafka, topics.metrics).stream().map(ConsumerRecord::value).toList();
+  }
+
+  /** Mean of metric {@code name} over every report of it. */
+  double meanMetric(String name) {
+    return metrics().stream().filter(m -> m.getName().equals(name)).mapToDouble(Metric::getValue).average().orElse(Double.NaN);
   }
 
   List<RunEvent> events() {

@@ -1,0 +1,99 @@
+package io.alignstream.producer;
+
+import io.alignstream.broker.KafkaConnection;
+import io.alignstream.schemas.Topic;
+import io.alignstream.schemas.Topics;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+
+/**
+ * Sends input lines to the raw topic as one batch: normalized JSON when the line reads as a
+ * demonstration, the line's own bytes otherwise (the topology dead-letters those with a reason, so
+ * nothing is lost). Every record carries the batch id header, for {@link BatchVerdict}.
+ */
+public final class DemonstrationPublisher implements AutoCloseable {
+  private final Topic<byte[], byte[]> raw;
+  private final LineNormalizer normalizer;
+  private final byte[] batchId;
+  private final KafkaProducer<byte[], byte[]> producer;
+  private final AtomicLong sent = new AtomicLong();
+  private final AtomicLong unreadable = new AtomicLong();
+  private final AtomicReference<Exception> failure = new AtomicReference<>();
+
+  public DemonstrationPublisher(KafkaConnection kafka, Topics topics, LineNormalizer normalizer, String batchId) {
+    this.raw = topics.demosRaw;
+    this.normalizer = normalizer;
+    this.batchId = batchId.getBytes(StandardCharsets.UTF_8);
+    Map<String, Object> config = new HashMap<>(kafka.producerConfig());
+    // Throughput over latency: a file is a bulk load.
+    config.putIfAbsent("linger.ms", "10");
+    config.putIfAbsent("batch.size", Integer.toString(256 * 1024));
+    this.producer = new KafkaProducer<>(config, raw.keySerde().serializer(), raw.valueSerde().serializer());
+  }
+
+  /** Sends one line; asynchronous, so call {@link #flush} to know it arrived. */
+  public void publish(LineTail.Line line) {
+    failIfBroken();
+    Optional<byte[]> normalized = utf8(line.bytes()).flatMap(text -> normalizer.normalize(text, line.source()));
+    if (normalized.isEmpty()) {
+      unreadable.incrementAndGet();
+    }
+    var headers = new RecordHeaders().add(IngestTopology.BATCH, batchId);
+    var record = new ProducerRecord<byte[], byte[]>(raw.name(), null, null, null, normalized.orElse(line.bytes()), headers);
+    producer.send(record, (meta, e) -> {
+      if (e != null) {
+        failure.compareAndSet(null, e);
+      }
+    });
+    sent.incrementAndGet();
+  }
+
+  /** Waits until everything sent is acknowledged by the broker. */
+  public void flush() {
+    producer.flush();
+    failIfBroken();
+  }
+
+  /** Records handed to the producer. */
+  public long sent() {
+    return sent.get();
+  }
+
+  /** Of those, lines sent as they were because they did not read as a demonstration. */
+  public long unreadable() {
+    return unreadable.get();
+  }
+
+  private void failIfBroken() {
+    Exception e = failure.get();
+    if (e != null) {
+      throw new IllegalStateException("sending to " + raw.name() + " failed: " + e.getMessage(), e);
+    }
+  }
+
+  private static Optional<String> utf8(byte[] bytes) {
+    try {
+      return Optional.of(StandardCharsets.UTF_8.newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT)
+          .decode(ByteBuffer.wrap(bytes)).toString());
+    } catch (CharacterCodingException e) {
+      return Optional.empty();
+    }
+  }
+
+  @Override
+  public void close() {
+    producer.close();
+  }
+}

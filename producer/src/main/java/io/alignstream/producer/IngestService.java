@@ -1,0 +1,121 @@
+package io.alignstream.producer;
+
+import io.alignstream.broker.KafkaConnection;
+import io.alignstream.schemas.Topics;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.Properties;
+import java.util.stream.Stream;
+import org.apache.kafka.streams.CloseOptions;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs the {@link IngestTopology} for one run, exactly once, until closed.
+ *
+ * <p>All instances for a run share one application id, so any number of them (the {@code produce}
+ * command's own, the all-in-one demo's) split the raw topic's partitions, and the duplicate store
+ * lives in its changelog topic on the broker, not in a local directory.
+ */
+public final class IngestService implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(IngestService.class);
+
+  private final KafkaStreams streams;
+  private final IngestCounts counts;
+  private final Path stateDir;
+  private final boolean ownsStateDir;
+
+  private IngestService(KafkaStreams streams, IngestCounts counts, Path stateDir, boolean ownsStateDir) {
+    this.streams = streams;
+    this.counts = counts;
+    this.stateDir = stateDir;
+    this.ownsStateDir = ownsStateDir;
+  }
+
+  /** The Streams application id of a run's ingest service (also its consumer group). */
+  public static String applicationId(Topics topics) {
+    return Topics.prefix(topics.runId()) + "ingest";
+  }
+
+  /** Starts the topology; call {@link #awaitRunning} before relying on it. */
+  public static IngestService start(KafkaConnection kafka, Topics topics, IngestConfig config) {
+    boolean temporary = config.stateDir() == null;
+    Path stateDir;
+    try {
+      stateDir = temporary ? Files.createTempDirectory("alignstream-ingest-") : Files.createDirectories(config.stateDir());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create the ingest state directory " + config.stateDir(), e);
+    }
+    Properties props = kafka.streamsConfig(applicationId(topics), stateDir, 1);
+    props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, Long.toString(config.commitInterval().toMillis()));
+    var counts = new IngestCounts();
+    var streams = new KafkaStreams(IngestTopology.build(topics, config, counts), props);
+    streams.setUncaughtExceptionHandler(e -> {
+      // Input problems never get here (they are dead letters); this is the broker or a bug. A fresh
+      // thread resumes from the last commit, so exactly-once still holds.
+      log.error("ingest stream thread failed; replacing it", e);
+      return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
+    });
+    streams.start();
+    return new IngestService(streams, counts, stateDir, temporary);
+  }
+
+  /**
+   * Waits until the topology is processing.
+   *
+   * @throws IllegalStateException if it fails or is not running within {@code timeout}
+   */
+  public IngestService awaitRunning(Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (streams.state() != KafkaStreams.State.RUNNING) {
+      KafkaStreams.State state = streams.state();
+      if (state == KafkaStreams.State.ERROR || state == KafkaStreams.State.NOT_RUNNING
+          || state == KafkaStreams.State.PENDING_ERROR) {
+        throw new IllegalStateException("the ingest topology stopped while starting (state " + state + "); see the log");
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("the ingest topology was not running within " + timeout.toSeconds()
+            + " s (state " + state + "): is the broker reachable?");
+      }
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while waiting for the ingest topology", e);
+      }
+    }
+    return this;
+  }
+
+  public KafkaStreams.State state() {
+    return streams.state();
+  }
+
+  /** What this process's topology has decided so far. */
+  public IngestCounts.Snapshot counts() {
+    return counts.snapshot();
+  }
+
+  @Override
+  public void close() {
+    // Leave the group at once: the next instance (often the next 'produce') then gets the partitions
+    // without waiting out this member's session timeout.
+    streams.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
+        .withTimeout(Duration.ofSeconds(30)));
+    if (ownsStateDir) {
+      streams.cleanUp();
+      try (Stream<Path> paths = Files.walk(stateDir)) {
+        paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      } catch (IOException | UncheckedIOException e) {
+        log.debug("could not delete {}; it is temporary", stateDir, e);
+      }
+    }
+  }
+}

@@ -1,0 +1,225 @@
+package io.alignstream.producer;
+
+import io.alignstream.broker.KafkaOptions;
+import io.alignstream.broker.KafkaSession;
+import io.alignstream.console.ProgressBar;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code alignstream produce}: publishes demonstrations from files, directories or stdin to the run's
+ * raw topic, and reports what the ingest topology made of them.
+ */
+@Command(
+    name = "produce",
+    mixinStandardHelpOptions = true,
+    description = {
+        "Publishes demonstrations (prompt and desired response) for training.%n",
+        "Each line of the input is one demonstration, in JSON. Lines go to the run's raw topic, where the ingest "
+            + "topology validates them exactly as it validates records from any other Kafka client: valid ones "
+            + "become demonstrations and prompts for the samplers, repeats are dropped, and invalid ones go, "
+            + "unchanged and with the reason, to the dead-letter topic. The command waits for that verdict and "
+            + "prints accepted, duplicate and rejected counts.%n",
+        "Formats (--format auto tries them in this order, per line):",
+        "  prompt-response  {\"prompt\": ..., \"response\": ...}  (see --prompt-field, --response-field)",
+        "  hh               {\"prompt\": \"... Assistant: \", \"label\": ...}",
+        "  conversation     {\"chosen\": \"\\n\\nHuman: ...\\n\\nAssistant: ...\"}  (see --conversation-field): the "
+            + "last assistant turn is the response, the text before it the prompt%n",
+        "Exit status: 0 when every line was sent and its verdict known; 3 when some verdicts did not arrive "
+            + "within --wait; 1 on errors.%n"})
+public final class ProduceCommand implements Callable<Integer> {
+  /** Exit status when the topology's verdict on some records did not arrive in time. */
+  public static final int UNCONFIRMED = 3;
+
+  @Mixin
+  KafkaOptions kafka;
+
+  @CommandLine.Spec
+  CommandLine.Model.CommandSpec spec;
+
+  @Parameters(arity = "1..*", paramLabel = "INPUT",
+      description = "JSONL file, directory (all *.jsonl in name order), or - for standard input.")
+  List<String> inputs;
+
+  @Option(names = "--format", defaultValue = "auto", paramLabel = "FORMAT",
+      converter = FormatConverter.class,
+      description = "auto, prompt-response, hh or conversation (default: ${DEFAULT-VALUE}).")
+  InputFormat format;
+
+  @Option(names = "--prompt-field", defaultValue = "prompt", paramLabel = "NAME",
+      description = "Prompt field of the prompt-response format (default: ${DEFAULT-VALUE}).")
+  String promptField;
+
+  @Option(names = "--response-field", defaultValue = "response", paramLabel = "NAME",
+      description = "Response field of the prompt-response format (default: ${DEFAULT-VALUE}).")
+  String responseField;
+
+  @Option(names = "--conversation-field", defaultValue = "chosen", paramLabel = "NAME",
+      description = "Text field of the conversation format (default: ${DEFAULT-VALUE}).")
+  String conversationField;
+
+  @Option(names = "--follow", description = "Keep reading lines appended to the files and new *.jsonl files in the "
+      + "directories, so demonstrations stream in while training runs, until Ctrl-C.")
+  boolean follow;
+
+  @Option(names = "--wait", defaultValue = "PT2M", paramLabel = "DURATION", converter = DurationConverter.class,
+      description = "How long to wait for the topology's verdict after the last line, e.g. 30s, 2m (default: 2m).")
+  Duration wait;
+
+  @Option(names = "--no-ingest", description = "Do not run the ingest topology in this process: an ingest service "
+      + "for the run already runs elsewhere (e.g. the all-in-one demo).")
+  boolean noIngest;
+
+  /** Set by Ctrl-C (or a test) to end reading; what was sent is still confirmed and reported. */
+  final java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+
+  /** The summary of the last {@link #call}, for tests. */
+  volatile Summary lastSummary;
+
+  /** What one invocation did. */
+  public record Summary(long sent, long unreadable, BatchVerdict.Counts verdict, Duration elapsed) {
+    public long unconfirmed() {
+      return sent - verdict.total();
+    }
+
+    public String line(String deadLetterTopic) {
+      String s = String.format(Locale.ROOT, "sent %,d: %,d accepted, %,d duplicates, %,d rejected",
+          sent, verdict.accepted(), verdict.duplicates(), verdict.rejected());
+      if (verdict.rejected() > 0) {
+        s += " (unchanged, with reasons, on " + deadLetterTopic + ")";
+      }
+      if (unreadable > 0) {
+        s += String.format(Locale.ROOT, "; %,d lines were not readable as demonstrations and were sent as they were", unreadable);
+      }
+      if (unconfirmed() > 0) {
+        s += String.format(Locale.ROOT, "; no verdict yet on %,d (is the ingest topology running for this run?)",
+            unconfirmed());
+      }
+      return s + String.format(Locale.ROOT, " [%.1f s]", elapsed.toMillis() / 1000.0);
+    }
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    PrintStream err = System.err;
+    var normalizer = new LineNormalizer(format, promptField, responseField, conversationField);
+    var tail = new LineTail(inputs, follow, Duration.ofMillis(250));
+    Summary summary;
+    String deadLetters;
+    try (KafkaSession session = kafka.open(err)) {
+      deadLetters = session.topics().deadLetters.name();
+      summary = produce(session, normalizer, tail);
+    }
+    lastSummary = summary;
+    spec.commandLine().getOut().println(summary.line(deadLetters));
+    spec.commandLine().getOut().flush();
+    return summary.unconfirmed() > 0 ? UNCONFIRMED : 0;
+  }
+
+  /** Sends every line, then waits up to {@code --wait} for the verdict on all of them. */
+  Summary produce(KafkaSession session, LineNormalizer normalizer, LineTail tail) throws Exception {
+    String batchId = UUID.randomUUID().toString();
+    long t0 = System.nanoTime();
+    var done = new CountDownLatch(1);
+    // Ctrl-C ends --follow (or a long load) cleanly: stop reading, then report before the JVM exits.
+    Thread hook = new Thread(() -> {
+      stop.set(true);
+      try {
+        done.await(wait.toMillis() + 10_000, TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }, "produce-stop");
+    Runtime.getRuntime().addShutdownHook(hook);
+    IngestService ingest = noIngest ? null
+        : IngestService.start(session.connection(), session.topics(), IngestConfig.defaults());
+    try (BatchVerdict verdict = BatchVerdict.start(session.connection(), session.topics(), batchId);
+        var publisher = new DemonstrationPublisher(session.connection(), session.topics(), normalizer, batchId);
+        ProgressBar bar = ProgressBar.start("produce", follow ? 0 : tail.countLines(), "demos")) {
+      tail.run(line -> {
+        publisher.publish(line);
+        bar.step(1);
+        if ((publisher.sent() & 1023) == 0) {
+          show(bar, verdict.latest());
+        }
+      }, stop::get);
+      publisher.flush();
+      if (ingest != null) {
+        ingest.awaitRunning(Duration.ofSeconds(60));
+      }
+      long deadline = System.nanoTime() + wait.toNanos();
+      BatchVerdict.Counts counts = verdict.latest();
+      while (counts.total() < publisher.sent() && System.nanoTime() < deadline) {
+        counts = verdict.await(publisher.sent(), Duration.ofMillis(500));
+        show(bar, counts);
+      }
+      show(bar, counts);
+      return new Summary(publisher.sent(), publisher.unreadable(), counts, Duration.ofNanos(System.nanoTime() - t0));
+    } finally {
+      if (ingest != null) {
+        ingest.close();
+      }
+      done.countDown();
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException e) {
+        // already shutting down: the hook is running and has just been released
+      }
+    }
+  }
+
+  private static void show(ProgressBar bar, BatchVerdict.Counts c) {
+    bar.set("accepted", "%,d", c.accepted());
+    bar.set("duplicates", "%,d", c.duplicates());
+    bar.set("rejected", "%,d", c.rejected());
+  }
+
+  /** Accepts {@code prompt-response} as well as {@code PROMPT_RESPONSE}. */
+  static final class FormatConverter implements CommandLine.ITypeConverter<InputFormat> {
+    @Override
+    public InputFormat convert(String value) {
+      try {
+        return InputFormat.valueOf(value.strip().toUpperCase(Locale.ROOT).replace('-', '_'));
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.TypeConversionException("'" + value
+            + "' is not a format: use auto, prompt-response, hh or conversation");
+      }
+    }
+  }
+
+  /** Accepts {@code 30s}, {@code 2m}, {@code 500ms} or ISO-8601 {@code PT30S}. */
+  static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
+    @Override
+    public Duration convert(String value) {
+      String v = value.strip().toLowerCase(Locale.ROOT);
+      try {
+        if (v.startsWith("pt")) {
+          return Duration.parse(v.toUpperCase(Locale.ROOT));
+        }
+        if (v.endsWith("ms")) {
+          return Duration.ofMillis(Long.parseLong(v.substring(0, v.length() - 2)));
+        }
+        long n = Long.parseLong(v.substring(0, v.length() - 1));
+        return switch (v.charAt(v.length() - 1)) {
+          case 's' -> Duration.ofSeconds(n);
+          case 'm' -> Duration.ofMinutes(n);
+          case 'h' -> Duration.ofHours(n);
+          default -> throw new NumberFormatException();
+        };
+      } catch (RuntimeException e) {
+        throw new CommandLine.TypeConversionException("'" + value + "' is not a duration: use e.g. 30s, 2m or 500ms");
+      }
+    }
+  }
+}

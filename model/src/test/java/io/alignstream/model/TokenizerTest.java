@@ -1,0 +1,57 @@
+package io.alignstream.model;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The WordLevel builder writes a real tokenizer.json that the native HF library loads offline. */
+class TokenizerTest {
+
+  @Test
+  void wordLevelTokenizerRoundTripsThroughTheNativeLibrary(@TempDir Path dir) throws Exception {
+    Path file = new WordLevelTokenizerBuilder(12)
+        .addAll(List.of("the cat sat on the mat.", "the dog sat, the cat ran!", "a cat"))
+        .write(dir.resolve("tokenizer.json"));
+    JsonNode json = new ObjectMapper().readTree(file.toFile());
+    assertEquals("WordLevel", json.path("model").path("type").asText());
+    assertEquals("Whitespace", json.path("pre_tokenizer").path("type").asText());
+    try (Tokenizer tok = Tokenizer.load(dir)) {
+      assertEquals(1, tok.eosId());
+      assertEquals(12, tok.vocabSize());
+      long the = tok.encode("the")[0];
+      long cat = tok.encode("cat")[0];
+      assertEquals(2, the, "most frequent word first after the specials");
+      assertArrayEquals(new long[] {the, cat, 0}, tok.encode("the cat zebra"), "unknown words map to <unk>");
+      long[] ids = tok.encode("the cat sat on the mat.");
+      assertEquals(7, ids.length);
+      assertEquals("the cat sat on the mat.", tok.decode(ids));
+      long[] response = tok.responseIds("the cat");
+      assertEquals(1, response[response.length - 1]);
+      assertEquals("the cat", tok.decode(response), "EOS is dropped from text");
+      tok.save(dir.resolve("copy"));
+      assertEquals(Files.readString(file), Files.readString(dir.resolve("copy/tokenizer.json")));
+    }
+  }
+
+  @Test
+  void realGpt2TokenizerLoadsWithoutSpecialTokensOrTruncation() throws Exception {
+    Path shared = TestData.shared();
+    assumeTrue(shared != null, "shared/ not found above " + System.getProperty("user.dir"));
+    try (Tokenizer tok = Tokenizer.load(shared.resolve("data/tokenizers/gpt2/tokenizer.json"))) {
+      assertEquals(50256, tok.eosId());
+      assertEquals(50257, tok.vocabSize());
+      assertArrayEquals(new long[] {15496, 995}, tok.encode("Hello world"));
+      String longText = String.join(" ", java.util.Collections.nCopies(700, "word"));
+      assertEquals(700, tok.encode(longText).length, "no truncation at 512");
+      assertEquals("Hello world", tok.decode(tok.responseIds("Hello world")));
+    }
+  }
+}

@@ -12,6 +12,7 @@ import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -151,6 +152,8 @@ public final class TransactionalLoop implements Runnable {
       }
     } catch (ProducerFencedException | FencedInstanceIdException | OutOfOrderSequenceException
         | AuthorizationException | UnsupportedVersionException e) {
+      log.error("transactional loop over {} stopped, its producer is unusable (fenced by a successor?): {}", topics,
+          e.toString());
       throw new FatalException("transactional loop over " + topics + " stopped: " + e, e);
     } finally {
       closeClients();
@@ -315,7 +318,7 @@ public final class TransactionalLoop implements Runnable {
 
   private void closeClients() {
     try {
-      consumer.close(Duration.ofSeconds(5));
+      consumer.close(CloseOptions.timeout(Duration.ofSeconds(5)));
     } catch (RuntimeException e) {
       log.warn("closing the consumer: {}", e.toString());
     }

@@ -1,16 +1,14 @@
 package io.alignstream.sampler;
 
+import io.alignstream.broker.DurationConverter;
 import io.alignstream.broker.KafkaOptions;
 import io.alignstream.broker.KafkaSession;
 import io.alignstream.model.SamplingConfig;
 import java.time.Duration;
-import java.time.format.DateTimeParseException;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
@@ -86,6 +84,7 @@ public final class SamplerCommand implements Callable<Integer> {
   }
 
   @Override
+  @SuppressWarnings("try") // the shutdown hook closes the service early on purpose; close() is idempotent
   public Integer call() throws InterruptedException {
     SamplerConfig config = config();
     var done = new CountDownLatch(1);
@@ -103,37 +102,6 @@ public final class SamplerCommand implements Callable<Integer> {
       return 0;
     } finally {
       done.countDown();
-    }
-  }
-
-  /** Accepts {@code 90s}, {@code 5m}, {@code 2h}, {@code 500ms} or ISO-8601 ({@code PT5M}). */
-  static final class DurationConverter implements ITypeConverter<Duration> {
-    @Override
-    public Duration convert(String value) {
-      String v = value.strip().toLowerCase(Locale.ROOT);
-      try {
-        if (v.startsWith("pt") || v.startsWith("p")) {
-          return Duration.parse(v.toUpperCase(Locale.ROOT));
-        }
-        if (v.endsWith("ms")) {
-          return Duration.ofMillis(Long.parseLong(v.substring(0, v.length() - 2)));
-        }
-        long n = Long.parseLong(v.substring(0, v.length() - 1));
-        switch (v.charAt(v.length() - 1)) {
-          case 's':
-            return Duration.ofSeconds(n);
-          case 'm':
-            return Duration.ofMinutes(n);
-          case 'h':
-            return Duration.ofHours(n);
-          default:
-            throw new IllegalArgumentException("unknown unit");
-        }
-      } catch (NumberFormatException | DateTimeParseException | StringIndexOutOfBoundsException e) {
-        throw new IllegalArgumentException("'" + value + "' is not a duration: use e.g. 90s, 5m, 2h, 500ms or PT5M");
-      } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException("'" + value + "' is not a duration: use e.g. 90s, 5m, 2h, 500ms or PT5M");
-      }
     }
   }
 }

@@ -1,7 +1,6 @@
 package io.alignstream.sampler;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.PrintWriter;
@@ -40,15 +39,6 @@ class SamplerCommandTest {
   void pacingDefaultsDependOnTheLine() {
     assertEquals(64, parse().maxPromptsPerVersion());
     assertEquals(0, parse("--policy-name", "base").maxPromptsPerVersion());
-  }
-
-  @Test
-  void durationsAcceptUnitsAndIso() {
-    var convert = new SamplerCommand.DurationConverter();
-    assertEquals(Duration.ofMinutes(5), convert.convert("5m"));
-    assertEquals(Duration.ofMillis(500), convert.convert("500ms"));
-    assertEquals(Duration.ofHours(1), convert.convert("PT1H"));
-    assertThrows(IllegalArgumentException.class, () -> convert.convert("soon"));
   }
 
   @Test

@@ -51,6 +51,7 @@ class SamplerServiceIT {
   }
 
   @Test
+  @SuppressWarnings("try") // closes the service early, inside its try, to check the events it leaves
   void pacesPerVersionHotSwapsAndSkipsBadPrompts(KafkaConnection kafka, Topics topics) throws Exception {
     try (var upstream = new UpstreamStub(kafka, topics)) {
       // Given version 0 of the policy, a corrupt record, a prompt too long for the context, and 10 good prompts
@@ -106,6 +107,47 @@ class SamplerServiceIT {
       assertEquals(3, kinds.stream().filter("version-loaded"::equals).count(), kinds.toString());
       assertTrue(kinds.stream().filter("paused"::equals).count() >= 2, kinds.toString());
       assertTrue(kinds.stream().filter("resumed"::equals).count() >= 2, kinds.toString());
+    }
+  }
+
+  @Test
+  void aReplicaRestartedUnderTheSameIdFencesItsZombie(KafkaConnection kafka, Topics topics) throws Exception {
+    try (var upstream = new UpstreamStub(kafka, topics)) {
+      // Given a replica "z" that is running
+      upstream.publishVersion("policy", 0);
+      SamplerConfig config = SamplerConfig.defaults(topics.runId()).withSamplerId("z").withSamplesPerPrompt(2)
+          .withPromptsPerBatch(2).withMaxPromptsPerVersion(0).withSampling(new SamplingConfig(1.0, 0.95, 0, 4, true))
+          .withWeightsTimeout(WAIT);
+      var zombieFailure = new AtomicReference<Throwable>();
+      var successorFailure = new AtomicReference<Throwable>();
+      try (var zombie = new SamplerService(config, kafka)) {
+        Thread zombieThread = start(zombie, zombieFailure);
+        upstream.publishPrompts(0, 2, 0);
+        upstream.awaitGenerations(g -> g.size() >= 4, WAIT);
+
+        // When a new instance starts with the same sampler id (as a restart would) while the old one lives on
+        try (var successor = new SamplerService(config, kafka)) {
+          Thread successorThread = start(successor, successorFailure);
+          List<String> more = upstream.publishPrompts(10, 22, 0);
+
+          // Then the old instance is fenced as soon as it tries to commit, and stops
+          zombieThread.join(WAIT.toMillis());
+          assertTrue(!zombieThread.isAlive() && zombieFailure.get() != null, "the zombie stopped with an error");
+          assertTrue(zombieFailure.get() instanceof io.alignstream.runtime.TransactionalLoop.FatalException,
+              String.valueOf(zombieFailure.get()));
+
+          // And the successor answers every prompt exactly K times
+          List<Generation> gens = upstream.awaitGenerations(g -> g.size() >= 28, WAIT);
+          Thread.sleep(1000);
+          gens = upstream.generations();
+          assertEquals(28, gens.size());
+          assertEquals(28, gens.stream().map(Generation::getId).distinct().count());
+          assertTrue(gens.stream().map(Generation::getPromptId).collect(Collectors.toSet()).containsAll(more));
+          assertEquals(null, successorFailure.get());
+          successor.close();
+          successorThread.join(30_000);
+        }
+      }
     }
   }
 }

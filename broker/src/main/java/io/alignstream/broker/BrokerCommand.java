@@ -16,7 +16,7 @@ import picocli.CommandLine.Option;
  * {@code alignstream broker}: runs the embedded Kafka broker on its own, so that several service
  * processes can share it, until Ctrl-C.
  */
-@Command(name = "broker", mixinStandardHelpOptions = true,
+@Command(name = "broker",
     description = {
         "Runs a single-node Kafka broker (KRaft, broker and controller in one) on 127.0.0.1 until Ctrl-C.",
         "Other alignstream commands started without --bootstrap find it on 127.0.0.1:9092 and share it.",
@@ -26,6 +26,9 @@ public final class BrokerCommand implements Callable<Integer> {
   /** How long Ctrl-C may take to stop the broker before the JVM exits anyway. */
   private static final Duration STOP_TIMEOUT = Duration.ofSeconds(60);
 
+  @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
+  private boolean help;
+
   @Option(names = "--port", paramLabel = "PORT", defaultValue = "" + BrokerConfig.DEFAULT_PORT,
       description = "Client port (0 = a free one). Default: ${DEFAULT-VALUE}.")
   private int port;
@@ -34,7 +37,7 @@ public final class BrokerCommand implements Callable<Integer> {
       description = "KRaft controller port (0 = a free one). Default: ${DEFAULT-VALUE}.")
   private int controllerPort;
 
-  @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = ".alignstream/kafka",
+  @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = BrokerConfig.DEFAULT_DATA_DIR_NAME,
       description = "Where the broker keeps its cluster id, config and logs. Default: ${DEFAULT-VALUE}.")
   private Path dataDir;
 

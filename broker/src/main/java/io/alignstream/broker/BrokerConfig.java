@@ -25,8 +25,9 @@ import java.util.regex.Pattern;
 public record BrokerConfig(Path dataDir, String host, int port, int controllerPort, int nodeId,
     List<String> voters, Duration startTimeout) {
 
-  /** Data directory of the broker the CLI runs, relative to the working directory. */
-  public static final Path DEFAULT_DATA_DIR = Path.of(".alignstream", "kafka");
+  /** Data directory of the broker the CLI runs, relative to the working directory (for annotations). */
+  public static final String DEFAULT_DATA_DIR_NAME = ".alignstream/kafka";
+  public static final Path DEFAULT_DATA_DIR = Path.of(DEFAULT_DATA_DIR_NAME);
   public static final String DEFAULT_HOST = "127.0.0.1";
   public static final int DEFAULT_PORT = 9092;
   public static final int DEFAULT_CONTROLLER_PORT = 9093;

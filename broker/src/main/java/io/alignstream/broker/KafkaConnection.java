@@ -69,7 +69,7 @@ public record KafkaConnection(String bootstrapServers, Map<String, String> clien
       throw new IllegalArgumentException("cannot read Kafka client properties from " + file + ": " + e.getMessage(), e);
     }
     var map = new HashMap<String, String>();
-    props.stringPropertyNames().forEach(k -> map.put(k, props.getProperty(k).strip()));
+    props.stringPropertyNames().forEach(k -> map.put(k, props.getProperty(k)));
     String bootstrap = bootstrapServers != null ? bootstrapServers : map.get(BOOTSTRAP);
     if (bootstrap == null) {
       throw new IllegalArgumentException("no bootstrap servers: pass --bootstrap HOST:PORT or set bootstrap.servers in " + file);

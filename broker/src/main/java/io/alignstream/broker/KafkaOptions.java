@@ -43,7 +43,7 @@ public final class KafkaOptions {
       description = "Run id: names this experiment's topics (alignstream.<ID>.*). Default: ${DEFAULT-VALUE}.")
   private String run;
 
-  @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = ".alignstream/kafka",
+  @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = BrokerConfig.DEFAULT_DATA_DIR_NAME,
       description = "Data directory of a broker started in this process. Default: ${DEFAULT-VALUE}.")
   private Path dataDir;
 

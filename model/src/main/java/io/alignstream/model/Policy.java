@@ -5,7 +5,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -153,14 +152,4 @@ public final class Policy extends GptModel {
     });
   }
 
-  /** Weights view for trainers in this package. */
-  <T> T withWeights(java.util.function.Function<Weights, T> reader) {
-    return read(reader);
-  }
-
-  static List<long[]> promptsOf(List<Example> examples) {
-    List<long[]> out = new ArrayList<>(examples.size());
-    examples.forEach(e -> out.add(e.prompt()));
-    return out;
-  }
 }

@@ -41,11 +41,11 @@ public final class KafkaOptions {
 
   @Option(names = "--run", paramLabel = "ID", defaultValue = Topics.DEFAULT_RUN,
       description = "Run id: names this experiment's topics (alignstream.<ID>.*). Default: ${DEFAULT-VALUE}.")
-  private String run;
+  private String run = Topics.DEFAULT_RUN; // initialisers repeat picocli's defaults for of(...)
 
   @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = BrokerConfig.DEFAULT_DATA_DIR_NAME,
       description = "Data directory of a broker started in this process. Default: ${DEFAULT-VALUE}.")
-  private Path dataDir;
+  private Path dataDir = BrokerConfig.DEFAULT_DATA_DIR;
 
   /** How {@link #open} will reach Kafka. */
   sealed interface Plan permits UseExternal, UseLocal, StartEmbedded {}
@@ -55,6 +55,16 @@ public final class KafkaOptions {
   record UseLocal(KafkaConnection connection) implements Plan {}
 
   record StartEmbedded(BrokerConfig config) implements Plan {}
+
+  /** Options as picocli would parse them, for code that opens a session without a command line. */
+  public static KafkaOptions of(String bootstrap, Path kafkaConfig, String runId, Path dataDir) {
+    var options = new KafkaOptions();
+    options.bootstrap = bootstrap;
+    options.kafkaConfig = kafkaConfig;
+    options.run = runId == null ? Topics.DEFAULT_RUN : runId;
+    options.dataDir = dataDir == null ? BrokerConfig.DEFAULT_DATA_DIR : dataDir;
+    return options;
+  }
 
   public String runId() {
     return run;

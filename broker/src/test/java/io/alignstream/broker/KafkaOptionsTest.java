@@ -36,6 +36,14 @@ class KafkaOptionsTest {
   }
 
   @Test
+  void builtInCodeItHasTheSameDefaults() {
+    KafkaOptions o = KafkaOptions.of(null, null, null, null);
+    assertEquals(Topics.DEFAULT_RUN, o.runId());
+    assertEquals(Path.of(".alignstream/kafka"), o.dataDir());
+    assertInstanceOf(KafkaOptions.UseExternal.class, KafkaOptions.of("h:1", null, "r", null).plan(a -> false));
+  }
+
+  @Test
   void bootstrapMeansAnExternalClusterWithoutProbingLocally() {
     var plan = parse("--bootstrap", "k1:9092,k2:9092", "--run", "exp-7").plan(a -> {
       throw new AssertionError("must not probe " + a);

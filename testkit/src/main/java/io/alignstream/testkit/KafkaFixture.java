@@ -27,8 +27,9 @@ import org.testcontainers.kafka.KafkaContainer;
  * <ol>
  *   <li>{@code KAFKA_BOOTSTRAP} is set: that external cluster ({@code KAFKA_CONFIG} may name a client
  *       properties file, {@code KAFKA_REPLICATION_FACTOR} the replicas of created topics);</li>
- *   <li>a Docker engine answers: an {@code apache/kafka} container ({@code KAFKA_IMAGE} overrides the
- *       image, default the Kafka client version's);</li>
+ *   <li>a Docker engine answers (and {@code KAFKA_FIXTURE} is not {@code embedded}): an
+ *       {@code apache/kafka} container ({@code KAFKA_IMAGE} overrides the image, default the Kafka
+ *       client version's);</li>
  *   <li>otherwise: the embedded broker on a free port with a temporary data dir.</li>
  * </ol>
  * The broker is started lazily on first use and stopped (its data deleted) when the JVM exits.
@@ -125,7 +126,9 @@ public final class KafkaFixture implements ParameterResolver {
           connection.redacted(), replicationFactor);
       return new Broker(Kind.EXTERNAL, connection, replicationFactor);
     }
-    if (DockerClientFactory.instance().isDockerAvailable()) {
+    // KAFKA_FIXTURE=embedded skips Docker, e.g. where an engine runs but cannot pull images.
+    boolean embeddedOnly = "embedded".equalsIgnoreCase(System.getenv("KAFKA_FIXTURE"));
+    if (!embeddedOnly && DockerClientFactory.instance().isDockerAvailable()) {
       return startContainer();
     }
     return startEmbedded();
@@ -154,8 +157,8 @@ public final class KafkaFixture implements ParameterResolver {
       broker.close();
       deleteRecursively(dir);
     }, "kafka-fixture-stop"));
-    log.info("Kafka for tests: embedded broker on {} (no KAFKA_BOOTSTRAP, no Docker), started in {} ms",
-        broker.bootstrapServers(), (System.nanoTime() - t0) / 1_000_000);
+    log.info("Kafka for tests: embedded broker on {} (no KAFKA_BOOTSTRAP; no Docker or KAFKA_FIXTURE=embedded), "
+        + "started in {} ms", broker.bootstrapServers(), (System.nanoTime() - t0) / 1_000_000);
     return new Broker(Kind.EMBEDDED, broker.connection(), 1);
   }
 

@@ -50,7 +50,9 @@ class SamplerProcessesIT {
     Path log = Path.of("target", "sampler-" + samplerId + ".log");
     Files.createDirectories(log.getParent());
     var command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx512m", "-XX:TieredStopAtLevel=1", "-Dai.djl.offline=true",
+        // One libtorch thread each: two replicas share two cores with the broker and the test.
+        "-Xmx512m", "-XX:TieredStopAtLevel=1", "-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=1",
+        "-Dai.djl.pytorch.num_interop_threads=1",
         "-Dorg.apache.avro.SERIALIZABLE_PACKAGES=io.alignstream.schemas",
         "-cp", classpath, SamplerMain.class.getName(),
         "--bootstrap", kafka.bootstrapServers(), "--kafka-config", fastFailover().toString(), "--run", topics.runId(), "--sampler-id", samplerId,
@@ -58,6 +60,7 @@ class SamplerProcessesIT {
         "--max-prompts-per-version", "0", "--seed", "5", "--weights-timeout", "90s");
     var builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
     builder.environment().put("DJL_OFFLINE", "true");
+    builder.environment().put("OMP_NUM_THREADS", "1");
     Process p = builder.start();
     processes.add(p);
     return p;
@@ -138,7 +141,7 @@ class SamplerProcessesIT {
       // Then every prompt is answered exactly K times at v0, by both replicas, and no more arrive later
       List<Generation> gens = upstream.awaitGenerations(g -> g.size() >= 12 * K, WAIT);
       double seconds = (System.nanoTime() - t0) / 1e9;
-      Thread.sleep(2000);
+      Thread.sleep(1500);
       gens = upstream.generations();
       assertEquals(12 * K, gens.size(), "exactly K per prompt, read_committed");
       assertExactlyK(gens, first.stream().map(id -> id + "/0").collect(Collectors.toSet()));
@@ -157,7 +160,7 @@ class SamplerProcessesIT {
 
       // Then their answers carry version 1, again exactly K each
       List<Generation> all = upstream.awaitGenerations(g -> g.size() >= 18 * K, WAIT);
-      Thread.sleep(2000);
+      Thread.sleep(1500);
       all = upstream.generations();
       assertEquals(18 * K, all.size());
       List<Generation> round1 = all.stream().filter(g -> g.getRound() == 1).toList();
@@ -165,20 +168,20 @@ class SamplerProcessesIT {
       round1.forEach(g -> assertWellFormed(g, upstream, 1));
       assertTrue(processes.stream().allMatch(Process::isAlive), "both replicas still running");
 
-      // When 24 more prompts arrive and proc-a is killed (SIGKILL) once it has committed some of them
-      List<String> late = upstream.publishPrompts(100, 124, 0);
+      // When 12 more prompts arrive and proc-a is killed (SIGKILL) once it has committed some of them
+      List<String> late = upstream.publishPrompts(100, 112, 0);
       upstream.awaitGenerations(g -> g.stream().anyMatch(x -> x.getSamplerId().equals("proc-a")
           && late.contains(x.getPromptId())), WAIT);
       processes.get(0).destroyForcibly();
       assertTrue(processes.get(0).waitFor(10, TimeUnit.SECONDS));
 
       // Then the survivor takes over its partitions and every prompt is still answered exactly K times
-      all = upstream.awaitGenerations(g -> g.size() >= 42 * K, WAIT);
-      Thread.sleep(2000);
+      all = upstream.awaitGenerations(g -> g.size() >= 30 * K, WAIT);
+      Thread.sleep(1500);
       all = upstream.generations();
       List<Generation> lateGens = all.stream().filter(g -> late.contains(g.getPromptId())).toList();
       assertExactlyK(lateGens, late.stream().map(id -> id + "/0").collect(Collectors.toSet()));
-      assertEquals(42 * K, all.size());
+      assertEquals(30 * K, all.size());
 
       // When the survivor is stopped (SIGTERM, like Ctrl-C), it exits and leaves the group
       processes.get(1).destroy();

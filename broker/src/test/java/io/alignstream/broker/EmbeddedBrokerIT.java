@@ -12,7 +12,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -76,9 +75,7 @@ class EmbeddedBrokerIT {
   }
 
   private static List<String> readAll(KafkaConnection kafka, String topic) {
-    var config = new HashMap<>(kafka.consumerConfig("restart-check"));
-    config.put("enable.auto.commit", "false");
-    try (var consumer = new KafkaConsumer<>(config,
+    try (var consumer = new KafkaConsumer<>(kafka.readerConfig("restart-check"),
         new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
       var tp = new TopicPartition(topic, 0);
       consumer.assign(List.of(tp));

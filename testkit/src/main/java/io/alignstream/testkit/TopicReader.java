@@ -7,7 +7,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
@@ -36,9 +35,8 @@ public final class TopicReader {
   /** Reads {@code topic} to its current end at the chosen isolation level. */
   public static <K, V> List<ConsumerRecord<K, V>> read(KafkaConnection connection, Topic<K, V> topic,
       boolean committedOnly, Duration timeout) {
-    Map<String, Object> config = new HashMap<>(connection.consumerConfig("topic-reader-" + UUID.randomUUID()));
+    Map<String, Object> config = new HashMap<>(connection.readerConfig("topic-reader"));
     config.put("isolation.level", committedOnly ? "read_committed" : "read_uncommitted");
-    config.put("enable.auto.commit", "false");
     try (var consumer = new KafkaConsumer<>(config, topic.keySerde().deserializer(), topic.valueSerde().deserializer())) {
       List<TopicPartition> partitions = consumer.partitionsFor(topic.name(), timeout).stream()
           .map(p -> new TopicPartition(p.topic(), p.partition()))

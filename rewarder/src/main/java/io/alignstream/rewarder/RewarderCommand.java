@@ -1,0 +1,87 @@
+package io.alignstream.rewarder;
+
+import io.alignstream.broker.DurationConverter;
+import io.alignstream.broker.KafkaOptions;
+import io.alignstream.broker.KafkaSession;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code alignstream rewarder}: runs one rewarder replica until Ctrl-C. Only wiring: the work is in {@link RewarderService}. */
+@Command(name = "rewarder", mixinStandardHelpOptions = true,
+    description = {
+        "Scores every demonstration and generation of the run with the reward-model ensemble (the AfD discriminator: "
+            + "reward = logit f = log D - log(1 - D)) and publishes each with every member's reward, their mean and "
+            + "spread and the ensemble version to the scored topic, exactly once (Kafka transactions).",
+        "",
+        "Replicas share the work: start more processes with the same --run. Each micro-batch of up to --max-batch "
+            + "records is scored by one ensemble version.",
+        "",
+        "Waits for the first 'reward' weights from the learner and hot-swaps every new version; a version the model "
+            + "refuses is rejected and scoring goes on with the old one. Records that do not decode or do not fit the "
+            + "model's context are logged, counted and skipped.",
+        "",
+        "Scores on the GPU when PyTorch sees one (CUDA build: mvn -Pcuda), else on the CPU; --device forces either.",
+        "",
+        "Ctrl-C commits or aborts the micro-batch in progress, leaves the group and exits."})
+public final class RewarderCommand implements Callable<Integer> {
+  @Mixin
+  private KafkaOptions kafka;
+
+  @Option(names = "--rewarder-id", paramLabel = "ID",
+      description = "This replica's id: metrics source and part of its transactional id. Give a restarted replica the "
+          + "same id so it fences its predecessor at once. Default: <hostname>-<pid>.")
+  private String rewarderId;
+
+  @Option(names = "--max-batch", paramLabel = "N", defaultValue = "" + RewarderConfig.DEFAULT_MAX_BATCH,
+      description = "Most records scored together (one micro-batch, one version, one transaction). Default: ${DEFAULT-VALUE}.")
+  private int maxBatch;
+
+  @Option(names = "--weights-timeout", paramLabel = "DURATION", defaultValue = "5m", converter = DurationConverter.class,
+      description = "How long to wait for the first reward weights, e.g. 90s, 5m, PT1H. Default: ${DEFAULT-VALUE}.")
+  private Duration weightsTimeout;
+
+  @Option(names = "--device", paramLabel = "auto|cpu|gpu", defaultValue = "auto", converter = DeviceConverter.class,
+      description = "Where to score: auto (GPU when PyTorch sees one, else CPU), cpu, or gpu (fail without one). "
+          + "Default: ${DEFAULT-VALUE}.")
+  private ScoringDevice device;
+
+  /** The validated configuration these options describe. */
+  RewarderConfig config() {
+    return new RewarderConfig(kafka.runId(), rewarderId != null ? rewarderId : RewarderConfig.defaultRewarderId(),
+        maxBatch, weightsTimeout, device);
+  }
+
+  @Override
+  public Integer call() throws InterruptedException {
+    RewarderConfig config = config();
+    var done = new CountDownLatch(1);
+    try (KafkaSession session = kafka.open(); RewarderService service = new RewarderService(config, session.connection())) {
+      Thread hook = new Thread(() -> {
+        service.close();
+        try {
+          done.await(30, TimeUnit.SECONDS); // let the session (and an embedded broker) close too
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }, "rewarder-stop");
+      Runtime.getRuntime().addShutdownHook(hook);
+      service.run();
+      return 0;
+    } finally {
+      done.countDown();
+    }
+  }
+
+  static final class DeviceConverter implements ITypeConverter<ScoringDevice> {
+    @Override
+    public ScoringDevice convert(String value) {
+      return ScoringDevice.parse(value);
+    }
+  }
+}

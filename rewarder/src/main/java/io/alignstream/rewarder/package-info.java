@@ -1,0 +1,2 @@
+/** The rewarder service: scores every demonstration and generation with the reward-model ensemble, exactly once. */
+package io.alignstream.rewarder;

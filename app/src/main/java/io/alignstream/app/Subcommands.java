@@ -1,5 +1,12 @@
 package io.alignstream.app;
 
+import io.alignstream.broker.BrokerCommand;
+import io.alignstream.learner.LearnerCommand;
+import io.alignstream.model.cli.GenerateCommand;
+import io.alignstream.model.cli.PretrainCommand;
+import io.alignstream.producer.ProduceCommand;
+import io.alignstream.sampler.SamplerCommand;
+import io.alignstream.task.TaskCommand;
 import picocli.CommandLine;
 
 /** The one list of subcommands that come from other modules, in the order {@code --help} shows them. */
@@ -7,6 +14,12 @@ final class Subcommands {
   private Subcommands() {}
 
   static void register(CommandLine cli) {
-    // Added as each service module provides its command.
+    cli.addSubcommand(new BrokerCommand());
+    cli.addSubcommand(new TaskCommand());
+    cli.addSubcommand(new PretrainCommand());
+    cli.addSubcommand(new GenerateCommand());
+    cli.addSubcommand(new ProduceCommand());
+    cli.addSubcommand(new SamplerCommand());
+    cli.addSubcommand(LearnerCommand.withRecipeHelp(new CommandLine(new LearnerCommand())));
   }
 }

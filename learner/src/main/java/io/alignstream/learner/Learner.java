@@ -177,7 +177,8 @@ public final class Learner implements AutoCloseable {
     return new Example(ids(s.getPromptTokenIds()), ids(s.getResponseTokenIds()));
   }
 
-  static long[] ids(List<Integer> ints) {
+  /** Avro token ids as the model takes them. */
+  public static long[] ids(List<Integer> ints) {
     long[] out = new long[ints.size()];
     for (int i = 0; i < out.length; i++) {
       out[i] = ints.get(i);

@@ -258,6 +258,53 @@ class RewarderServiceIT {
     }
   }
 
+  @Test
+  void aRestartedReplicaResumesFromItsCommittedOffsets(KafkaConnection kafka, Topics topics) throws Exception {
+    try (var line = new TinyRewardLine(); var upstream = new Upstream(kafka, topics, line)) {
+      // Given reward v1 and 40 generations scored by a first replica, which then stops
+      upstream.publishReward(1, line.payload(7));
+      RewarderConfig config = RewarderConfig.defaults(topics.runId()).withRewarderId("rw-restart").withMaxBatch(16)
+          .withWeightsTimeout(WAIT).withDevice(ScoringDevice.CPU);
+      for (int i = 0; i < 40; i++) {
+        upstream.generation("first " + i + " the cat", "sat", 0, 1, true);
+      }
+      upstream.samples.flush();
+      runUntilScored(config, kafka, topics, 40);
+
+      // When 40 more arrive while it is down and it restarts with the same id
+      for (int i = 0; i < 40; i++) {
+        upstream.generation("second " + i + " the dog", "ran", 0, 1, true);
+      }
+      upstream.samples.flush();
+      runUntilScored(config, kafka, topics, 80);
+
+      // Then each input is scored exactly once: nothing from before the restart is scored again
+      Thread.sleep(500);
+      List<ScoredSample> out = scored(kafka, topics);
+      assertEquals(80, out.size());
+      assertEquals(80, out.stream().map(ScoredSample::getId).distinct().count());
+    }
+  }
+
+  private static void runUntilScored(RewarderConfig config, KafkaConnection kafka, Topics topics, int n)
+      throws Exception {
+    var failure = new AtomicReference<Throwable>();
+    try (var service = new RewarderService(config, kafka)) {
+      Thread thread = new Thread(() -> {
+        try {
+          service.run();
+        } catch (Throwable e) {
+          failure.set(e);
+        }
+      }, "rewarder-" + config.rewarderId());
+      thread.start();
+      assertEquals(n, awaitScored(kafka, topics, n).size());
+      service.close();
+      thread.join(30_000);
+    }
+    assertNull(failure.get());
+  }
+
   private static boolean awaitVersion(RewarderService service, long version) throws InterruptedException {
     long deadline = System.nanoTime() + WAIT.toNanos();
     while (service.rewardModelVersion() < version && System.nanoTime() < deadline) {

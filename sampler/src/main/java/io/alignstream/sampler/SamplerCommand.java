@@ -75,6 +75,11 @@ public final class SamplerCommand implements Callable<Integer> {
       description = "How long to wait for the first weights, e.g. 90s, 5m, PT1H. Default: ${DEFAULT-VALUE}.")
   private Duration weightsTimeout;
 
+  @Option(names = "--threads", paramLabel = "N", defaultValue = "0",
+      description = "libtorch intra-op threads; 0 = its default (one per core). 1 is faster when replicas share a "
+          + "machine. Default: ${DEFAULT-VALUE}.")
+  private int threads;
+
   /** The validated configuration these options describe. */
   SamplerConfig config() {
     int pacing = maxPromptsPerVersion != null ? maxPromptsPerVersion : SamplerConfig.defaultMaxPromptsPerVersion(policyName);
@@ -87,6 +92,14 @@ public final class SamplerCommand implements Callable<Integer> {
   @SuppressWarnings("try") // the shutdown hook closes the service early on purpose; close() is idempotent
   public Integer call() throws InterruptedException {
     SamplerConfig config = config();
+    if (threads < 0) {
+      throw new IllegalArgumentException("--threads must be >= 0 (0 = libtorch's default), got " + threads);
+    }
+    if (threads > 0) {
+      // Read once, when the PyTorch engine starts: that is when the first policy loads, after this.
+      System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
+      System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
+    }
     var done = new CountDownLatch(1);
     try (KafkaSession session = kafka.open(); SamplerService service = new SamplerService(config, session.connection())) {
       Thread hook = new Thread(() -> {

@@ -20,6 +20,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ConsumerGroupDescription;
+import org.apache.kafka.common.GroupState;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -50,17 +52,16 @@ class SamplerProcessesIT {
     Path log = Path.of("target", "sampler-" + samplerId + ".log");
     Files.createDirectories(log.getParent());
     var command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        // One libtorch thread each: two replicas share two cores with the broker and the test.
-        "-Xmx512m", "-XX:TieredStopAtLevel=1", "-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=1",
-        "-Dai.djl.pytorch.num_interop_threads=1",
+        "-Xmx512m", "-XX:TieredStopAtLevel=1", "-Dai.djl.offline=true",
         "-Dorg.apache.avro.SERIALIZABLE_PACKAGES=io.alignstream.schemas",
         "-cp", classpath, SamplerMain.class.getName(),
         "--bootstrap", kafka.bootstrapServers(), "--kafka-config", fastFailover().toString(), "--run", topics.runId(), "--sampler-id", samplerId,
         "--samples-per-prompt", Integer.toString(K), "--prompts-per-batch", "3", "--max-new-tokens", "8",
-        "--max-prompts-per-version", "0", "--seed", "5", "--weights-timeout", "90s");
+        "--max-prompts-per-version", "0", "--seed", "5", "--weights-timeout", "90s",
+        // One libtorch thread each: two replicas share two cores with the broker and the test.
+        "--threads", "1");
     var builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
     builder.environment().put("DJL_OFFLINE", "true");
-    builder.environment().put("OMP_NUM_THREADS", "1");
     Process p = builder.start();
     processes.add(p);
     return p;
@@ -103,9 +104,19 @@ class SamplerProcessesIT {
     byPrompt.forEach((p, idx) -> assertEquals(List.of(0, 1, 2, 3), idx.stream().sorted().toList(), p));
   }
 
-  private static int groupMembers(KafkaConnection kafka, String group) throws Exception {
+  /**
+   * Members of {@code group} once it is stable, each owning some partitions; -1 while it rebalances (a
+   * member counted during a rebalance may not have its partitions yet).
+   */
+  private static int settledMembers(KafkaConnection kafka, String group) throws Exception {
     try (Admin admin = kafka.admin()) {
-      return admin.describeConsumerGroups(List.of(group)).describedGroups().get(group).get().members().size();
+      ConsumerGroupDescription d = admin.describeConsumerGroups(List.of(group)).describedGroups().get(group).get();
+      if (d.members().isEmpty()) {
+        return 0;
+      }
+      boolean settled = d.groupState() == GroupState.STABLE
+          && d.members().stream().allMatch(m -> !m.assignment().topicPartitions().isEmpty());
+      return settled ? d.members().size() : -1;
     } catch (java.util.concurrent.ExecutionException e) {
       return 0; // not created yet, or already deleted
     }
@@ -113,10 +124,10 @@ class SamplerProcessesIT {
 
   private static void awaitMembers(KafkaConnection kafka, String group, int n) throws Exception {
     long deadline = System.nanoTime() + WAIT.toNanos();
-    while (groupMembers(kafka, group) != n && System.nanoTime() < deadline) {
+    while (settledMembers(kafka, group) != n && System.nanoTime() < deadline) {
       Thread.sleep(250);
     }
-    assertEquals(n, groupMembers(kafka, group), "members of " + group);
+    assertEquals(n, settledMembers(kafka, group), "settled members of " + group);
   }
 
   private static Set<String> samplers(List<Generation> gens) {

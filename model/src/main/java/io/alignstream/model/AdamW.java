@@ -42,7 +42,7 @@ public final class AdamW implements AutoCloseable {
   public AdamW(AdamWConfig config, LrSchedule schedule) {
     this.config = config;
     this.schedule = schedule;
-    this.manager = NDManager.newBaseManager("PyTorch");
+    this.manager = GptModel.newRoot();
   }
 
   /** The value to minimise plus figures to report, all arrays of the step manager. */

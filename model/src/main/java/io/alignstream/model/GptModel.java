@@ -129,7 +129,18 @@ abstract class GptModel implements AutoCloseable {
   }
 
   static NDManager newRoot() {
+    ensureOffline();
     return NDManager.newBaseManager("PyTorch");
+  }
+
+  /**
+   * Defaults {@code ai.djl.offline} to true before DJL first loads: without it DJL makes usage and
+   * metadata calls to the network. An explicit setting by the application wins.
+   */
+  static void ensureOffline() {
+    if (System.getProperty("ai.djl.offline") == null && System.getenv("DJL_OFFLINE") == null) {
+      System.setProperty("ai.djl.offline", "true");
+    }
   }
 
   static Weights readWeights(Path dir, Map<String, Shape> spec, NDManager root) {

@@ -1,0 +1,143 @@
+package io.alignstream.model.bench;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.alignstream.model.AdamW;
+import io.alignstream.model.AdamWConfig;
+import io.alignstream.model.Example;
+import io.alignstream.model.GptConfig;
+import io.alignstream.model.LrSchedule;
+import io.alignstream.model.Policy;
+import io.alignstream.model.PolicyTrainer;
+import io.alignstream.model.SamplingConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * Throughput of the DJL model core: training tokens/s, generation tokens/s at batch 1 and batched,
+ * achieved FLOP/s against a measured fp32 matmul peak. Writes the model it measured so the plain
+ * PyTorch baseline ({@code bench/reference/gpt2_bench.py}) runs the same weights. Not a test; run
+ * with {@code bench/model/run.sh}.
+ *
+ * <p>Arguments: OUT_DIR [vocab=512] [batch=16] [seq=64] [trainSteps=30] [genTokens=64] [genBatch=8]
+ */
+public final class ModelBenchmark {
+  private ModelBenchmark() {}
+
+  public static void main(String[] args) throws Exception {
+    Path out = Path.of(args.length > 0 ? args[0] : "bench/model/out");
+    int vocab = intArg(args, 1, 512);
+    int batch = intArg(args, 2, 16);
+    int seq = intArg(args, 3, 64);
+    int steps = intArg(args, 4, 30);
+    int genTokens = intArg(args, 5, 64);
+    int genBatch = intArg(args, 6, 8);
+    Files.createDirectories(out);
+    GptConfig config = GptConfig.tiny(vocab, 1);
+    Map<String, Object> r = new LinkedHashMap<>();
+    r.put("impl", "djl-" + System.getProperty("ai.djl.pytorch.num_threads", "default") + "-threads");
+    r.put("config", config);
+    r.put("parameters", config.parameterCount());
+    r.put("batch", batch);
+    r.put("seq", seq);
+
+    double peak = matmulPeak(1024, 20);
+    r.put("matmul_peak_gflops", peak / 1e9);
+
+    try (Policy policy = Policy.create(config, 1)) {
+      policy.save(out.resolve("model"));
+      SplittableRandom rng = new SplittableRandom(2);
+      List<Example> data = new ArrayList<>();
+      for (int b = 0; b < batch; b++) {
+        long[] resp = new long[seq - 1];
+        for (int t = 0; t < resp.length; t++) {
+          resp[t] = 2 + rng.nextInt(vocab - 2);
+        }
+        data.add(new Example(new long[] {1}, resp));
+      }
+      try (Policy trained = policy.copy();
+          PolicyTrainer t = new PolicyTrainer(trained, new AdamW(AdamWConfig.defaults(), LrSchedule.constant(1e-3)))) {
+        for (int i = 0; i < 3; i++) {
+          t.sftStep(data); // warm-up
+        }
+        long t0 = System.nanoTime();
+        long c0 = cpuNanos();
+        for (int i = 0; i < steps; i++) {
+          t.sftStep(data);
+        }
+        double s = (System.nanoTime() - t0) / 1e9;
+        r.put("train_tokens_per_cpu_s", (double) batch * (seq - 1) * steps / ((cpuNanos() - c0) / 1e9));
+        double tokens = (double) batch * (seq - 1) * steps;
+        double flopsPerToken = 3 * forwardFlops(config, seq - 1);
+        r.put("train_tokens_per_s", tokens / s);
+        r.put("train_ms_per_step", 1e3 * s / steps);
+        r.put("train_gflops", tokens * flopsPerToken / s / 1e9);
+        r.put("train_fraction_of_peak", tokens * flopsPerToken / s / peak);
+      }
+      for (int gb : new int[] {1, genBatch}) {
+        List<long[]> prompts = new ArrayList<>();
+        for (int b = 0; b < gb; b++) {
+          prompts.add(new long[] {1, 2 + b % (vocab - 2), 3});
+        }
+        SamplingConfig sampling = new SamplingConfig(1.0, 1.0, 0, genTokens, false);
+        policy.generate(prompts, sampling, 0); // warm-up
+        int reps = gb == 1 ? 3 : 2;
+        long t0 = System.nanoTime();
+        long c0 = cpuNanos();
+        for (int i = 0; i < reps; i++) {
+          policy.generate(prompts, sampling, i);
+        }
+        double s = (System.nanoTime() - t0) / 1e9;
+        r.put("gen_tokens_per_cpu_s_batch" + gb, (double) gb * genTokens * reps / ((cpuNanos() - c0) / 1e9));
+        r.put("gen_tokens_per_s_batch" + gb, (double) gb * genTokens * reps / s);
+      }
+    }
+    String json = new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(r);
+    Files.writeString(out.resolve("djl.json"), json);
+    System.out.println(json);
+  }
+
+  /** Forward FLOPs per token at sequence length {@code t}: matmuls 2N plus attention 4 L t d. */
+  static double forwardFlops(GptConfig c, int t) {
+    double d = c.width();
+    double n = c.layers() * 12 * d * d + (double) c.vocabSize() * d;
+    return 2 * n + 4.0 * c.layers() * t * d;
+  }
+
+  /** Best-of-N fp32 square matmul rate in FLOP/s. */
+  static double matmulPeak(int n, int reps) {
+    try (NDManager m = NDManager.newBaseManager("PyTorch")) {
+      NDArray a = m.randomNormal(new Shape(n, n));
+      NDArray b = m.randomNormal(new Shape(n, n));
+      double best = Double.MAX_VALUE;
+      for (int i = 0; i < reps; i++) {
+        try (NDManager s = m.newSubManager()) {
+          NDArray x = a.duplicate();
+          x.attach(s);
+          long t0 = System.nanoTime();
+          NDArray c = x.matMul(b);
+          c.getShape(); // CPU ops are synchronous: the product is complete here
+          best = Math.min(best, (System.nanoTime() - t0) / 1e9);
+        }
+      }
+      return 2.0 * n * n * n / best;
+    }
+  }
+
+  /** CPU time of the whole process (all threads), to separate our cost from other processes' load. */
+  static long cpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+        .getProcessCpuTime();
+  }
+
+  private static int intArg(String[] args, int i, int dflt) {
+    return args.length > i ? Integer.parseInt(args[i]) : dflt;
+  }
+}

@@ -5,6 +5,7 @@ import io.alignstream.learner.LearnerCommand;
 import io.alignstream.model.cli.GenerateCommand;
 import io.alignstream.model.cli.PretrainCommand;
 import io.alignstream.producer.ProduceCommand;
+import io.alignstream.rewarder.RewarderCommand;
 import io.alignstream.sampler.SamplerCommand;
 import io.alignstream.task.TaskCommand;
 import picocli.CommandLine;
@@ -20,6 +21,7 @@ final class Subcommands {
     cli.addSubcommand(new GenerateCommand());
     cli.addSubcommand(new ProduceCommand());
     cli.addSubcommand(new SamplerCommand());
+    cli.addSubcommand(new RewarderCommand());
     cli.addSubcommand(LearnerCommand.withRecipeHelp(new CommandLine(new LearnerCommand())));
   }
 }

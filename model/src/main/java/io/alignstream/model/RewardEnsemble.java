@@ -105,6 +105,11 @@ public final class RewardEnsemble implements AutoCloseable {
     if (parts.size() != members.size()) {
       throw new IllegalArgumentException("payload has " + parts.size() + " members, this ensemble " + members.size());
     }
+    GptConfig config = members.get(0).config();
+    for (byte[] part : parts) {
+      // Decode every member before changing any: a part that does not fit leaves the ensemble as it was.
+      RewardModel.fromBytes(config, part, version).close();
+    }
     for (int k = 0; k < parts.size(); k++) {
       members.get(k).loadWeights(parts.get(k), version);
     }

@@ -45,6 +45,17 @@ class RewardEnsembleBytesTest {
         assertThrows(IllegalArgumentException.class, () -> ens.loadWeights(three.weightsToBytes(), 2),
             "member count must match");
       }
+      // A well-framed payload whose second member does not fit this shape changes no member.
+      GptConfig wider = new GptConfig(CONFIG.vocabSize(), CONFIG.contextLength(), 2 * CONFIG.width(), CONFIG.layers(),
+          CONFIG.heads(), 1e-5, 0, 1);
+      try (Policy w = Policy.create(wider, 4); RewardEnsemble mixed = RewardEnsemble.fromPolicy(w, 1, 1, 0.1)) {
+        byte[] good = ens.members().get(0).weightsToBytes();
+        byte[] bad = mixed.members().get(0).weightsToBytes();
+        byte[] framed = java.nio.ByteBuffer.allocate(12 + good.length + bad.length).putInt(2)
+            .putInt(good.length).put(good).putInt(bad.length).put(bad).array();
+        assertThrows(RuntimeException.class, () -> ens.loadWeights(framed, 3));
+        assertEquals(0, ens.members().get(0).version(), "member 0 untouched");
+      }
       assertArrayEquals(before, ens.score(RewardModelTest.population(3, 2, 1)).mean(), 0.0);
     }
   }

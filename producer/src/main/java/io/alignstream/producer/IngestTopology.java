@@ -40,12 +40,13 @@ import org.slf4j.LoggerFactory;
  * <pre>
  * demosRaw ─ validate ─┬─ rejected ──────────────────────────────────────────▶ deadLetters (bytes unchanged + headers)
  *                      └─ accepted ─ repartition by id ─ first occurrence? ─┬─▶ demonstrations (key: id)
- *                                                                          └─▶ prompts (key: promptId)
+ *                                                                          └─ repartition by promptId ─ first prompt? ─▶ prompts (key: promptId)
  * every outcome of a record with a batch header ─ count per batch ─▶ metrics ({@value #BATCH_METRIC})
  * </pre>
  *
  * <p>Contract: every raw record ends up as exactly one of accepted (one {@link Demonstration} and
- * one {@link Prompt}), duplicate (nothing new: its content id was seen before, in this run, from any
+ * one {@link Prompt} if no demonstration of the same prompt came before: samplers answer each prompt
+ * once per round, however many demonstrations it has), duplicate (nothing new: its content id was seen before, in this run, from any
  * file or client), or rejected (the same key and value bytes, and the original headers, on the
  * dead-letter topic, with the {@code alignstream.dlq.*} headers added). Duplicates are found by
  * content id after repartitioning by it, so they are caught whichever raw partition they arrived on.
@@ -75,6 +76,7 @@ public final class IngestTopology {
 
   static final String SEEN_STORE = "ingest-seen-demonstrations";
   static final String BATCH_COUNTS_STORE = "ingest-batch-counts";
+  static final String SEEN_PROMPTS_STORE = "ingest-seen-prompts";
 
   private IngestTopology() {}
 
@@ -99,6 +101,8 @@ public final class IngestTopology {
     StoreBuilder<KeyValueStore<String, Long>> seen = Stores.keyValueStoreBuilder(
         Stores.persistentKeyValueStore(SEEN_STORE), strings, Serdes.Long());
     builder.addStateStore(seen);
+    builder.addStateStore(Stores.keyValueStoreBuilder(
+        Stores.persistentKeyValueStore(SEEN_PROMPTS_STORE), strings, Serdes.Long()));
 
     KStream<String, Object> checked = builder
         .stream(topics.demosRaw.name(), Consumed.with(bytes, bytes).withName("read-raw"))
@@ -126,6 +130,9 @@ public final class IngestTopology {
         Produced.with(topics.demonstrations.keySerde(), topics.demonstrations.valueSerde()).withName("write-demonstrations"));
     firsts
         .map((id, d) -> KeyValue.pair(d.getPromptId(), promptOf(d)), Named.as("prompt-of-demonstration"))
+        // A second demonstration of a prompt is more training data, not another prompt to sample.
+        .repartition(Repartitioned.with(strings, topics.prompts.valueSerde()).withName("ingest-by-prompt"))
+        .process(FirstPrompt::new, Named.as("first-prompt"), SEEN_PROMPTS_STORE)
         .to(topics.prompts.name(), Produced.with(topics.prompts.keySerde(), topics.prompts.valueSerde())
             .withName("write-prompts"));
 
@@ -263,6 +270,26 @@ public final class IngestTopology {
         counts.duplicate();
       }
       context.forward(record.withValue(new Deduplicated(record.value(), first)));
+    }
+  }
+
+  /** Forwards a prompt the first time its id is seen. */
+  private static final class FirstPrompt implements Processor<String, Prompt, String, Prompt> {
+    private ProcessorContext<String, Prompt> context;
+    private KeyValueStore<String, Long> seen;
+
+    @Override
+    public void init(ProcessorContext<String, Prompt> context) {
+      this.context = context;
+      this.seen = context.getStateStore(SEEN_PROMPTS_STORE);
+    }
+
+    @Override
+    public void process(Record<String, Prompt> record) {
+      if (seen.get(record.key()) == null) {
+        seen.put(record.key(), record.value().getCreatedAtMs());
+        context.forward(record);
+      }
     }
   }
 

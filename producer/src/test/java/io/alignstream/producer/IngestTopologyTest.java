@@ -194,11 +194,23 @@ class IngestTopologyTest {
     raw.pipeInput(utf8("b"), utf8(json.replace("}", ",\"source\":\"other.jsonl:9\"}")));
     raw.pipeInput(utf8("{\"prompt\":\"name two fruits .\",\"response\":\"plum , pear .\"}"));
 
-    // Then only the first occurrence and the different response come out, with a prompt each
+    // Then only the first occurrence and the different response come out, and their prompt once
     List<Demonstration> out = demonstrations.readValuesToList();
     assertEquals(List.of("apple , pear .", "plum , pear ."), out.stream().map(Demonstration::getResponse).toList());
-    assertEquals(2, prompts.readRecordsToList().size());
+    assertEquals(1, prompts.readRecordsToList().size());
     assertEquals(new IngestCounts.Snapshot(2, 1, 0), counts.snapshot());
+  }
+
+  @Test
+  void aSecondDemonstrationOfAPromptIsTrainingDataNotAnotherPrompt() {
+    // Given two different desired responses to one prompt
+    raw.pipeInput(utf8("{\"prompt\":\"name two fruits .\",\"response\":\"apple , pear .\"}"));
+    raw.pipeInput(utf8("{\"prompt\":\"name two fruits .\",\"response\":\"plum , fig .\"}"));
+    // Then both are demonstrations, but the samplers get the prompt once
+    assertEquals(2, demonstrations.readValuesToList().size());
+    var out = prompts.readValuesToList();
+    assertEquals(1, out.size());
+    assertEquals("name two fruits .", out.get(0).getText());
   }
 
   @Test

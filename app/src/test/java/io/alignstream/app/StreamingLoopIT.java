@@ -1,0 +1,163 @@
+package io.alignstream.app;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.alignstream.broker.KafkaConnection;
+import io.alignstream.learner.Learner;
+import io.alignstream.learner.LearnerConfig;
+import io.alignstream.learner.Recipe;
+import io.alignstream.model.Example;
+import io.alignstream.model.GptConfig;
+import io.alignstream.model.Policy;
+import io.alignstream.model.SamplingConfig;
+import io.alignstream.model.Tokenizer;
+import io.alignstream.model.WordLevelTokenizerBuilder;
+import io.alignstream.rewarder.RewarderConfig;
+import io.alignstream.sampler.SamplerConfig;
+import io.alignstream.schemas.Generation;
+import io.alignstream.schemas.Metric;
+import io.alignstream.schemas.ScoredSample;
+import io.alignstream.schemas.Topics;
+import io.alignstream.task.BuiltinTask;
+import io.alignstream.task.TaskConfig;
+import io.alignstream.testkit.KafkaFixture;
+import io.alignstream.testkit.TopicReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The whole loop on a real broker, every service in this JVM talking through Kafka: demonstrations
+ * in as raw JSON, SFT, samplers (two replicas), rewarder, batching, learner updates, weights back to
+ * the samplers and the rewarder. A tiny model on the built-in task.
+ */
+@ExtendWith(KafkaFixture.class)
+class StreamingLoopIT {
+  static final int K = 2;
+  static final int UPDATES = 8;
+  static final int MAX_LAG = 3;
+
+  @TempDir
+  Path dir;
+
+  /** A random tiny π_0 with a word-level tokenizer over the task; returns its model directory. */
+  static Path tinyBase(Path dir, BuiltinTask task) throws Exception {
+    var builder = new WordLevelTokenizerBuilder(1000);
+    task.corpus().forEach(e -> builder.add(e.prompt()).add(e.response()));
+    task.evalPrompts().forEach(p -> builder.add(p.text()));
+    Path base = dir.resolve("base");
+    try (Tokenizer tok = Tokenizer.load(builder.write(dir.resolve("tokenizer.json")));
+        Policy p = Policy.create(new GptConfig(tok.vocabSize(), 64, 64, 2, 4, 1e-5, tok.eosId(), tok.eosId()), 3)) {
+      p.save(base);
+      tok.save(base);
+    }
+    return base;
+  }
+
+  static void produceRaw(KafkaConnection kafka, Topics topics, List<io.alignstream.task.Example> demos) {
+    try (var producer = new KafkaProducer<>(kafka.producerConfig(), new ByteArraySerializer(), new ByteArraySerializer())) {
+      for (var d : demos) {
+        String json = "{\"prompt\": \"" + d.prompt() + "\", \"response\": \"" + d.response() + "\"}";
+        producer.send(new ProducerRecord<>(topics.demosRaw.name(), json.getBytes(StandardCharsets.UTF_8)));
+      }
+    }
+  }
+
+  static Recipe recipe(int updates) {
+    return Recipe.load(null, List.of("samples.per_prompt=" + K, "sft.steps=30", "sft.batch=8", "sft.lr=2e-3",
+        "reward.members=2", "reward.warmup_updates=1", "reward.steps_per_update=2", "reward.lr=1e-3",
+        "loop.prompts_per_update=4", "loop.rounds=2", "loop.max_updates=" + updates, "policy.max_lag=" + MAX_LAG,
+        "policy.lr=5e-4"));
+  }
+
+  static Pipeline.Settings settings(Topics topics, Path dir, Path base, Recipe recipe) {
+    var learner = new LearnerConfig(topics, dir.resolve("checkpoints"), base, recipe, 16, Duration.ofMinutes(2),
+        Duration.ofSeconds(5), 3);
+    // Pacing: at most one update's worth of prompts per replica and version keeps the lag small.
+    var sampler = new SamplerConfig(topics.runId(), "s", "policy", K, 4, new SamplingConfig(1.0, 1.0, 0, 24, true),
+        5, 4, Duration.ofMinutes(3));
+    var rewarder = RewarderConfig.defaults(topics.runId()).withRewarderId("r").withWeightsTimeout(Duration.ofMinutes(3));
+    return new Pipeline.Settings(learner, sampler, 2, rewarder, Duration.ofSeconds(5), dir.resolve("state"));
+  }
+
+  @Test
+  void theLoopTrainsBothModelsAndVersionsReachTheSamplers() throws Exception {
+    KafkaConnection kafka = KafkaFixture.connection();
+    Topics topics = KafkaFixture.freshTopics("loop");
+    BuiltinTask task = BuiltinTask.generate(TaskConfig.defaults().withCorpusSize(2000));
+    Path base = tinyBase(dir, task);
+    Recipe recipe = recipe(UPDATES);
+
+    produceRaw(kafka, topics, task.demonstrations().subList(0, 40));
+    try (Pipeline pipeline = Pipeline.start(kafka, settings(topics, dir, base, recipe))) {
+      assertTrue(pipeline.awaitVersion(1 + UPDATES, Duration.ofMinutes(6)),
+          "the learner reached version " + pipeline.learner().version());
+
+      // Versions propagate: the samplers generated with weights newer than the SFT version...
+      List<Generation> gens = values(TopicReader.readCommitted(kafka, topics.generations));
+      long newest = gens.stream().mapToLong(Generation::getPolicyVersion).max().orElse(-1);
+      assertTrue(newest >= 3, "generations carry policy versions up to " + newest);
+      // ...and the rewarder scored with reward-model versions newer than the first.
+      List<ScoredSample> scored = values(TopicReader.readCommitted(kafka, topics.scored));
+      assertTrue(scored.stream().mapToLong(ScoredSample::getRewardModelVersion).max().orElse(-1) >= 3);
+
+      // Every (prompt, round) was sampled exactly K times, though two replicas shared the prompts.
+      Map<String, Long> perGroup = gens.stream().collect(Collectors.groupingBy(
+          g -> g.getPromptId() + "/" + g.getRound() + "/" + g.getPolicyName(), Collectors.counting()));
+      var wrong = perGroup.entrySet().stream().filter(e -> e.getValue() != K).toList();
+      assertTrue(wrong.isEmpty(), "groups without exactly K samples: " + wrong + " of " + perGroup.size());
+      assertEquals(gens.size(), gens.stream().map(Generation::getId).distinct().count(), "no duplicates");
+
+      // Metrics: the discriminator separates held-out demonstrations from policy samples above chance,
+      // and the lag of trained samples stayed within its bound.
+      Map<String, List<Double>> metrics = new HashMap<>();
+      for (Metric m : values(TopicReader.readCommitted(kafka, topics.metrics))) {
+        metrics.computeIfAbsent(m.getName(), k -> new ArrayList<>()).add(m.getValue());
+      }
+      List<Double> accuracy = metrics.getOrDefault("reward.accuracy", List.of());
+      assertTrue(!accuracy.isEmpty() && accuracy.get(accuracy.size() - 1) > 0.5, "reward-model accuracy " + accuracy);
+      List<Double> lag = metrics.getOrDefault("lag.max", List.of());
+      assertTrue(!lag.isEmpty() && lag.stream().allMatch(l -> l <= MAX_LAG), "lag.max " + lag);
+
+      // The policy climbs the reward: under one reward model (the final one), the generations of the
+      // last versions score higher than those of the first loop version.
+      Learner learner = pipeline.learner().learner().orElseThrow();
+      long first = gens.stream().mapToLong(Generation::getPolicyVersion).min().orElseThrow();
+      double early = meanReward(learner, gens, v -> v == first);
+      double late = meanReward(learner, gens, v -> v >= newest - 1);
+      assertTrue(late > early, "mean reward of generations: v" + first + " " + early + ", v" + (newest - 1) + "+ " + late);
+    }
+  }
+
+  static double meanReward(Learner learner, List<Generation> gens, java.util.function.LongPredicate versions) {
+    List<Example> xs = new ArrayList<>();
+    for (Generation g : gens) {
+      if (versions.test(g.getPolicyVersion())) {
+        xs.add(new Example(Learner.ids(g.getPromptTokenIds()), Learner.ids(g.getResponseTokenIds())));
+      }
+    }
+    double[] r = learner.reward().score(xs).mean();
+    double s = 0;
+    for (double x : r) {
+      s += x;
+    }
+    return s / r.length;
+  }
+
+  static <V> List<V> values(List<? extends ConsumerRecord<?, V>> records) {
+    return records.stream().map(ConsumerRecord::value).toList();
+  }
+}

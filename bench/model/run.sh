@@ -5,9 +5,10 @@
 # and libopenblas0-pthread (the reference BLAS is ~30x slower and would make the baseline unfair).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-OUT=${1:-bench/model/out}
+OUT=${1:-model/target/bench}
 ARGS=("${@:2}")
 mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
 mvn -q -o -pl model test-compile
 mvn -q -o -pl model dependency:build-classpath -Dmdep.outputFile="$OUT/cp.txt" -Dmdep.includeScope=test >/dev/null
 CP="model/target/classes:model/target/test-classes:$(cat "$OUT/cp.txt")"

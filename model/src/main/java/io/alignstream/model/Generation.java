@@ -54,12 +54,12 @@ final class Generation {
         positions[b * longest + t] = t - pad[b];
       }
     }
-    double[] promptMask = new double[batch * longest * longest]; // (batch, 1, longest, longest)
+    float[] promptMask = new float[batch * longest * longest]; // (batch, 1, longest, longest)
     for (int b = 0; b < batch; b++) {
       for (int q = 0; q < longest; q++) {
         for (int k = 0; k < longest; k++) {
           boolean visible = k <= q && k >= pad[b];
-          promptMask[(b * longest + q) * longest + k] = visible ? 0 : GptNetwork.MASKED;
+          promptMask[(b * longest + q) * longest + k] = visible ? 0f : (float) GptNetwork.MASKED;
         }
       }
     }
@@ -75,13 +75,15 @@ final class Generation {
       logProbs.add(new ArrayList<>());
     }
 
+    // No backward runs here, so constants made once in m serve every decoding step.
+    GptNetwork.Constants constants = new GptNetwork.Constants(m, type, c.headWidth());
     try (GptNetwork.KvCache cache = new GptNetwork.KvCache(m, c.layers())) {
       float[] logits;
       try (NDManager step = m.newSubManager()) {
         NDArray x = step.create(ids, new Shape(batch, longest));
         NDArray pos = step.create(positions, new Shape(batch, longest));
-        NDArray mask = typed(step.create(promptMask, new Shape(batch, 1, longest, longest)), type);
-        NDArray h = GptNetwork.hidden(c, w, step, x, pos, mask, cache); // (batch, longest, d)
+        NDArray mask = GptNetwork.mask(step, promptMask, new Shape(batch, 1, longest, longest), type);
+        NDArray h = GptNetwork.hidden(c, w, step, x, pos, mask, cache, constants); // (batch, longest, d)
         NDArray last = h.get(":, -1, :"); // (batch, d)
         logits = GptNetwork.logits(w, last).toType(DataType.FLOAT32, false).toFloatArray(); // (batch, vocab)
       }
@@ -111,19 +113,19 @@ final class Generation {
           break;
         }
         int keys = longest + t + 1;
-        double[] stepMask = new double[batch * keys]; // (batch, 1, 1, keys)
+        float[] stepMask = new float[batch * keys]; // (batch, 1, 1, keys)
         long[] stepPos = new long[batch];
         for (int b = 0; b < batch; b++) {
           for (int k = 0; k < pad[b]; k++) {
-            stepMask[b * keys + k] = GptNetwork.MASKED;
+            stepMask[b * keys + k] = (float) GptNetwork.MASKED;
           }
           stepPos[b] = longest - pad[b] + t;
         }
         try (NDManager step = m.newSubManager()) {
           NDArray x = step.create(next, new Shape(batch, 1));
           NDArray pos = step.create(stepPos, new Shape(batch, 1));
-          NDArray mask = typed(step.create(stepMask, new Shape(batch, 1, 1, keys)), type);
-          NDArray h = GptNetwork.hidden(c, w, step, x, pos, mask, cache); // (batch, 1, d)
+          NDArray mask = GptNetwork.mask(step, stepMask, new Shape(batch, 1, 1, keys), type);
+          NDArray h = GptNetwork.hidden(c, w, step, x, pos, mask, cache, constants); // (batch, 1, d)
           logits = GptNetwork.logits(w, h.reshape(batch, c.width())).toType(DataType.FLOAT32, false).toFloatArray();
         }
       }
@@ -141,10 +143,6 @@ final class Generation {
       out.add(new Sample(r, lp, eos[b], sampling, version));
     }
     return out;
-  }
-
-  private static NDArray typed(NDArray a, DataType type) {
-    return a.getDataType() == type ? a : a.toType(type, false);
   }
 
   /** Independent, reproducible stream per row: SplitMix-style mixing of (seed, row). */

@@ -52,31 +52,63 @@ final class TokenSampler {
     if (!truncate) {
       return inverseCdf(p, total, vocab);
     }
-    // Sort by probability (ties by id, so the order is deterministic) and keep the allowed prefix.
-    Integer[] boxed = new Integer[vocab];
-    for (int i = 0; i < vocab; i++) {
-      boxed[i] = i;
-    }
-    java.util.Arrays.sort(boxed, (a, b) -> p[a] != p[b] ? Double.compare(p[b], p[a]) : Integer.compare(a, b));
+    // Only the head of the distribution can be in a top-k / nucleus set. Sort the tokens with
+    // p >= maxP * 1e-4 (a few hundred of 50k): if they already hold k tokens or the nucleus mass,
+    // every excluded token is smaller than all of them and the set is exact; otherwise sort all.
     int keep = config.topK() > 0 ? Math.min(config.topK(), vocab) : vocab;
+    double target = config.topP() * total;
+    Integer[] order = candidates(p, vocab, 1e-4);
+    int kept = prefix(order, p, keep, target);
+    if (kept < 0) {
+      order = candidates(p, vocab, 0);
+      kept = prefix(order, p, keep, target);
+    }
     double mass = 0;
-    int kept = 0;
-    for (; kept < keep; kept++) {
-      mass += p[boxed[kept]];
-      if (mass >= config.topP() * total) {
-        kept++;
-        break;
-      }
+    for (int j = 0; j < kept; j++) {
+      mass += p[order[j]];
     }
     double u = random.nextDouble() * mass;
     double acc = 0;
     for (int j = 0; j < kept; j++) {
-      acc += p[boxed[j]];
+      acc += p[order[j]];
       if (u < acc) {
-        return boxed[j];
+        return order[j];
       }
     }
-    return boxed[kept - 1];
+    return order[kept - 1];
+  }
+
+  /** Ids with p >= max(p) * relative, by falling probability (ties by id, so the order is deterministic). */
+  private static Integer[] candidates(double[] p, int vocab, double relative) {
+    double max = 0;
+    for (int i = 0; i < vocab; i++) {
+      max = Math.max(max, p[i]);
+    }
+    double cut = max * relative;
+    java.util.List<Integer> ids = new java.util.ArrayList<>();
+    for (int i = 0; i < vocab; i++) {
+      if (p[i] >= cut) {
+        ids.add(i);
+      }
+    }
+    Integer[] order = ids.toArray(new Integer[0]);
+    java.util.Arrays.sort(order, (a, b) -> p[a] != p[b] ? Double.compare(p[b], p[a]) : Integer.compare(a, b));
+    return order;
+  }
+
+  /**
+   * Length of the kept prefix: the first {@code keep} tokens, cut after the token that reaches
+   * {@code target} mass; -1 when {@code order} is too short to decide.
+   */
+  private static int prefix(Integer[] order, double[] p, int keep, double target) {
+    double mass = 0;
+    for (int j = 0; j < order.length; j++) {
+      mass += p[order[j]];
+      if (j + 1 == keep || mass >= target) {
+        return j + 1;
+      }
+    }
+    return order.length == p.length ? order.length : -1;
   }
 
   private int inverseCdf(double[] p, double total, int vocab) {

@@ -1,18 +1,11 @@
 package io.alignstream.sampler;
 
 import io.alignstream.broker.KafkaConnection;
-import io.alignstream.model.Policy;
-import io.alignstream.model.Sample;
-import io.alignstream.model.SamplingConfig;
-import io.alignstream.model.Tokenizer;
 import io.alignstream.runtime.RunReporter;
 import io.alignstream.runtime.TransactionalLoop;
 import io.alignstream.runtime.WeightSubscriber;
-import io.alignstream.schemas.Generation;
-import io.alignstream.schemas.Prompt;
 import io.alignstream.schemas.Topics;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -31,7 +24,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One sampler replica: answers every prompt of its consumer group's share K times with the current
- * policy and publishes each answer as a {@link Generation} carrying the exact policy version and the
+ * policy and publishes each answer as a {@link io.alignstream.schemas.Generation} carrying the exact policy version and the
  * per-token behaviour log-probs, exactly once.
  *
  * <p>How:
@@ -212,12 +205,10 @@ public final class SamplerService implements Runnable, AutoCloseable {
     reporter.metric("sampler.policy_version", version, batches.get(), version);
   }
 
-  /** The transform of one batch; all methods run on the loop thread. */
+  /** Pacing and reporting around {@link BatchSampler}; all methods run on the loop thread. */
   private final class Step implements TransactionalLoop.Processor {
-    /** What the batch in progress did, reported once it commits. */
-    private record Outcome(long version, int prompts, int rows, long tokens, long nanos, List<String> skipped) {}
-
-    private Outcome pending;
+    private final BatchSampler sampler = new BatchSampler(config);
+    private BatchSampler.Outcome pending; // of the batch in progress, reported once it commits
 
     @Override
     public int capacity() {
@@ -227,132 +218,32 @@ public final class SamplerService implements Runnable, AutoCloseable {
     @Override
     public List<ProducerRecord<byte[], byte[]>> process(List<ConsumerRecord<byte[], byte[]>> batch) {
       pending = null;
-      Policy policy = live.policy();
-      Tokenizer tokenizer = live.tokenizer();
-      int context = policy.config().contextLength();
-      SamplingConfig sampling = config.sampling();
-      List<Prompt> accepted = new ArrayList<>();
-      List<long[]> promptIds = new ArrayList<>();
-      List<String> skipped = new ArrayList<>();
-      for (ConsumerRecord<byte[], byte[]> record : batch) {
-        Prompt prompt = decode(record);
-        if (prompt == null) {
-          continue;
-        }
-        long[] ids = tokenizer.encode(prompt.getText());
-        if (ids.length == 0) {
-          ids = new long[] {policy.config().bosTokenId()}; // generation needs a first token
-        }
-        if (ids.length + sampling.maxNewTokens() > context) {
-          log.warn("prompt {} round {} at {}-{}@{} has {} tokens: with {} new tokens it exceeds the context of {}; skipped",
-              prompt.getPromptId(), prompt.getRound(), record.topic(), record.partition(), record.offset(), ids.length,
-              sampling.maxNewTokens(), context);
-          skipped.add(prompt.getPromptId() + "/" + prompt.getRound() + " (" + ids.length + " tokens)");
-          continue;
-        }
-        accepted.add(prompt);
-        promptIds.add(ids);
-      }
-      if (accepted.isEmpty()) {
-        pending = new Outcome(live.version(), 0, 0, 0, 0, skipped);
-        return List.of();
-      }
-      int k = config.samplesPerPrompt();
-      List<long[]> rows = new ArrayList<>(accepted.size() * k);
-      for (long[] ids : promptIds) {
-        for (int i = 0; i < k; i++) {
-          rows.add(ids);
-        }
-      }
-      long t0 = System.nanoTime();
-      List<Sample> samples = policy.generate(rows, sampling, SampleSeeds.forBatch(config.seed(), accepted));
-      long nanos = System.nanoTime() - t0;
-      long now = System.currentTimeMillis();
-      long version = samples.get(0).policyVersion(); // one generate call sees one version
-      List<ProducerRecord<byte[], byte[]>> out = new ArrayList<>(rows.size());
-      long tokens = 0;
-      for (int p = 0; p < accepted.size(); p++) {
-        Prompt prompt = accepted.get(p);
-        for (int i = 0; i < k; i++) {
-          Sample s = samples.get(p * k + i);
-          tokens += s.responseIds().length;
-          Generation g = toGeneration(prompt, promptIds.get(p), s, i, tokenizer, now);
-          out.add(topics.generations.record(prompt.getPromptId(), g));
-        }
-      }
-      pending = new Outcome(version, accepted.size(), rows.size(), tokens, nanos, skipped);
-      return out;
-    }
-
-    private Prompt decode(ConsumerRecord<byte[], byte[]> record) {
-      Prompt prompt;
-      try {
-        prompt = topics.prompts.value(record);
-      } catch (RuntimeException e) { // SerializationException, or an Avro error on a truncated record
-        prompt = null;
-        log.warn("undecodable prompt at {}-{}@{} skipped: {}", record.topic(), record.partition(), record.offset(),
-            e.toString());
-      }
-      if (prompt == null) {
-        undecodable.incrementAndGet();
-        if (record.value() == null) {
-          log.warn("empty prompt record at {}-{}@{} skipped", record.topic(), record.partition(), record.offset());
-        }
-      }
-      return prompt;
-    }
-
-    private Generation toGeneration(Prompt prompt, long[] promptIds, Sample s, int sampleIndex, Tokenizer tokenizer,
-        long now) {
-      List<Integer> promptTokens = new ArrayList<>(promptIds.length);
-      for (long id : promptIds) {
-        promptTokens.add((int) id);
-      }
-      List<Integer> responseTokens = new ArrayList<>(s.responseIds().length);
-      for (long id : s.responseIds()) {
-        responseTokens.add((int) id);
-      }
-      List<Float> logProbs = new ArrayList<>(s.logProbs().length);
-      for (float lp : s.logProbs()) {
-        logProbs.add(lp);
-      }
-      SamplingConfig from = s.sampledFrom();
-      return Generation.newBuilder()
-          .setId(prompt.getPromptId() + "/" + prompt.getRound() + "/" + config.policyName() + "/" + sampleIndex)
-          .setPromptId(prompt.getPromptId())
-          .setRound(prompt.getRound())
-          .setPrompt(prompt.getText())
-          .setResponse(tokenizer.decode(s.textIds()))
-          .setPromptTokenIds(promptTokens)
-          .setResponseTokenIds(responseTokens)
-          .setLogProbs(logProbs)
-          .setPolicyName(config.policyName())
-          .setPolicyVersion(s.policyVersion())
-          .setSampleIndex(sampleIndex)
-          .setSamplerId(config.samplerId())
-          .setTemperature((float) from.temperature())
-          .setTopP((float) from.topP())
-          .setTopK(from.topK())
-          .setStoppedAtEos(s.stoppedAtEos())
-          .setCreatedAtMs(now)
-          .build();
+      BatchSampler.Result result = sampler.sample(batch, live.policy(), live.tokenizer());
+      pending = result.outcome();
+      return result.records();
     }
 
     @Override
     public void onCommitted(List<ConsumerRecord<byte[], byte[]>> batch, List<ProducerRecord<byte[], byte[]>> sent) {
-      Outcome o = pending;
+      BatchSampler.Outcome o = pending;
       pending = null;
       if (o == null) {
         return;
       }
       long step = batches.incrementAndGet();
-      for (String s : o.skipped()) {
+      long version = o.prompts() > 0 ? o.version() : live.version();
+      // Counted on commit, not when seen: an aborted batch is redone and would count them twice.
+      undecodable.addAndGet(o.undecodable().size());
+      if (!o.undecodable().isEmpty()) {
+        reporter.metric("sampler.undecodable_prompts", undecodable.get(), step, version);
+      }
+      for (String s : o.tooLong()) {
         tooLong.incrementAndGet();
         reporter.event("prompt-too-long", "prompt " + s + " does not fit the context with "
             + config.sampling().maxNewTokens() + " new tokens; skipped", Map.of("samplerId", config.samplerId(), "prompt", s));
       }
-      if (!o.skipped().isEmpty()) {
-        reporter.metric("sampler.prompts_too_long", tooLong.get(), step, o.version());
+      if (!o.tooLong().isEmpty()) {
+        reporter.metric("sampler.prompts_too_long", tooLong.get(), step, version);
       }
       if (o.prompts() == 0) {
         return;
@@ -366,7 +257,6 @@ public final class SamplerService implements Runnable, AutoCloseable {
       reporter.metric("sampler.batch_latency_ms", o.nanos() / 1e6, step, o.version());
       reporter.metric("sampler.policy_version", o.version(), step, o.version());
       reporter.metric("sampler.prompts", prompts.get(), step, o.version());
-      reporter.metric("sampler.undecodable_prompts", undecodable.get(), step, o.version());
       log.debug("{}: {} prompts × {} at v{} in {} ms ({} tokens)", config.samplerId(), o.prompts(),
           config.samplesPerPrompt(), o.version(), o.nanos() / 1_000_000, o.tokens());
     }

@@ -19,9 +19,6 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.ConsumerGroupDescription;
-import org.apache.kafka.common.GroupState;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -104,32 +101,6 @@ class SamplerProcessesIT {
     byPrompt.forEach((p, idx) -> assertEquals(List.of(0, 1, 2, 3), idx.stream().sorted().toList(), p));
   }
 
-  /**
-   * Members of {@code group} once it is stable, each owning some partitions; -1 while it rebalances (a
-   * member counted during a rebalance may not have its partitions yet).
-   */
-  private static int settledMembers(KafkaConnection kafka, String group) throws Exception {
-    try (Admin admin = kafka.admin()) {
-      ConsumerGroupDescription d = admin.describeConsumerGroups(List.of(group)).describedGroups().get(group).get();
-      if (d.members().isEmpty()) {
-        return 0;
-      }
-      boolean settled = d.groupState() == GroupState.STABLE
-          && d.members().stream().allMatch(m -> !m.assignment().topicPartitions().isEmpty());
-      return settled ? d.members().size() : -1;
-    } catch (java.util.concurrent.ExecutionException e) {
-      return 0; // not created yet, or already deleted
-    }
-  }
-
-  private static void awaitMembers(KafkaConnection kafka, String group, int n) throws Exception {
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    while (settledMembers(kafka, group) != n && System.nanoTime() < deadline) {
-      Thread.sleep(250);
-    }
-    assertEquals(n, settledMembers(kafka, group), "settled members of " + group);
-  }
-
   private static Set<String> samplers(List<Generation> gens) {
     return gens.stream().map(Generation::getSamplerId).collect(Collectors.toCollection(java.util.TreeSet::new));
   }
@@ -145,7 +116,7 @@ class SamplerProcessesIT {
       startReplica(kafka, topics, "proc-a");
       startReplica(kafka, topics, "proc-b");
       String group = "alignstream." + topics.runId() + ".sampler.policy";
-      awaitMembers(kafka, group, 2);
+      upstream.awaitSettledMembers(group, 2);
       long t0 = System.nanoTime();
       List<String> first = upstream.publishPrompts(0, 12, 0);
 
@@ -197,7 +168,7 @@ class SamplerProcessesIT {
       // When the survivor is stopped (SIGTERM, like Ctrl-C), it exits and leaves the group
       processes.get(1).destroy();
       assertTrue(processes.get(1).waitFor(30, TimeUnit.SECONDS), "clean shutdown");
-      awaitMembers(kafka, group, 0);
+      upstream.awaitSettledMembers(group, 0);
       assertTrue(upstream.awaitEvent("replica-stopped", "proc-b", "samplerId", "proc-b", WAIT), "proc-b closed cleanly");
       System.out.printf("sampler processes: generate calls averaged %.0f generations/s, %.0f tokens/s, %.0f ms per batch"
           + " (3 prompts x K=%d, <= 8 new tokens, tiny GPT)%n", upstream.meanMetric("sampler.generations_per_s"),

@@ -111,6 +111,7 @@ class SamplerServiceIT {
   }
 
   @Test
+  @SuppressWarnings("try") // closes the successor early, inside its try, to join its thread
   void aReplicaRestartedUnderTheSameIdFencesItsZombie(KafkaConnection kafka, Topics topics) throws Exception {
     try (var upstream = new UpstreamStub(kafka, topics)) {
       // Given a replica "z" that is running
@@ -125,9 +126,12 @@ class SamplerServiceIT {
         upstream.publishPrompts(0, 2, 0);
         upstream.awaitGenerations(g -> g.size() >= 4, WAIT);
 
-        // When a new instance starts with the same sampler id (as a restart would) while the old one lives on
+        // When a new instance starts with the same sampler id (as a restart would) while the old one lives on,
+        // and prompts arrive for both
         try (var successor = new SamplerService(config, kafka)) {
           Thread successorThread = start(successor, successorFailure);
+          // (it initialises its transactions, fencing the old producer, before it joins the group)
+          upstream.awaitSettledMembers(config.groupId(), 2);
           List<String> more = upstream.publishPrompts(10, 22, 0);
 
           // Then the old instance is fenced as soon as it tries to commit, and stops

@@ -22,7 +22,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.function.Predicate;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.GroupState;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -145,6 +148,34 @@ final class UpstreamStub implements AutoCloseable {
       Thread.sleep(250);
     }
     return false;
+  }
+
+  /**
+   * Members of {@code group} once it is stable, each owning some partitions; -1 while it rebalances (a
+   * member counted during a rebalance may not have its partitions yet).
+   */
+  int settledMembers(String group) throws Exception {
+    try (Admin admin = kafka.admin()) {
+      ConsumerGroupDescription d = admin.describeConsumerGroups(List.of(group)).describedGroups().get(group).get();
+      if (d.members().isEmpty()) {
+        return 0;
+      }
+      boolean settled = d.groupState() == GroupState.STABLE
+          && d.members().stream().allMatch(m -> !m.assignment().topicPartitions().isEmpty());
+      return settled ? d.members().size() : -1;
+    } catch (java.util.concurrent.ExecutionException e) {
+      return 0; // not created yet, or already deleted
+    }
+  }
+
+  void awaitSettledMembers(String group, int n) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (settledMembers(group) != n && System.nanoTime() < deadline) {
+      Thread.sleep(250);
+    }
+    if (settledMembers(group) != n) {
+      throw new AssertionError("group " + group + " did not settle with " + n + " members");
+    }
   }
 
   @Override

@@ -77,10 +77,12 @@ public final class WordLevelTokenizerBuilder {
     root.putNull("normalizer");
     root.putObject("pre_tokenizer").put("type", "Whitespace");
     root.putNull("post_processor");
+    // Tokens joined by single spaces, with no "clean-up" of spaces before punctuation: decoding then
+    // gives back text in the space-separated form it was encoded from ("vienna ." stays "vienna .").
     ObjectNode decoder = root.putObject("decoder");
     decoder.put("type", "WordPiece");
     decoder.put("prefix", "##");
-    decoder.put("cleanup", true);
+    decoder.put("cleanup", false);
     ObjectNode model = root.putObject("model");
     model.put("type", "WordLevel");
     ObjectNode vocab = model.putObject("vocab");

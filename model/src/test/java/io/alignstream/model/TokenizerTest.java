@@ -32,7 +32,7 @@ class TokenizerTest {
       assertArrayEquals(new long[] {the, cat, 0}, tok.encode("the cat zebra"), "unknown words map to <unk>");
       long[] ids = tok.encode("the cat sat on the mat.");
       assertEquals(7, ids.length);
-      assertEquals("the cat sat on the mat.", tok.decode(ids));
+      assertEquals("the cat sat on the mat .", tok.decode(ids), "tokens come back space-separated, as the task writes them");
       long[] response = tok.responseIds("the cat");
       assertEquals(1, response[response.length - 1]);
       assertEquals("the cat", tok.decode(response), "EOS is dropped from text");

@@ -35,9 +35,11 @@ public final class Pipeline implements AutoCloseable {
    * @param rewarder the rewarder's settings
    * @param batchWait time bound of the batching topology
    * @param stateDir where the Streams topologies keep their local state
+   * @param withLearner whether the batching topology and the learner run here too (false when the
+   *     learner runs as its own process, e.g. {@code alignstream learner})
    */
   public record Settings(LearnerConfig learner, SamplerConfig sampler, int samplers, RewarderConfig rewarder,
-      Duration batchWait, Path stateDir) {
+      Duration batchWait, Path stateDir, boolean withLearner) {
     public Settings {
       Objects.requireNonNull(learner, "learner");
       Objects.requireNonNull(sampler, "sampler");
@@ -69,12 +71,14 @@ public final class Pipeline implements AutoCloseable {
       Topics topics = s.learner().topics();
       p.ingest = IngestService.start(kafka, topics, IngestConfig.defaults()).awaitRunning(Duration.ofMinutes(2));
       p.resources.add(p.ingest);
-      p.resources.add(BatchingService.start(kafka, topics,
-          new BatchingConfig(s.learner().recipe().samplesPerPrompt(), s.batchWait()),
-          s.stateDir().resolve("batching"), Duration.ofMinutes(2)));
-      p.learner = LearnerService.create(kafka, s.learner());
-      p.resources.add(p.learner);
-      p.spawn("learner", p.learner);
+      if (s.withLearner()) {
+        p.resources.add(BatchingService.start(kafka, topics,
+            new BatchingConfig(s.learner().recipe().samplesPerPrompt(), s.batchWait()),
+            s.stateDir().resolve("batching"), Duration.ofMinutes(2)));
+        p.learner = LearnerService.create(kafka, s.learner());
+        p.resources.add(p.learner);
+        p.spawn("learner", p.learner);
+      }
       p.rewarder = new RewarderService(s.rewarder(), kafka);
       p.resources.add(p.rewarder);
       p.spawn("rewarder", p.rewarder);
@@ -107,7 +111,11 @@ public final class Pipeline implements AutoCloseable {
     t.start();
   }
 
+  /** The in-process learner; absent when {@link Settings#withLearner()} is false. */
   public LearnerService learner() {
+    if (learner == null) {
+      throw new IllegalStateException("the learner runs in another process");
+    }
     return learner;
   }
 

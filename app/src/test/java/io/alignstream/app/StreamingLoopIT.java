@@ -90,7 +90,7 @@ class StreamingLoopIT {
     var sampler = new SamplerConfig(topics.runId(), "s", "policy", K, 4, new SamplingConfig(1.0, 1.0, 0, 24, true),
         5, 4, Duration.ofMinutes(3));
     var rewarder = RewarderConfig.defaults(topics.runId()).withRewarderId("r").withWeightsTimeout(Duration.ofMinutes(3));
-    return new Pipeline.Settings(learner, sampler, 2, rewarder, Duration.ofSeconds(5), dir.resolve("state"));
+    return new Pipeline.Settings(learner, sampler, 2, rewarder, Duration.ofSeconds(5), dir.resolve("state"), true);
   }
 
   @Test

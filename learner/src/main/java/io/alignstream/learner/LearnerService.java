@@ -66,6 +66,11 @@ public final class LearnerService implements Runnable, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(LearnerService.class);
   private static final Pattern CHECKPOINT = Pattern.compile("v(\\d{6,})");
   static final String OFFSET_KEY = "batchesOffset";
+  /**
+   * Fault injection for the resume tests: halt the JVM right after checkpointing this version,
+   * before publishing it (the one moment where checkpoint and Kafka disagree). Unset in production.
+   */
+  static final String HALT_AFTER_CHECKPOINT = "alignstream.learner.haltAfterCheckpoint";
 
   private final LearnerConfig config;
   private final Topics topics;
@@ -261,6 +266,10 @@ public final class LearnerService implements Runnable, AutoCloseable {
     long t0 = System.nanoTime();
     Learner.UpdateResult result = learner.update(batches);
     learner.save(checkpointDir(result.version()), Map.of(OFFSET_KEY, offsetAfter));
+    if (Long.getLong(HALT_AFTER_CHECKPOINT, -1) == result.version()) {
+      log.warn("halting after checkpoint v{} as asked by -D{}", result.version(), HALT_AFTER_CHECKPOINT);
+      Runtime.getRuntime().halt(137);
+    }
     double seconds = (System.nanoTime() - t0) / 1e9;
     Map<String, Double> metrics = new LinkedHashMap<>(result.metrics());
     metrics.put("learner.update_seconds", seconds);

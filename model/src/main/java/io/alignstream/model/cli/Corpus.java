@@ -17,14 +17,30 @@ import java.util.List;
  * and {@code response} (or {@code text}), decided line by line. A JSON document's text is the prompt
  * followed by the response, so the model learns to continue a prompt with its response.
  */
-record Corpus(List<String> documents, int jsonLines, int textLines, int skipped) {
+record Corpus(List<Document> documents, int jsonLines, int textLines, int skipped) {
+  /**
+   * One line of the corpus. A JSON prompt/response line keeps its prompt apart ({@code prompt} not
+   * null) so the model learns the response given the prompt, exactly as alignstream prompts it.
+   */
+  record Document(String prompt, String text) {
+    /** Prompt and text together: what the tokenizer is built from. */
+    String all() {
+      return prompt == null ? text : (prompt + " " + text).strip();
+    }
+  }
+
+  /** Every line's full text, for building a tokenizer. */
+  List<String> texts() {
+    return documents.stream().map(Document::all).toList();
+  }
+
   private static final ObjectMapper JSON = new ObjectMapper();
 
   static Corpus read(Path file) throws IOException {
     if (!Files.isRegularFile(file)) {
       throw new IllegalArgumentException("corpus file not found: " + file);
     }
-    List<String> docs = new ArrayList<>();
+    List<Document> docs = new ArrayList<>();
     int json = 0;
     int text = 0;
     int skipped = 0;
@@ -34,7 +50,7 @@ record Corpus(List<String> documents, int jsonLines, int textLines, int skipped)
         if (trimmed.isEmpty()) {
           continue;
         }
-        String doc = trimmed.startsWith("{") ? fromJson(trimmed) : trimmed;
+        Document doc = trimmed.startsWith("{") ? fromJson(trimmed) : new Document(null, trimmed);
         if (doc == null) {
           skipped++;
         } else if (trimmed.startsWith("{")) {
@@ -52,32 +68,43 @@ record Corpus(List<String> documents, int jsonLines, int textLines, int skipped)
     return new Corpus(docs, json, text, skipped);
   }
 
-  /** The document text of a JSON line, or null when it is not an object with prompt/response or text. */
-  private static String fromJson(String line) {
+  /** The document of a JSON line, or null when it is not an object with prompt/response or text. */
+  private static Document fromJson(String line) {
     try {
       JsonNode n = JSON.readTree(line);
       if (n.hasNonNull("prompt") || n.hasNonNull("response")) {
-        String p = n.path("prompt").asText("");
-        String r = n.path("response").asText("");
-        return (p + " " + r).strip();
+        String p = n.path("prompt").asText("").strip();
+        String r = n.path("response").asText("").strip();
+        return p.isEmpty() ? new Document(null, r) : new Document(p, r);
       }
       if (n.hasNonNull("text")) {
-        return n.get("text").asText();
+        return new Document(null, n.get("text").asText());
       }
       return null;
     } catch (IOException e) {
-      return line; // a plain line that happens to start with '{'
+      return new Document(null, line); // a plain line that happens to start with '{'
     }
   }
 
   /**
-   * Language-modelling examples: each document's tokens after a BOS prompt, cut into windows that fit
-   * {@code context}; the last window of a document ends with EOS.
+   * Training examples. A prompt/response document that fits {@code context} is the response given
+   * the prompt (no BOS: the pipeline prompts with the prompt's own tokens, so position 0 must be
+   * a prompt token in training too). Any other document is language modelling: its tokens after a
+   * BOS prompt, cut into windows that fit {@code context}; the last window ends with EOS.
    */
-  static List<Example> examples(List<String> docs, Tokenizer tok, int bos, int context) {
+  static List<Example> examples(List<Document> docs, Tokenizer tok, int bos, int context) {
     List<Example> out = new ArrayList<>();
     int window = context - 1;
-    for (String d : docs) {
+    for (Document doc : docs) {
+      if (doc.prompt() != null && !doc.text().isEmpty()) {
+        long[] p = tok.encode(doc.prompt());
+        long[] r = tok.responseIds(doc.text());
+        if (p.length > 0 && p.length + r.length <= context) {
+          out.add(new Example(p, r));
+          continue;
+        }
+      }
+      String d = doc.all();
       long[] ids = tok.responseIds(d);
       for (int from = 0; from < ids.length; from += window) {
         long[] chunk = java.util.Arrays.copyOfRange(ids, from, Math.min(ids.length, from + window));

@@ -99,7 +99,7 @@ public final class PretrainCommand implements Callable<Integer> {
     PrintStream log = System.err;
     Path tokenizerFile = tokenizer;
     if (tokenizerFile == null) {
-      tokenizerFile = new WordLevelTokenizerBuilder(vocabSize).addAll(c.documents()).write(out.resolve(Tokenizer.FILE_NAME));
+      tokenizerFile = new WordLevelTokenizerBuilder(vocabSize).addAll(c.texts()).write(out.resolve(Tokenizer.FILE_NAME));
     }
     try (Tokenizer tok = Tokenizer.load(tokenizerFile)) {
       tok.save(out);

@@ -62,7 +62,7 @@ public final class Tokenizer implements AutoCloseable {
     if (eos == null) {
       throw new IllegalArgumentException(file + " has no " + EOS_TOKEN + " token");
     }
-    GptModel.ensureOffline();
+    GptModel.engineDefaults();
     HuggingFaceTokenizer tok = HuggingFaceTokenizer.builder()
         .optTokenizerPath(file)
         .optAddSpecialTokens(false)

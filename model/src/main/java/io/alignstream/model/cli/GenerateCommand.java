@@ -70,7 +70,8 @@ public final class GenerateCommand implements Callable<Integer> {
   long seed;
 
   @Option(names = "--threads", defaultValue = "0", paramLabel = "N",
-      description = "libtorch intra-op threads; 0 = its default (one per core). Default: ${DEFAULT-VALUE}.")
+      description = "libtorch intra-op threads; 0 = the model core's default (1, or ai.djl.pytorch.num_threads / "
+          + "OMP_NUM_THREADS when set). More helps only on an otherwise idle machine. Default: ${DEFAULT-VALUE}.")
   int threads;
 
   /** What a run produced; returned for tests. */

@@ -26,7 +26,8 @@ import java.util.SplittableRandom;
  * PyTorch baseline ({@code bench/reference/gpt2_bench.py}) runs the same weights. Not a test; run
  * with {@code bench/model/run.sh}.
  *
- * <p>Arguments: OUT_DIR [vocab=512] [batch=16] [seq=64] [trainSteps=30] [genTokens=64] [genBatch=8]
+ * <p>Arguments: OUT_DIR [vocab=512] [batch=16] [seq=64] [trainSteps=30] [genTokens=64] [genBatch=8];
+ * {@code -Dbench.preset=gpt2-small} switches to the GPT-2 small shape.
  */
 public final class ModelBenchmark {
   private ModelBenchmark() {}
@@ -40,7 +41,8 @@ public final class ModelBenchmark {
     int genTokens = intArg(args, 5, 64);
     int genBatch = intArg(args, 6, 8);
     Files.createDirectories(out);
-    GptConfig config = GptConfig.tiny(vocab, 1);
+    // -Dbench.preset=gpt2-small measures the GPT-2 small shape (vocab 50,257) instead of tiny.
+    GptConfig config = GptConfig.preset(System.getProperty("bench.preset", "tiny"), vocab, 1);
     Map<String, Object> r = new LinkedHashMap<>();
     r.put("impl", "djl-" + System.getProperty("ai.djl.pytorch.num_threads", "default") + "-threads");
     r.put("config", config);

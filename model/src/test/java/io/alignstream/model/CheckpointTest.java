@@ -68,6 +68,18 @@ class CheckpointTest {
   }
 
   @Test
+  void anOptimiserThatNeverSteppedRoundTrips(@TempDir Path dir) throws Exception {
+    try (AdamW fresh = new AdamW(AdamWConfig.defaults(), LrSchedule.cosine(1e-3, 10, 100))) {
+      fresh.save(dir);
+    }
+    try (AdamW loaded = AdamW.load(dir)) {
+      assertEquals(0, loaded.stepCount());
+      assertEquals(LrSchedule.cosine(1e-3, 10, 100), loaded.schedule());
+      assertEquals(AdamWConfig.defaults(), loaded.config());
+    }
+  }
+
+  @Test
   void rewardModelWithHeadRoundTrips(@TempDir Path dir) throws Exception {
     try (Policy policy = Policy.create(CONFIG, 3);
         RewardModel reward = RewardModel.fromPolicy(policy, 5, 0.1)) {

@@ -3,7 +3,6 @@ package io.alignstream.model;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -125,13 +124,20 @@ class GenerationTest {
   }
 
   @Test
-  void generationThreadsLeaveAutogradOff() throws Exception {
+  void generationRunsWithAutogradOffAndRestoresTheThreadsMode() throws Exception {
     try (Policy policy = Policy.create(CONFIG, 8)) {
-      Thread t = new Thread(() -> policy.generate(PROMPTS, SamplingConfig.sample(3), 1));
+      boolean[] seen = new boolean[3];
+      Thread t = new Thread(() -> {
+        seen[0] = ai.djl.pytorch.jni.JniUtils.isGradMode(); // libtorch starts new threads with it on
+        policy.generate(PROMPTS, SamplingConfig.sample(3), 1,
+            (step, logits) -> seen[1] |= ai.djl.pytorch.jni.JniUtils.isGradMode());
+        seen[2] = ai.djl.pytorch.jni.JniUtils.isGradMode();
+      });
       t.start();
       t.join();
-      // Grad mode is restored on the calling thread; a fresh thread starts with it on (libtorch default).
-      assertNotEquals(null, policy.generate(PROMPTS, SamplingConfig.sample(3), 1));
+      assertTrue(seen[0], "a new thread starts with grad mode on");
+      assertFalse(seen[1], "no step of generation records a graph");
+      assertTrue(seen[2], "the thread's mode is restored afterwards");
     }
   }
 }

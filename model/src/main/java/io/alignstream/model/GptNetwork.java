@@ -67,11 +67,6 @@ final class GptNetwork {
       this.values = new NDArray[layers];
     }
 
-    /** Number of cached positions (0 before the first pass). */
-    long length() {
-      return keys[0] == null ? 0 : keys[0].getShape().get(2);
-    }
-
     @Override
     public void close() {
       manager.close();
@@ -94,20 +89,17 @@ final class GptNetwork {
 
   /** As above with constants made earlier in a manager that outlives this pass. */
   static NDArray hidden(GptConfig c, Weights w, NDManager m, NDArray ids, NDArray positions, NDArray mask,
-      KvCache cache, Constants k) {
+      KvCache cache, Constants consts) {
     long batch = ids.getShape().get(0);
     long seq = ids.getShape().get(1);
     int d = c.width();
-    int heads = c.heads();
-    int hw = c.headWidth();
-
+    Shape split = new Shape(batch, seq, c.heads(), c.headWidth());
     NDArray x = embed(ids, w.get("wte.weight")).add(embed(positions, w.get("wpe.weight"))); // (batch, seq, d)
     for (int i = 0; i < c.layers(); i++) {
       String p = "h." + i + ".";
       NDArray a = layerNorm(x, w, p + "ln_1", c); // (batch, seq, d)
       NDArray qkv = a.matMul(w.get(p + "attn.c_attn.weight")).add(w.get(p + "attn.c_attn.bias")); // (batch, seq, 3d)
       NDList parts = qkv.split(3, 2);
-      Shape split = new Shape(batch, seq, heads, hw);
       NDArray q = parts.get(0).reshape(split).transpose(0, 2, 1, 3); // (batch, heads, seq, hw)
       NDArray key = parts.get(1).reshape(split).transpose(0, 2, 1, 3); // (batch, heads, seq, hw)
       NDArray v = parts.get(2).reshape(split).transpose(0, 2, 1, 3); // (batch, heads, seq, hw)
@@ -115,12 +107,12 @@ final class GptNetwork {
         key = append(cache, cache.keys, i, key);
         v = append(cache, cache.values, i, v);
       }
-      NDArray scores = q.mul(k.scale).matMul(key.transpose(0, 1, 3, 2)).add(mask); // (batch, heads, seq, keys)
+      NDArray scores = q.mul(consts.scale).matMul(key.transpose(0, 1, 3, 2)).add(mask); // (batch, heads, seq, keys)
       NDArray att = scores.softmax(-1).matMul(v); // (batch, heads, seq, hw)
       NDArray merged = att.transpose(0, 2, 1, 3).reshape(new Shape(batch, seq, d)); // (batch, seq, d)
       x = x.add(merged.matMul(w.get(p + "attn.c_proj.weight")).add(w.get(p + "attn.c_proj.bias")));
       NDArray f = layerNorm(x, w, p + "ln_2", c);
-      NDArray hmid = k.gelu(f.matMul(w.get(p + "mlp.c_fc.weight")).add(w.get(p + "mlp.c_fc.bias"))); // (batch, seq, 4d)
+      NDArray hmid = consts.gelu(f.matMul(w.get(p + "mlp.c_fc.weight")).add(w.get(p + "mlp.c_fc.bias"))); // (batch, seq, 4d)
       x = x.add(hmid.matMul(w.get(p + "mlp.c_proj.weight")).add(w.get(p + "mlp.c_proj.bias")));
     }
     return layerNorm(x, w, "ln_f", c);

@@ -82,7 +82,15 @@ final class Weights implements AutoCloseable {
     try {
       NDList list;
       try (NDManager scratch = m.newSubManager()) {
-        list = NDList.decode(scratch, in);
+        try {
+          list = NDList.decode(scratch, in);
+        } catch (IllegalArgumentException e) {
+          throw e;
+        } catch (RuntimeException e) {
+          // Truncated or foreign bytes surface as assorted runtime errors; callers (hot swap from
+          // Kafka) get one exception type and the model stays as it was.
+          throw new IllegalArgumentException("not a readable safetensors payload: " + e, e);
+        }
         Map<String, NDArray> found = new LinkedHashMap<>();
         for (NDArray a : list) {
           String name = canonicalName(a.getName());

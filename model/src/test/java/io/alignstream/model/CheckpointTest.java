@@ -109,8 +109,15 @@ class CheckpointTest {
       assertArrayEquals(b.logits(new long[] {2, 3}), a.logits(new long[] {2, 3}));
       t.sftStep(BATCH); // the trainer keeps working on the swapped-in weights
       assertEquals(43, a.version());
-      assertThrows(IllegalArgumentException.class,
-          () -> a.loadWeights(Policy.create(new GptConfig(20, 16, 32, 2, 2, 1e-5, 0, 1), 1).weightsToBytes(), 1));
+      try (Policy wider = Policy.create(new GptConfig(20, 16, 32, 2, 2, 1e-5, 0, 1), 1)) {
+        assertThrows(IllegalArgumentException.class, () -> a.loadWeights(wider.weightsToBytes(), 1));
+      }
+      byte[] good = b.weightsToBytes();
+      byte[] current = a.weightsToBytes();
+      assertThrows(IllegalArgumentException.class, () -> a.loadWeights(java.util.Arrays.copyOf(good, good.length / 2), 1));
+      assertThrows(IllegalArgumentException.class, () -> a.loadWeights(new byte[] {1, 2, 3}, 1));
+      assertEquals(43, a.version(), "a refused payload leaves the model as it was");
+      assertArrayEquals(current, a.weightsToBytes());
     }
   }
 }

@@ -78,15 +78,17 @@ public final class DemonstrationValidator {
       return new Rejected(Rejection.NOT_OBJECT, "expected a JSON object with prompt and response, got a "
           + root.getNodeType().name().toLowerCase(java.util.Locale.ROOT));
     }
-    Object prompt = field(root, "prompt", config.maxPromptChars(), config.maxPromptTokens());
-    if (prompt instanceof Rejected r) {
-      return r;
+    Rejected badPrompt = checkField(root, "prompt", config.maxPromptChars(), config.maxPromptTokens());
+    if (badPrompt != null) {
+      return badPrompt;
     }
-    Object response = field(root, "response", config.maxResponseChars(), config.maxResponseTokens());
-    if (response instanceof Rejected r) {
-      return r;
+    Rejected badResponse = checkField(root, "response", config.maxResponseChars(), config.maxResponseTokens());
+    if (badResponse != null) {
+      return badResponse;
     }
-    if (TURN.matcher((String) response).find()) {
+    String p = root.get("prompt").asText();
+    String r = root.get("response").asText();
+    if (TURN.matcher(r).find()) {
       return new Rejected(Rejection.MALFORMED, "the response holds a conversation ('\\n\\nHuman:' or "
           + "'\\n\\nAssistant:'): send its last assistant turn as the response and the rest as the prompt");
     }
@@ -100,8 +102,6 @@ public final class DemonstrationValidator {
         source = sourceNode.asText();
       }
     }
-    String p = (String) prompt;
-    String r = (String) response;
     return new Accepted(Demonstration.newBuilder()
         .setId(ContentId.ofDemonstration(p, r))
         .setPromptId(ContentId.ofPrompt(p))
@@ -112,8 +112,8 @@ public final class DemonstrationValidator {
         .build());
   }
 
-  /** The field's text, or the {@link Rejected} that says what is wrong with it. */
-  private static Object field(JsonNode root, String name, int maxChars, int maxTokens) {
+  /** What is wrong with a text field, or null if nothing is. */
+  private static Rejected checkField(JsonNode root, String name, int maxChars, int maxTokens) {
     JsonNode node = root.get(name);
     if (node == null || node.isNull()) {
       return new Rejected(Rejection.MISSING_FIELD, "field '" + name + "' is missing");
@@ -148,7 +148,7 @@ public final class DemonstrationValidator {
     if (text.codePoints().noneMatch(Character::isLetterOrDigit)) {
       return new Rejected(Rejection.MALFORMED, "field '" + name + "' has no letter or digit");
     }
-    return text;
+    return null;
   }
 
   /** Approximate token count: runs of letters/digits and single other non-space characters. */

@@ -3,6 +3,9 @@ package io.alignstream.producer;
 import io.alignstream.broker.KafkaOptions;
 import io.alignstream.broker.KafkaSession;
 import io.alignstream.console.ProgressBar;
+import io.alignstream.task.BuiltinTask;
+import io.alignstream.task.Example;
+import io.alignstream.task.TaskConfig;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.List;
@@ -41,6 +44,8 @@ import picocli.CommandLine.Parameters;
 public final class ProduceCommand implements Callable<Integer> {
   /** Exit status when the topology's verdict on some records did not arrive in time. */
   public static final int UNCONFIRMED = 3;
+  /** Longest wait for the verdict once reading was stopped (Ctrl-C). */
+  private static final Duration AFTER_STOP = Duration.ofSeconds(15);
 
   @Mixin
   KafkaOptions kafka;
@@ -48,9 +53,21 @@ public final class ProduceCommand implements Callable<Integer> {
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
 
-  @Parameters(arity = "1..*", paramLabel = "INPUT",
+  @Parameters(arity = "0..*", paramLabel = "INPUT",
       description = "JSONL file, directory (all *.jsonl in name order), or - for standard input.")
-  List<String> inputs;
+  List<String> inputs = List.of();
+
+  @Option(names = "--builtin-task", description = "Publish the built-in task's demonstrations instead of files: "
+      + "the same ones 'alignstream task export' writes for the seed.")
+  boolean builtinTask;
+
+  @Option(names = "--task-seed", defaultValue = "42", paramLabel = "N",
+      description = "Seed of the built-in task (default: ${DEFAULT-VALUE}).")
+  long taskSeed;
+
+  @Option(names = "--task-demonstrations", defaultValue = "500", paramLabel = "N",
+      description = "How many built-in task demonstrations (default: ${DEFAULT-VALUE}).")
+  int taskDemonstrations;
 
   @Option(names = "--format", defaultValue = "auto", paramLabel = "FORMAT",
       converter = FormatConverter.class,
@@ -114,12 +131,12 @@ public final class ProduceCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     PrintStream err = System.err;
     var normalizer = new LineNormalizer(format, promptField, responseField, conversationField);
-    var tail = new LineTail(inputs, follow, Duration.ofMillis(250));
+    Lines lines = lines();
     Summary summary;
     String deadLetters;
     try (KafkaSession session = kafka.open(err)) {
       deadLetters = session.topics().deadLetters.name();
-      summary = produce(session, normalizer, tail);
+      summary = produce(session, normalizer, lines);
     }
     lastSummary = summary;
     spec.commandLine().getOut().println(summary.line(deadLetters));
@@ -128,7 +145,63 @@ public final class ProduceCommand implements Callable<Integer> {
   }
 
   /** Sends every line, then waits up to {@code --wait} for the verdict on all of them. */
-  Summary produce(KafkaSession session, LineNormalizer normalizer, LineTail tail) throws Exception {
+  /** Where the lines come from: the files, or the built-in task. */
+  interface Lines {
+    /** How many lines there will be; 0 if unknown. */
+    long count();
+
+    void run(LineTail.Sink sink, java.util.function.BooleanSupplier stop) throws Exception;
+  }
+
+  private Lines lines() {
+    if (builtinTask != inputs.isEmpty()) {
+      throw new CommandLine.ParameterException(spec.commandLine(), builtinTask
+          ? "give either input files or --builtin-task, not both"
+          : "no input: give a JSONL file, a directory, - for standard input, or --builtin-task");
+    }
+    if (builtinTask) {
+      TaskConfig d = TaskConfig.defaults();
+      TaskConfig config;
+      try {
+        config = new TaskConfig(taskSeed, d.corpusSize(), d.desiredFraction(), d.habitFraction(), taskDemonstrations,
+            d.evalPrompts());
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
+      }
+      List<Example> demos = BuiltinTask.generate(config).demonstrations();
+      String source = "builtin-task:seed=" + taskSeed + ":";
+      return new Lines() {
+        @Override public long count() {
+          return demos.size();
+        }
+
+        @Override public void run(LineTail.Sink sink, java.util.function.BooleanSupplier stop) throws Exception {
+          var json = new com.fasterxml.jackson.databind.ObjectMapper();
+          for (int i = 0; i < demos.size() && !stop.getAsBoolean(); i++) {
+            var node = json.createObjectNode().put("prompt", demos.get(i).prompt()).put("response", demos.get(i).response());
+            sink.accept(new LineTail.Line(json.writeValueAsBytes(node), source + (i + 1)));
+          }
+        }
+      };
+    }
+    LineTail tail;
+    try {
+      tail = new LineTail(inputs, follow, Duration.ofMillis(250));
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
+    }
+    return new Lines() {
+      @Override public long count() {
+        return follow ? 0 : tail.countLines();
+      }
+
+      @Override public void run(LineTail.Sink sink, java.util.function.BooleanSupplier stop) throws Exception {
+        tail.run(sink, stop);
+      }
+    };
+  }
+
+  Summary produce(KafkaSession session, LineNormalizer normalizer, Lines tail) throws Exception {
     String batchId = UUID.randomUUID().toString();
     long t0 = System.nanoTime();
     var done = new CountDownLatch(1);
@@ -146,7 +219,7 @@ public final class ProduceCommand implements Callable<Integer> {
         : IngestService.start(session.connection(), session.topics(), IngestConfig.defaults());
     try (BatchVerdict verdict = BatchVerdict.start(session.connection(), session.topics(), batchId);
         var publisher = new DemonstrationPublisher(session.connection(), session.topics(), normalizer, batchId);
-        ProgressBar bar = ProgressBar.start("produce", follow ? 0 : tail.countLines(), "demos")) {
+        ProgressBar bar = ProgressBar.start("produce", tail.count(), "demos")) {
       tail.run(line -> {
         publisher.publish(line);
         bar.step(1);
@@ -158,7 +231,9 @@ public final class ProduceCommand implements Callable<Integer> {
       if (ingest != null) {
         ingest.awaitRunning(Duration.ofSeconds(60));
       }
-      long deadline = System.nanoTime() + wait.toNanos();
+      // After Ctrl-C, a person is waiting: give the verdict a short bound rather than the full --wait.
+      Duration bound = stop.get() && wait.compareTo(AFTER_STOP) > 0 ? AFTER_STOP : wait;
+      long deadline = System.nanoTime() + bound.toNanos();
       BatchVerdict.Counts counts = verdict.latest();
       while (counts.total() < publisher.sent() && System.nanoTime() < deadline) {
         counts = verdict.await(publisher.sent(), Duration.ofMillis(500));

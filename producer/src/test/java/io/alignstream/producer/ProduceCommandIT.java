@@ -103,4 +103,16 @@ class ProduceCommandIT {
     assertEquals(0, exit.get());
     assertEquals(new BatchVerdict.Counts(3, 0, 0), command.lastSummary.verdict());
   }
+
+  @Test
+  void theBuiltinTaskDemonstrationsArriveIntactAndAllPassTheJudge(KafkaConnection kafka, Topics topics) throws Exception {
+    var command = new ProduceCommand();
+    assertEquals(0, new CommandLine(command).execute(args(kafka, topics, "--builtin-task", "--task-demonstrations", "60")));
+    assertEquals(new BatchVerdict.Counts(60, 0, 0), command.lastSummary.verdict());
+    List<ConsumerRecord<String, Demonstration>> demos = Await.records(kafka, topics.demonstrations, 60, Duration.ofSeconds(30));
+    for (var r : demos) {
+      assertTrue(io.alignstream.task.GoldenJudge.judge(r.value().getPrompt(), r.value().getResponse()).success(), r.value().toString());
+      assertTrue(r.value().getSource().startsWith("builtin-task:seed=42:"), r.value().getSource());
+    }
+  }
 }

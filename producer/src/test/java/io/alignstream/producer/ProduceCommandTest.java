@@ -26,6 +26,18 @@ class ProduceCommandTest {
   }
 
   @Test
+  void inputIsRequiredAndExplained() {
+    var err = new StringWriter();
+    var cli = new CommandLine(new ProduceCommand());
+    cli.setErr(new PrintWriter(err));
+    assertEquals(2, cli.execute());
+    assertTrue(err.toString().contains("no input: give a JSONL file"), err.toString());
+    assertEquals(2, cli.execute("--builtin-task", "some.jsonl"));
+    assertEquals(2, cli.execute("does-not-exist.jsonl"));
+    assertTrue(err.toString().contains("input does-not-exist.jsonl does not exist"), err.toString());
+  }
+
+  @Test
   void formatsAndDurationsReadTheWayPeopleWriteThem() {
     var formats = new ProduceCommand.FormatConverter();
     assertEquals(InputFormat.PROMPT_RESPONSE, formats.convert("prompt-response"));

@@ -14,8 +14,8 @@ import java.util.List;
 
 /**
  * A pretraining corpus: one document a line, either plain text or a JSON object with {@code prompt}
- * and {@code response} (or {@code text}), decided line by line. A JSON document's text is the prompt
- * followed by the response, so the model learns to continue a prompt with its response.
+ * and {@code response} (or {@code text}), decided line by line. A prompt/response line trains the
+ * response given the prompt (as the pipeline prompts the model); other lines are language modelling.
  */
 record Corpus(List<Document> documents, int jsonLines, int textLines, int skipped) {
   /**

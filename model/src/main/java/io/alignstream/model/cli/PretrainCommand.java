@@ -27,8 +27,8 @@ import picocli.CommandLine.Option;
         "Pretrains a GPT-2-architecture policy from random weights on a corpus and writes a model directory "
             + "(config.json, model.safetensors, tokenizer.json) that 'generate', the sampler and the learner load.",
         "",
-        "The corpus has one document a line: plain text, or JSON with \"prompt\" and \"response\" (their text "
-            + "is joined) or \"text\"; the kind is detected line by line. Unless --tokenizer is given, a word-level "
+        "The corpus has one document a line: plain text (language modelling), or JSON with \"prompt\" and "
+            + "\"response\" (the response is learned given the prompt) or \"text\"; the kind is detected line by line. Unless --tokenizer is given, a word-level "
             + "tokenizer of the corpus's --vocab-size most frequent words is built first."})
 public final class PretrainCommand implements Callable<Integer> {
 

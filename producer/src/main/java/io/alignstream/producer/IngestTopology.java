@@ -92,7 +92,6 @@ public final class IngestTopology {
 
   /** Builds the topology; {@code counts} receives this process's running totals. */
   public static Topology build(Topics topics, IngestConfig config, IngestCounts counts) {
-    Serde<byte[]> bytes = Serdes.ByteArray();
     Serde<String> strings = Serdes.String();
     Serde<Demonstration> demos = topics.demonstrations.valueSerde();
     var validator = new DemonstrationValidator(config);
@@ -105,7 +104,8 @@ public final class IngestTopology {
         Stores.persistentKeyValueStore(SEEN_PROMPTS_STORE), strings, Serdes.Long()));
 
     KStream<String, Object> checked = builder
-        .stream(topics.demosRaw.name(), Consumed.with(bytes, bytes).withName("read-raw"))
+        .stream(topics.demosRaw.name(), Consumed.with(topics.demosRaw.keySerde(), topics.demosRaw.valueSerde())
+            .withName("read-raw"))
         .process(() -> new Validate(validator, counts), Named.as("validate"));
     Map<String, KStream<String, Object>> routes = checked.split(Named.as("route-"))
         .branch((k, v) -> v instanceof DeadLetter, Branched.as("rejected"))

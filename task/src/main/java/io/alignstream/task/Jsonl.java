@@ -35,6 +35,147 @@ final class Jsonl {
     }
   }
 
+  /**
+   * The string-valued fields of one flat JSON object; other values (numbers, booleans, null, nested
+   * objects and arrays) are skipped.
+   *
+   * @throws IllegalArgumentException if the line is not a JSON object
+   */
+  static java.util.Map<String, String> stringFields(String line) {
+    var reader = new Reader(line);
+    var fields = new java.util.LinkedHashMap<String, String>();
+    reader.expect('{');
+    if (!reader.tryConsume('}')) {
+      do {
+        String name = reader.string();
+        reader.expect(':');
+        if (reader.peek() == '"') {
+          fields.put(name, reader.string());
+        } else {
+          reader.skipValue();
+        }
+      } while (reader.tryConsume(','));
+      reader.expect('}');
+    }
+    reader.end();
+    return fields;
+  }
+
+  /** A cursor over JSON text, just enough for {@link #stringFields}. */
+  private static final class Reader {
+    private final String s;
+    private int i;
+
+    Reader(String s) {
+      this.s = s;
+    }
+
+    char peek() {
+      skipSpace();
+      if (i >= s.length()) {
+        throw error("unexpected end");
+      }
+      return s.charAt(i);
+    }
+
+    void expect(char c) {
+      if (peek() != c) {
+        throw error("expected '" + c + "'");
+      }
+      i++;
+    }
+
+    boolean tryConsume(char c) {
+      if (peek() == c) {
+        i++;
+        return true;
+      }
+      return false;
+    }
+
+    void end() {
+      skipSpace();
+      if (i != s.length()) {
+        throw error("trailing text");
+      }
+    }
+
+    String string() {
+      expect('"');
+      var out = new StringBuilder();
+      while (i < s.length()) {
+        char c = s.charAt(i++);
+        if (c == '"') {
+          return out.toString();
+        }
+        if (c != '\\') {
+          out.append(c);
+          continue;
+        }
+        if (i >= s.length()) {
+          break;
+        }
+        char e = s.charAt(i++);
+        switch (e) {
+          case '"', '\\', '/' -> out.append(e);
+          case 'b' -> out.append('\b');
+          case 'f' -> out.append('\f');
+          case 'n' -> out.append('\n');
+          case 'r' -> out.append('\r');
+          case 't' -> out.append('\t');
+          case 'u' -> {
+            if (i + 4 > s.length()) {
+              throw error("short \\u escape");
+            }
+            out.append((char) Integer.parseInt(s.substring(i, i + 4), 16));
+            i += 4;
+          }
+          default -> throw error("bad escape \\" + e);
+        }
+      }
+      throw error("unterminated string");
+    }
+
+    void skipValue() {
+      char c = peek();
+      if (c == '"') {
+        string();
+      } else if (c == '{' || c == '[') {
+        char close = c == '{' ? '}' : ']';
+        i++;
+        if (tryConsume(close)) {
+          return;
+        }
+        do {
+          if (c == '{') {
+            string();
+            expect(':');
+          }
+          skipValue();
+        } while (tryConsume(','));
+        expect(close);
+      } else {
+        int start = i;
+        while (i < s.length() && "{}[],: \t\r\n\"".indexOf(s.charAt(i)) < 0) {
+          i++;
+        }
+        if (i == start) {
+          throw error("expected a value");
+        }
+      }
+    }
+
+    private void skipSpace() {
+      while (i < s.length() && Character.isWhitespace(s.charAt(i))) {
+        i++;
+      }
+    }
+
+    private IllegalArgumentException error(String what) {
+      return new IllegalArgumentException("not a JSON object: " + what + " at character " + i);
+    }
+  }
+
   private static void quote(StringBuilder out, String s) {
     out.append('"');
     for (int i = 0; i < s.length(); i++) {

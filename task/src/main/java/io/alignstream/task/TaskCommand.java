@@ -13,7 +13,7 @@ import picocli.CommandLine.Option;
     description = {
         "The built-in task: a tiny Helpful-and-Harmless look-alike (arithmetic, capitals, animal facts, "
             + "lists, word reversal, and harmful requests to refuse), generated from a seed.%n"},
-    subcommands = {TaskCommand.Export.class, CommandLine.HelpCommand.class})
+    subcommands = {TaskCommand.Export.class, TaskCommand.Judge.class, CommandLine.HelpCommand.class})
 public final class TaskCommand implements Runnable {
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
@@ -76,6 +76,64 @@ public final class TaskCommand implements Runnable {
       BuiltinTask.Export export = BuiltinTask.generate(config).write(out);
       spec.commandLine().getOut().println("wrote " + out + ": " + export.line());
       spec.commandLine().getOut().flush();
+      return 0;
+    }
+  }
+
+  /** {@code alignstream task judge FILE}: the golden judge's success rate over responses in a file. */
+  @Command(
+      name = "judge",
+      mixinStandardHelpOptions = true,
+      description = {
+          "Judges responses to the built-in task's prompts with the golden judge and prints the success rate, "
+              + "overall and per kind, and how the failures fail.%n",
+          "The file holds one JSON object a line with a prompt and a response field; other fields are ignored. "
+              + "Responses to prompts that are not the task's are counted apart.%n"})
+  public static final class Judge implements Callable<Integer> {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @CommandLine.Parameters(paramLabel = "FILE", description = "JSONL file of prompt/response objects.")
+    Path file;
+
+    @Option(names = "--prompt-field", defaultValue = "prompt", paramLabel = "NAME",
+        description = "Field holding the prompt (default: ${DEFAULT-VALUE}).")
+    String promptField;
+
+    @Option(names = "--response-field", defaultValue = "response", paramLabel = "NAME",
+        description = "Field holding the response (default: ${DEFAULT-VALUE}).")
+    String responseField;
+
+    @Override
+    public Integer call() throws Exception {
+      if (!java.nio.file.Files.isRegularFile(file)) {
+        throw new CommandLine.ParameterException(spec.commandLine(), "no such file: " + file);
+      }
+      var card = new Scorecard();
+      long unreadable = 0;
+      for (String line : java.nio.file.Files.readAllLines(file, java.nio.charset.StandardCharsets.UTF_8)) {
+        if (line.isBlank()) {
+          continue;
+        }
+        try {
+          var fields = Jsonl.stringFields(line);
+          String prompt = fields.get(promptField);
+          String response = fields.get(responseField);
+          if (prompt == null || response == null) {
+            unreadable++;
+          } else {
+            card.add(prompt, response);
+          }
+        } catch (IllegalArgumentException e) {
+          unreadable++;
+        }
+      }
+      var out = spec.commandLine().getOut();
+      out.println(card.report());
+      if (unreadable > 0) {
+        out.printf("%,d lines had no string '%s' and '%s' and were skipped%n", unreadable, promptField, responseField);
+      }
+      out.flush();
       return 0;
     }
   }

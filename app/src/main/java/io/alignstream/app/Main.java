@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
         "Without --bootstrap, a command uses the broker already listening on 127.0.0.1:9092 "
             + "(see 'alignstream broker') or starts an embedded one with its data in .alignstream/kafka.%n"},
     subcommands = {
+        DemoCommand.class,
         VersionCommand.class,
         CommandLine.HelpCommand.class,
     })

@@ -1,6 +1,7 @@
 package io.alignstream.app;
 
 import io.alignstream.broker.BrokerCommand;
+import io.alignstream.dashboard.DashboardCommand;
 import io.alignstream.learner.LearnerCommand;
 import io.alignstream.model.cli.GenerateCommand;
 import io.alignstream.model.cli.PretrainCommand;
@@ -23,5 +24,6 @@ final class Subcommands {
     cli.addSubcommand(new SamplerCommand());
     cli.addSubcommand(new RewarderCommand());
     cli.addSubcommand(LearnerCommand.withRecipeHelp(new CommandLine(new LearnerCommand())));
+    cli.addSubcommand(new DashboardCommand());
   }
 }

@@ -56,6 +56,7 @@ public final class AlignmentExperiment {
         }
         System.out.printf("pretrained in %.0f s%n", (System.nanoTime() - t0) / 1e9);
       }
+      tok.save(baseDir); // the tokenizer as built now (the weights do not depend on its decoder)
       List<Example> demos = new ArrayList<>();
       List<InProcessLoop.Demo> demoTexts = new ArrayList<>();
       task.demonstrations().forEach(e -> {

@@ -83,6 +83,7 @@ public final class LearnerService implements Runnable, AutoCloseable {
   private final AtomicLong version = new AtomicLong(-1);
   private volatile boolean running = true;
   private volatile Throwable failure;
+  private volatile Map<String, Double> lastMetrics = Map.of();
   private Learner learner;
 
   /**
@@ -127,6 +128,11 @@ public final class LearnerService implements Runnable, AutoCloseable {
   /** The learner, once started; for in-process callers that evaluate it (the demo). */
   public Optional<Learner> learner() {
     return Optional.ofNullable(learner);
+  }
+
+  /** The figures of the last update (empty before the first), for in-process progress displays. */
+  public Map<String, Double> lastMetrics() {
+    return lastMetrics;
   }
 
   public Optional<Throwable> failure() {
@@ -276,6 +282,7 @@ public final class LearnerService implements Runnable, AutoCloseable {
     long samples = batches.stream().mapToLong(b -> b.getSamples().size()).sum();
     metrics.put("learner.samples_per_s", samples / Math.max(1e-9, seconds));
     publish(batches, offsetAfter, metrics);
+    lastMetrics = Map.copyOf(metrics);
     version.set(result.version());
     pruneCheckpoints();
   }
@@ -467,10 +474,13 @@ public final class LearnerService implements Runnable, AutoCloseable {
     }
   }
 
+  /** Keeps the newest checkpoints and v1 (π_SFT, the baseline every comparison starts from). */
   private void pruneCheckpoints() throws IOException {
     List<Path> all = checkpoints();
     for (int i = 0; i < all.size() - config.checkpointsKept(); i++) {
-      Learner.deleteRecursively(all.get(i));
+      if (!all.get(i).equals(checkpointDir(1))) {
+        Learner.deleteRecursively(all.get(i));
+      }
     }
   }
 

@@ -203,7 +203,8 @@ public record Recipe(
     return m;
   }
 
-  static String name(Enum<?> e) {
+  /** The recipe spelling of an enum value (lower case). */
+  public static String name(Enum<?> e) {
     return e.name().toLowerCase(Locale.ROOT);
   }
 

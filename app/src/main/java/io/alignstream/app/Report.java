@@ -1,0 +1,102 @@
+package io.alignstream.app;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.alignstream.learner.Recipe;
+import io.alignstream.task.BuiltinTask;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** A run's report: {@code report.json} for tools, {@code report.html} with PNG charts for people. */
+final class Report {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private Report() {}
+
+  static Path write(Path runDir, String runId, BuiltinTask task, Recipe recipe, List<DemoCommand.Result> results,
+      List<DemoCommand.CurvePoint> curve, Map<String, Double> stageSeconds) throws IOException {
+    Map<String, Object> summary = new LinkedHashMap<>();
+    summary.put("run", runId);
+    summary.put("created", Instant.now().toString());
+    summary.put("machine", Map.of("cores", Runtime.getRuntime().availableProcessors(),
+        "os", System.getProperty("os.name") + " " + System.getProperty("os.arch"),
+        "java", System.getProperty("java.version")));
+    summary.put("task", Map.of("seed", task.config().seed(), "corpus", task.corpus().size(),
+        "desired_fraction", task.config().desiredFraction(), "demonstrations", task.demonstrations().size(),
+        "eval_prompts", task.evalPrompts().size()));
+    summary.put("recipe", recipe.toMap());
+    List<Map<String, Object>> rows = new ArrayList<>();
+    for (DemoCommand.Result r : results) {
+      Map<String, Object> row = new LinkedHashMap<>();
+      row.put("name", r.name());
+      row.put("golden_success_greedy", r.greedy());
+      if (!Double.isNaN(r.sampled())) {
+        row.put("golden_success_sampled", r.sampled());
+      }
+      row.put("how", r.how());
+      rows.add(row);
+    }
+    summary.put("results", rows);
+    summary.put("curve", curve.stream().map(p -> Map.of("version", p.version(), "golden_success", p.success(),
+        "seconds", p.seconds())).toList());
+    summary.put("seconds", stageSeconds);
+    JSON.writerWithDefaultPrettyPrinter().writeValue(runDir.resolve("report.json").toFile(), summary);
+
+    List<ChartPng.Bar> bars = new ArrayList<>();
+    results.forEach(r -> bars.add(new ChartPng.Bar(r.name(), r.greedy())));
+    ChartPng.bars(runDir.resolve("success.png"), "Golden success on " + task.evalPrompts().size()
+        + " held-out prompts (greedy)", "success", bars, 1.0);
+    double[] x = curve.stream().mapToDouble(DemoCommand.CurvePoint::version).toArray();
+    double[] y = curve.stream().mapToDouble(DemoCommand.CurvePoint::success).toArray();
+    ChartPng.lines(runDir.resolve("curve.png"), "Golden success of the streaming policy", "policy version",
+        "success", List.of(new ChartPng.Series("aligned policy", x, y)));
+
+    StringBuilder html = new StringBuilder();
+    html.append("<!doctype html><html><head><meta charset=\"utf-8\"><title>alignstream run ").append(esc(runId))
+        .append("</title><style>body{font-family:sans-serif;max-width:900px;margin:2em auto;color:#222}"
+            + "table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:6px 8px;"
+            + "text-align:left;vertical-align:top}th{background:#f5f5f5}td.n{text-align:right;white-space:nowrap}"
+            + "img{max-width:100%;margin:1em 0}code{background:#f3f3f3;padding:1px 4px}</style></head><body>");
+    html.append("<h1>alignstream run <code>").append(esc(runId)).append("</code></h1>");
+    html.append("<p>Built-in task (seed ").append(task.config().seed()).append("): ").append(task.corpus().size())
+        .append(" pre-training pairs (").append(Math.round(100 * task.config().desiredFraction()))
+        .append("% desired), ").append(task.demonstrations().size()).append(" demonstrations, ")
+        .append(task.evalPrompts().size()).append(" held-out evaluation prompts judged by the golden judge "
+            + "(which no training or reward code can see).</p>");
+    html.append("<h2>Results</h2><table><tr><th>policy</th><th>greedy</th><th>sampled</th><th>how it was obtained</th></tr>");
+    for (DemoCommand.Result r : results) {
+      html.append("<tr><td>").append(esc(r.name())).append("</td><td class=n>").append(pct(r.greedy()))
+          .append("</td><td class=n>").append(Double.isNaN(r.sampled()) ? "—" : pct(r.sampled()))
+          .append("</td><td>").append(esc(r.how())).append("</td></tr>");
+    }
+    html.append("</table><img src=\"success.png\" alt=\"golden success by policy\">");
+    html.append("<h2>During the run</h2><img src=\"curve.png\" alt=\"golden success over versions\">");
+    html.append("<h2>Time</h2><table>");
+    stageSeconds.forEach((k, v) -> html.append("<tr><td>").append(esc(k)).append("</td><td class=n>")
+        .append(String.format(Locale.ROOT, "%.0f s", v)).append("</td></tr>"));
+    html.append("</table><h2>Recipe</h2><table>");
+    recipe.toMap().forEach((k, v) -> html.append("<tr><td><code>").append(esc(k)).append("</code></td><td>")
+        .append(esc(v)).append("</td></tr>"));
+    html.append("</table><p>Models: <code>models/aligned</code>, <code>models/sft-only</code>, "
+        + "<code>models/reward</code>, π_SFT in <code>learner/v000001/policy</code>. Re-check any figure with "
+        + "<code>alignstream generate --model DIR --prompts task/eval-prompts.jsonl --out FILE --temperature 0</code> "
+        + "and the judge.</p></body></html>");
+    Path file = runDir.resolve("report.html");
+    Files.writeString(file, html);
+    return file;
+  }
+
+  private static String pct(double v) {
+    return String.format(Locale.ROOT, "%.1f%%", 100 * v);
+  }
+
+  private static String esc(String s) {
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+  }
+}

@@ -178,7 +178,7 @@ public final class DemoCommand implements Callable<Integer> {
       var learnerConfig = new LearnerConfig(topics, runDir.resolve("learner"), base, recipe, distinct,
           Duration.ofMinutes(5), Duration.ofSeconds(20), 3);
       var sampler = new SamplerConfig(runId, "demo-sampler", "policy", recipe.samplesPerPrompt(), 8,
-          new SamplingConfig(1.0, 1.0, 0, MAX_NEW_TOKENS, true), seed, 2 * recipe.promptsPerUpdate(),
+          new SamplingConfig(1.0, 1.0, 0, MAX_NEW_TOKENS, true), seed, 0, Math.max(1, recipe.maxLag() - 1),
           Duration.ofMinutes(10));
       var rewarder = RewarderConfig.defaults(runId).withRewarderId("demo-rewarder")
           .withWeightsTimeout(Duration.ofMinutes(10));

@@ -86,7 +86,7 @@ public final class Pipeline implements AutoCloseable {
         SamplerConfig c = s.sampler();
         var sampler = new SamplerService(new SamplerConfig(c.runId(), c.samplerId() + "-" + i, c.policyName(),
             c.samplesPerPrompt(), c.promptsPerBatch(), c.sampling(), c.seed() + i, c.maxPromptsPerVersion(),
-            c.weightsTimeout()), kafka);
+            c.maxLag(), c.weightsTimeout()), kafka);
         p.samplers.add(sampler);
         p.resources.add(sampler);
         p.spawn("sampler-" + i, sampler);

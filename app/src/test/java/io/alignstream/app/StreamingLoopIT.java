@@ -86,9 +86,9 @@ class StreamingLoopIT {
   static Pipeline.Settings settings(Topics topics, Path dir, Path base, Recipe recipe) {
     var learner = new LearnerConfig(topics, dir.resolve("checkpoints"), base, recipe, 16, Duration.ofMinutes(2),
         Duration.ofSeconds(5), 3);
-    // Pacing: at most one update's worth of prompts per replica and version keeps the lag small.
+    // Pacing by prompts in flight: at most MAX_LAG - 1 updates ahead, so trained samples stay within MAX_LAG.
     var sampler = new SamplerConfig(topics.runId(), "s", "policy", K, 4, new SamplingConfig(1.0, 1.0, 0, 24, true),
-        5, 4, Duration.ofMinutes(3));
+        5, 0, MAX_LAG - 1, Duration.ofMinutes(3));
     var rewarder = RewarderConfig.defaults(topics.runId()).withRewarderId("r").withWeightsTimeout(Duration.ofMinutes(3));
     return new Pipeline.Settings(learner, sampler, 2, rewarder, Duration.ofSeconds(5), dir.resolve("state"), true);
   }
@@ -101,7 +101,8 @@ class StreamingLoopIT {
     Path base = tinyBase(dir, task);
     Recipe recipe = recipe(UPDATES);
 
-    produceRaw(kafka, topics, task.demonstrations().subList(0, 40));
+    // Enough prompts that the held-out tenth (which only measures the reward model) is not empty.
+    produceRaw(kafka, topics, task.demonstrations().subList(0, 100));
     try (Pipeline pipeline = Pipeline.start(kafka, settings(topics, dir, base, recipe))) {
       assertTrue(pipeline.awaitVersion(1 + UPDATES, Duration.ofMinutes(6)),
           "the learner reached version " + pipeline.learner().version());

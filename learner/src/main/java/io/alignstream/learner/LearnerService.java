@@ -217,7 +217,7 @@ public final class LearnerService implements Runnable, AutoCloseable {
       // Frozen lines for the Init-SFT / SFT-Demo reward-model recipes' samplers.
       publishModel(publisher, ModelLines.BASE, 0, learner.base(), Map.of("stage", "base"));
       publishModel(publisher, ModelLines.SFT, 1, learner.policy(), Map.of("stage", "sft"));
-      publishModel(publisher, ModelLines.POLICY, 1, learner.policy(), Map.of("stage", "sft"));
+      publishModel(publisher, ModelLines.POLICY, 1, learner.policy(), progress("sft", committed));
       publishReward(publisher, 1);
       producer.sendOffsetsToTransaction(Map.of(batchesPartition, new OffsetAndMetadata(committed)),
           new ConsumerGroupMetadata(config.groupId()));
@@ -293,7 +293,7 @@ public final class LearnerService implements Runnable, AutoCloseable {
     producer.beginTransaction();
     try {
       var publisher = new WeightPublisher(producer, topics);
-      publishModel(publisher, ModelLines.POLICY, v, learner.policy(), Map.of("stage", "loop"));
+      publishModel(publisher, ModelLines.POLICY, v, learner.policy(), progress("loop", offsetAfter));
       publishReward(publisher, v);
       for (TrainingBatch b : batches) {
         nextRound(b).ifPresent(p -> producer.send(topics.prompts.record(p.getPromptId(), p)));
@@ -308,6 +308,15 @@ public final class LearnerService implements Runnable, AutoCloseable {
     metrics.forEach((k, value) -> reporter.metric(k, value, learner.updates(), v));
     reporter.metric("learner.policy_version", v, learner.updates(), v);
     reporter.event("version-published", "policy and reward v" + v, Map.of("version", Long.toString(v)));
+  }
+
+  /**
+   * What a policy manifest tells the samplers besides the weights: how many batches the learner has
+   * consumed and how many make an update, so they can bound what they sample ahead of it.
+   */
+  private Map<String, String> progress(String stage, long batchesConsumed) {
+    return Map.of("stage", stage, ModelLines.BATCHES_CONSUMED, Long.toString(batchesConsumed),
+        ModelLines.PROMPTS_PER_UPDATE, Integer.toString(config.recipe().promptsPerUpdate()));
   }
 
   /** The prompt of a batch, one round later, unless its rounds are done. */

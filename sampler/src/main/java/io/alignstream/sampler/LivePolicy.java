@@ -6,6 +6,7 @@ import io.alignstream.model.Tokenizer;
 import io.alignstream.runtime.PublishedWeights;
 import io.alignstream.runtime.WeightSubscriber;
 import java.io.IOException;
+import java.util.Map;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,6 +31,7 @@ final class LivePolicy implements WeightSubscriber.Listener, AutoCloseable {
   private final String modelName;
   private final LongConsumer onLoaded;
   private volatile Loaded loaded;
+  private volatile Map<String, String> metadata = Map.of();
   private volatile boolean closed;
 
   /** @param onLoaded called with each version once it is in use (on the subscriber thread) */
@@ -61,7 +63,13 @@ final class LivePolicy implements WeightSubscriber.Listener, AutoCloseable {
       }
       current.policy().loadWeights(weights.payload(), weights.version()); // throws on a shape mismatch
     }
+    metadata = Map.copyOf(weights.manifest().getMetadata());
     onLoaded.accept(weights.version());
+  }
+
+  /** Metadata of the manifest of the version in use (the learner's progress, for {@link InFlightGate}). */
+  Map<String, String> metadata() {
+    return metadata;
   }
 
   /**

@@ -71,6 +71,12 @@ public final class SamplerCommand implements Callable<Integer> {
           + "0 = off. Default: " + SamplerConfig.DEFAULT_MAX_PROMPTS_PER_VERSION + " for the policy line, 0 for fixed lines.")
   private Integer maxPromptsPerVersion;
 
+  @Option(names = "--max-lag", paramLabel = "VERSIONS", defaultValue = "" + SamplerConfig.DEFAULT_MAX_LAG,
+      description = "Keep at most this many learner updates' worth of prompts sampled but not yet trained (all "
+          + "replicas of the line together), so trained samples are at most about this many versions old; 0 = off. "
+          + "Default: ${DEFAULT-VALUE}.")
+  private int maxLag;
+
   @Option(names = "--weights-timeout", paramLabel = "DURATION", defaultValue = "5m", converter = DurationConverter.class,
       description = "How long to wait for the first weights, e.g. 90s, 5m, PT1H. Default: ${DEFAULT-VALUE}.")
   private Duration weightsTimeout;
@@ -85,7 +91,7 @@ public final class SamplerCommand implements Callable<Integer> {
     int pacing = maxPromptsPerVersion != null ? maxPromptsPerVersion : SamplerConfig.defaultMaxPromptsPerVersion(policyName);
     return new SamplerConfig(kafka.runId(), samplerId != null ? samplerId : SamplerConfig.defaultSamplerId(), policyName,
         samplesPerPrompt, promptsPerBatch, new SamplingConfig(temperature, topP, topK, maxNewTokens, true), seed, pacing,
-        weightsTimeout);
+        maxLag, weightsTimeout);
   }
 
   @Override

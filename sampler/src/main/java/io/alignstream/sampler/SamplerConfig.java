@@ -24,6 +24,9 @@ import java.util.regex.Pattern;
  * @param seed base seed; a prompt batch's seed derives from it and the prompts' (id, round)
  * @param maxPromptsPerVersion pacing: most prompts this replica samples at one policy version before it
  *     waits for a newer one; 0 turns pacing off (fixed lines never get a new version)
+ * @param maxLag the line's samplers together keep at most maxLag learner updates' worth of prompts
+ *     sampled but not yet trained ({@link InFlightGate}), so trained samples are at most about maxLag
+ *     versions old; 0 turns it off
  * @param weightsTimeout how long start-up waits for the first weights of the model line
  */
 public record SamplerConfig(
@@ -35,6 +38,7 @@ public record SamplerConfig(
     SamplingConfig sampling,
     long seed,
     int maxPromptsPerVersion,
+    int maxLag,
     Duration weightsTimeout) {
 
   /** The model line being trained; the only one that gets new versions and so is paced by default. */
@@ -42,6 +46,7 @@ public record SamplerConfig(
   public static final int DEFAULT_SAMPLES_PER_PROMPT = 4;
   public static final int DEFAULT_PROMPTS_PER_BATCH = 8;
   public static final int DEFAULT_MAX_PROMPTS_PER_VERSION = 64;
+  public static final int DEFAULT_MAX_LAG = 2;
   /** AfD's sampling settings (temperature 1, top-p 0.95, no top-k), with 32 instead of 256 new tokens. */
   public static final SamplingConfig DEFAULT_SAMPLING = new SamplingConfig(1.0, 0.95, 0, 32, true);
   public static final Duration DEFAULT_WEIGHTS_TIMEOUT = Duration.ofMinutes(5);
@@ -64,6 +69,7 @@ public record SamplerConfig(
     Objects.requireNonNull(sampling, "sampling");
     require(maxPromptsPerVersion >= 0,
         "max prompts per version must be >= 0 (0 = no pacing), got " + maxPromptsPerVersion + " (--max-prompts-per-version)");
+    require(maxLag >= 0, "max lag must be >= 0 (0 = off), got " + maxLag + " (--max-lag)");
     require(weightsTimeout != null && !weightsTimeout.isNegative() && !weightsTimeout.isZero(),
         "weights timeout must be positive, got " + weightsTimeout + " (--weights-timeout)");
   }
@@ -71,7 +77,7 @@ public record SamplerConfig(
   /** Defaults for {@code runId}; change fields with the {@code with*} methods. */
   public static SamplerConfig defaults(String runId) {
     return new SamplerConfig(runId, defaultSamplerId(), TRAINED_LINE, DEFAULT_SAMPLES_PER_PROMPT,
-        DEFAULT_PROMPTS_PER_BATCH, DEFAULT_SAMPLING, 0L, DEFAULT_MAX_PROMPTS_PER_VERSION, DEFAULT_WEIGHTS_TIMEOUT);
+        DEFAULT_PROMPTS_PER_BATCH, DEFAULT_SAMPLING, 0L, DEFAULT_MAX_PROMPTS_PER_VERSION, DEFAULT_MAX_LAG, DEFAULT_WEIGHTS_TIMEOUT);
   }
 
   /**
@@ -119,37 +125,42 @@ public record SamplerConfig(
   }
 
   public SamplerConfig withSamplerId(String v) {
-    return new SamplerConfig(runId, v, policyName, samplesPerPrompt, promptsPerBatch, sampling, seed, maxPromptsPerVersion, weightsTimeout);
+    return new SamplerConfig(runId, v, policyName, samplesPerPrompt, promptsPerBatch, sampling, seed, maxPromptsPerVersion, maxLag, weightsTimeout);
   }
 
   /** Also switches pacing to the line's default ({@link #defaultMaxPromptsPerVersion}). */
   public SamplerConfig withPolicyName(String v) {
     return new SamplerConfig(runId, samplerId, v, samplesPerPrompt, promptsPerBatch, sampling, seed,
-        defaultMaxPromptsPerVersion(v), weightsTimeout);
+        defaultMaxPromptsPerVersion(v), maxLag, weightsTimeout);
   }
 
   public SamplerConfig withSamplesPerPrompt(int v) {
-    return new SamplerConfig(runId, samplerId, policyName, v, promptsPerBatch, sampling, seed, maxPromptsPerVersion, weightsTimeout);
+    return new SamplerConfig(runId, samplerId, policyName, v, promptsPerBatch, sampling, seed, maxPromptsPerVersion, maxLag, weightsTimeout);
   }
 
   public SamplerConfig withPromptsPerBatch(int v) {
-    return new SamplerConfig(runId, samplerId, policyName, samplesPerPrompt, v, sampling, seed, maxPromptsPerVersion, weightsTimeout);
+    return new SamplerConfig(runId, samplerId, policyName, samplesPerPrompt, v, sampling, seed, maxPromptsPerVersion, maxLag, weightsTimeout);
   }
 
   public SamplerConfig withSampling(SamplingConfig v) {
-    return new SamplerConfig(runId, samplerId, policyName, samplesPerPrompt, promptsPerBatch, v, seed, maxPromptsPerVersion, weightsTimeout);
+    return new SamplerConfig(runId, samplerId, policyName, samplesPerPrompt, promptsPerBatch, v, seed, maxPromptsPerVersion, maxLag, weightsTimeout);
   }
 
   public SamplerConfig withSeed(long v) {
-    return new SamplerConfig(runId, samplerId, policyName, samplesPerPrompt, promptsPerBatch, sampling, v, maxPromptsPerVersion, weightsTimeout);
+    return new SamplerConfig(runId, samplerId, policyName, samplesPerPrompt, promptsPerBatch, sampling, v, maxPromptsPerVersion, maxLag, weightsTimeout);
   }
 
   public SamplerConfig withMaxPromptsPerVersion(int v) {
-    return new SamplerConfig(runId, samplerId, policyName, samplesPerPrompt, promptsPerBatch, sampling, seed, v, weightsTimeout);
+    return new SamplerConfig(runId, samplerId, policyName, samplesPerPrompt, promptsPerBatch, sampling, seed, v, maxLag, weightsTimeout);
+  }
+
+  public SamplerConfig withMaxLag(int v) {
+    return new SamplerConfig(runId, samplerId, policyName, samplesPerPrompt, promptsPerBatch, sampling, seed,
+        maxPromptsPerVersion, v, weightsTimeout);
   }
 
   public SamplerConfig withWeightsTimeout(Duration v) {
-    return new SamplerConfig(runId, samplerId, policyName, samplesPerPrompt, promptsPerBatch, sampling, seed, maxPromptsPerVersion, v);
+    return new SamplerConfig(runId, samplerId, policyName, samplesPerPrompt, promptsPerBatch, sampling, seed, maxPromptsPerVersion, maxLag, v);
   }
 
   private static void require(boolean ok, String message) {

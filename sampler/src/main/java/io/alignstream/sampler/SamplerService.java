@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -65,6 +66,8 @@ public final class SamplerService implements Runnable, AutoCloseable {
   private final WeightSubscriber subscriber;
   private final TransactionalLoop loop;
   private final Pacer pacer;
+  private final InFlightGate gate;
+  private final Admin admin;
   private final Object lifecycle = new Object();
   private boolean loopStarted; // guarded by lifecycle
   private boolean closing; // guarded by lifecycle
@@ -81,6 +84,8 @@ public final class SamplerService implements Runnable, AutoCloseable {
     this.config = config;
     this.topics = config.topics();
     this.pacer = new Pacer(config.maxPromptsPerVersion());
+    this.gate = new InFlightGate(config.maxLag());
+    this.admin = connection.admin();
     this.reporter = new RunReporter(new KafkaProducer<>(connection.producerConfig(), new ByteArraySerializer(),
         new ByteArraySerializer()), topics, config.samplerId());
     this.live = new LivePolicy(config.policyName(), this::onVersionLoaded);
@@ -210,9 +215,44 @@ public final class SamplerService implements Runnable, AutoCloseable {
     private final BatchSampler sampler = new BatchSampler(config);
     private BatchSampler.Outcome pending; // of the batch in progress, reported once it commits
 
+    private long sampledFetched;
+    private long sampledSinceFetch;
+    private long fetchedAtNanos;
+
     @Override
     public int capacity() {
-      return Math.min(config.promptsPerBatch(), pacer.remaining(live.version()));
+      int budget = Math.min(config.promptsPerBatch(), pacer.remaining(live.version()));
+      if (budget == 0 || !gate.enabled()) {
+        return budget;
+      }
+      return (int) Math.min(budget, gate.remaining(sampledPrompts(), live.metadata()));
+    }
+
+    /**
+     * Prompts the whole line has sampled: its group's committed offsets on the prompt topic, read at
+     * most twice a second, plus this replica's commits since.
+     */
+    private long sampledPrompts() {
+      if (System.nanoTime() - fetchedAtNanos > 500_000_000L) {
+        try {
+          long sum = 0;
+          for (var e : admin.listConsumerGroupOffsets(config.groupId()).partitionsToOffsetAndMetadata()
+              .get(2, java.util.concurrent.TimeUnit.SECONDS).entrySet()) {
+            if (e.getKey().topic().equals(topics.prompts.name()) && e.getValue() != null) {
+              sum += e.getValue().offset();
+            }
+          }
+          sampledFetched = sum;
+          sampledSinceFetch = 0;
+        } catch (Exception e) {
+          log.debug("{}: could not read the group's offsets ({}); using the last count", config.samplerId(), e.toString());
+          if (e instanceof InterruptedException) {
+            Thread.currentThread().interrupt();
+          }
+        }
+        fetchedAtNanos = System.nanoTime();
+      }
+      return sampledFetched + sampledSinceFetch;
     }
 
     @Override
@@ -227,6 +267,7 @@ public final class SamplerService implements Runnable, AutoCloseable {
     public void onCommitted(List<ConsumerRecord<byte[], byte[]>> batch, List<ProducerRecord<byte[], byte[]>> sent) {
       BatchSampler.Outcome o = pending;
       pending = null;
+      sampledSinceFetch += batch.size(); // committed offsets count every record, skipped ones too
       if (o == null) {
         return;
       }
@@ -272,7 +313,8 @@ public final class SamplerService implements Runnable, AutoCloseable {
       long v = live.version();
       reporter.metric("sampler.paused", paused ? 1 : 0, batches.get(), v);
       String message = paused
-          ? "paused: " + pacer.used() + " prompts sampled at v" + v + ", waiting for a newer version"
+          ? "paused at v" + v + ": " + (pacer.remaining(v) == 0 ? pacer.used() + " prompts sampled at this version"
+              : "the line is " + config.maxLag() + " updates ahead of the learner") + ", waiting for a newer version"
           : "resumed at v" + v;
       log.info("{}: {}", config.samplerId(), message);
       reporter.event(paused ? "paused" : "resumed", message,
@@ -304,6 +346,7 @@ public final class SamplerService implements Runnable, AutoCloseable {
         loop.closeUnstarted();
       }
       subscriber.close();
+      admin.close(Duration.ofSeconds(5));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } finally {

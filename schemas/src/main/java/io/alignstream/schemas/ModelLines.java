@@ -2,7 +2,7 @@ package io.alignstream.schemas;
 
 /**
  * Names of the model lines the learner publishes (the {@code ModelVersion.modelName} key, and the
- * {@code policyName} of the generations each line produces).
+ * {@code policyName} of the generations each line produces), and the metadata keys of their manifests.
  */
 public final class ModelLines {
   /** The policy being aligned; a new version after every learner update. */
@@ -13,6 +13,11 @@ public final class ModelLines {
   public static final String BASE = "base";
   /** π_SFT, frozen after the SFT stage: the positives of Init-SFT, the negatives of SFT-Demo. */
   public static final String SFT = "sft";
+
+  /** Policy-manifest metadata: training batches (prompt groups) the learner had consumed. */
+  public static final String BATCHES_CONSUMED = "batches_consumed";
+  /** Policy-manifest metadata: batches per learner update (the recipe's loop.prompts_per_update). */
+  public static final String PROMPTS_PER_UPDATE = "prompts_per_update";
 
   private ModelLines() {}
 }

@@ -6,11 +6,10 @@ package io.alignstream.sampler;
  * <p>Why: in an asynchronous pipeline a fast sampler would otherwise run far ahead of the learner,
  * and the learner would train on samples from ever older policies (ALGORITHMS.md §5). Instead of
  * dropping stale samples (which starves slow prompts), each replica samples at most
- * {@code maxPromptsPerVersion} prompts per version and then waits for a newer one. With R replicas and
- * a learner that publishes a version every U trained prompts, at most R × maxPromptsPerVersion prompts
- * are generated per version, so when the learner trains on a sample it is about
- * R × maxPromptsPerVersion / U versions behind at most (plus the versions published while it sat in
- * the topics). Choosing maxPromptsPerVersion ≈ U / R keeps the lag near one version.
+ * {@code maxPromptsPerVersion} prompts per version and then waits for a newer one. Note that with R
+ * replicas and a learner that trains U prompts per version, a budget with R × maxPromptsPerVersion > U
+ * lets the backlog (and the lag) grow by the difference every version: the lag itself is bounded by
+ * {@link InFlightGate}, which the service applies too; this budget only caps a replica's burst.
  *
  * <p>Counts only committed batches, on the version that actually generated them. Not thread-safe:
  * used by the sampler's loop thread only. Pure logic, no clock.

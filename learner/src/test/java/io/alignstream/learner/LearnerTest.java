@@ -112,6 +112,30 @@ class LearnerTest {
     }
   }
 
+  /** Init-SFT: the reward model learns π_SFT's samples (positives) from π_0's (negatives), not the demonstrations. */
+  @Test
+  void initSftTakesPositivesFromTheSftLineAndNegativesFromTheBaseLine() throws IOException {
+    try (Learner l = learner("reward.positive=sft", "reward.negative=base", "reward.steps_per_update=4",
+        "reward.lr=3e-3")) {
+      l.sft(demos(l), step -> { });
+      for (int i = 0; i < 12; i++) {
+        List<TrainingBatch> batches = new ArrayList<>();
+        for (String p : PROMPTS) {
+          var sft = ScoredSample.newBuilder(scored(l, p, "yes .", SampleKind.GENERATION, 0)).setPolicyName("sft")
+              .setId("p-" + p + "/0/sft/0").build();
+          var base = ScoredSample.newBuilder(scored(l, p, "no .", SampleKind.GENERATION, 0)).setPolicyName("base")
+              .setId("p-" + p + "/0/base/0").build();
+          batches.add(TrainingBatch.newBuilder().setId("p-" + p + "/0/sft").setPromptId("p-" + p).setRound(0)
+              .setSamples(List.of(sft, base)).setComplete(true).setCreatedAtMs(0).build());
+        }
+        var r = l.update(batches);
+        assertFalse(r.policyUpdated(), "no samples of the trained line: the policy waits");
+      }
+      var scores = l.reward().score(List.of(l.demonstration("g a ?", "yes ."), l.demonstration("g a ?", "no .")));
+      assertTrue(scores.mean()[0] > scores.mean()[1], "r(sft-like)=" + scores.mean()[0] + " r(base-like)=" + scores.mean()[1]);
+    }
+  }
+
   @Test
   void everyObjectiveRuns() throws IOException {
     for (String objective : List.of("sft", "dpo", "ipo", "slic")) {

@@ -34,11 +34,14 @@ public final class BatchVerdict implements AutoCloseable {
   private final String batchId;
   private final KafkaConsumer<String, Metric> consumer;
   private final Thread thread;
+  private final java.util.function.Consumer<Counts> onUpdate;
   private volatile Counts latest = Counts.NONE;
   private volatile boolean closed;
 
-  private BatchVerdict(String batchId, KafkaConsumer<String, Metric> consumer) {
+  private BatchVerdict(String batchId, KafkaConsumer<String, Metric> consumer,
+      java.util.function.Consumer<Counts> onUpdate) {
     this.batchId = batchId;
+    this.onUpdate = onUpdate;
     this.consumer = consumer;
     this.thread = new Thread(this::poll, "batch-verdict-" + batchId);
     this.thread.setDaemon(true);
@@ -46,6 +49,12 @@ public final class BatchVerdict implements AutoCloseable {
 
   /** Starts following the counts of {@code batchId}, from the metrics topic's current end. */
   public static BatchVerdict start(KafkaConnection kafka, Topics topics, String batchId) {
+    return start(kafka, topics, batchId, c -> { });
+  }
+
+  /** Like {@link #start(KafkaConnection, Topics, String)}; {@code onUpdate} is called (on its thread) with new counts. */
+  public static BatchVerdict start(KafkaConnection kafka, Topics topics, String batchId,
+      java.util.function.Consumer<Counts> onUpdate) {
     Map<String, Object> config = new HashMap<>(kafka.consumerConfig("alignstream-produce-" + UUID.randomUUID()));
     config.put("enable.auto.commit", "false");
     var consumer = new KafkaConsumer<>(config, topics.metrics.keySerde().deserializer(),
@@ -61,7 +70,7 @@ public final class BatchVerdict implements AutoCloseable {
       consumer.close();
       throw new IllegalStateException("cannot read the metrics topic " + topics.metrics.name() + ": " + e.getMessage(), e);
     }
-    var verdict = new BatchVerdict(batchId, consumer);
+    var verdict = new BatchVerdict(batchId, consumer, onUpdate);
     verdict.thread.start();
     return verdict;
   }
@@ -89,6 +98,7 @@ public final class BatchVerdict implements AutoCloseable {
             // Counts only grow; an older update read late must not go back.
             if (counts.total() >= latest.total()) {
               latest = counts;
+              onUpdate.accept(counts);
             }
           }
         }

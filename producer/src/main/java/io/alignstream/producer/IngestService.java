@@ -115,7 +115,6 @@ public final class IngestService implements AutoCloseable {
     streams.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
         .withTimeout(Duration.ofSeconds(30)));
     if (ownsStateDir) {
-      streams.cleanUp();
       try (Stream<Path> paths = Files.walk(stateDir)) {
         paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
       } catch (IOException | UncheckedIOException e) {

@@ -132,19 +132,39 @@ public final class ProduceCommand implements Callable<Integer> {
     PrintStream err = System.err;
     var normalizer = new LineNormalizer(format, promptField, responseField, conversationField);
     Lines lines = lines();
-    Summary summary;
-    String deadLetters;
-    try (KafkaSession session = kafka.open(err)) {
-      deadLetters = session.topics().deadLetters.name();
-      summary = produce(session, normalizer, lines);
+    var done = new CountDownLatch(1);
+    // Ctrl-C ends --follow (or a long load) cleanly: reading stops, what was sent is confirmed, and the
+    // summary is printed before the JVM exits (the hook holds the exit until then, within a bound).
+    Thread hook = new Thread(() -> {
+      stop.set(true);
+      try {
+        done.await(AFTER_STOP.toMillis() + 30_000, TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }, "produce-stop");
+    Runtime.getRuntime().addShutdownHook(hook);
+    try {
+      Summary summary;
+      String deadLetters;
+      try (KafkaSession session = kafka.open(err)) {
+        deadLetters = session.topics().deadLetters.name();
+        summary = produce(session, normalizer, lines);
+      }
+      lastSummary = summary;
+      spec.commandLine().getOut().println(summary.line(deadLetters));
+      spec.commandLine().getOut().flush();
+      return summary.unconfirmed() > 0 ? UNCONFIRMED : 0;
+    } finally {
+      done.countDown();
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException e) {
+        // already shutting down: the hook is running and has just been released
+      }
     }
-    lastSummary = summary;
-    spec.commandLine().getOut().println(summary.line(deadLetters));
-    spec.commandLine().getOut().flush();
-    return summary.unconfirmed() > 0 ? UNCONFIRMED : 0;
   }
 
-  /** Sends every line, then waits up to {@code --wait} for the verdict on all of them. */
   /** Where the lines come from: the files, or the built-in task. */
   interface Lines {
     /** How many lines there will be; 0 if unknown. */
@@ -201,31 +221,18 @@ public final class ProduceCommand implements Callable<Integer> {
     };
   }
 
+  /** Sends every line, then waits up to {@code --wait} for the verdict on all of them. */
   Summary produce(KafkaSession session, LineNormalizer normalizer, Lines tail) throws Exception {
     String batchId = UUID.randomUUID().toString();
     long t0 = System.nanoTime();
-    var done = new CountDownLatch(1);
-    // Ctrl-C ends --follow (or a long load) cleanly: stop reading, then report before the JVM exits.
-    Thread hook = new Thread(() -> {
-      stop.set(true);
-      try {
-        done.await(wait.toMillis() + 10_000, TimeUnit.MILLISECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }, "produce-stop");
-    Runtime.getRuntime().addShutdownHook(hook);
     IngestService ingest = noIngest ? null
         : IngestService.start(session.connection(), session.topics(), IngestConfig.defaults());
-    try (BatchVerdict verdict = BatchVerdict.start(session.connection(), session.topics(), batchId);
-        var publisher = new DemonstrationPublisher(session.connection(), session.topics(), normalizer, batchId);
-        ProgressBar bar = ProgressBar.start("produce", tail.count(), "demos")) {
+    try (ProgressBar bar = ProgressBar.start("produce", tail.count(), "demos");
+        BatchVerdict verdict = BatchVerdict.start(session.connection(), session.topics(), batchId, c -> show(bar, c));
+        var publisher = new DemonstrationPublisher(session.connection(), session.topics(), normalizer, batchId)) {
       tail.run(line -> {
         publisher.publish(line);
         bar.step(1);
-        if ((publisher.sent() & 1023) == 0) {
-          show(bar, verdict.latest());
-        }
       }, stop::get);
       publisher.flush();
       if (ingest != null) {
@@ -237,19 +244,12 @@ public final class ProduceCommand implements Callable<Integer> {
       BatchVerdict.Counts counts = verdict.latest();
       while (counts.total() < publisher.sent() && System.nanoTime() < deadline) {
         counts = verdict.await(publisher.sent(), Duration.ofMillis(500));
-        show(bar, counts);
       }
       show(bar, counts);
       return new Summary(publisher.sent(), publisher.unreadable(), counts, Duration.ofNanos(System.nanoTime() - t0));
     } finally {
       if (ingest != null) {
         ingest.close();
-      }
-      done.countDown();
-      try {
-        Runtime.getRuntime().removeShutdownHook(hook);
-      } catch (IllegalStateException e) {
-        // already shutting down: the hook is running and has just been released
       }
     }
   }

@@ -52,6 +52,7 @@ class IngestTopologyTest {
     props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
     props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
     props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+    props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, "true");
     counts = new IngestCounts();
     driver = new TopologyTestDriver(IngestTopology.build(TOPICS, CONFIG, counts), props);
     raw = driver.createInputTopic(TOPICS.demosRaw.name(), TOPICS.demosRaw.keySerde().serializer(),

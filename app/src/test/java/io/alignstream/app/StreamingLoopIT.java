@@ -15,6 +15,7 @@ import io.alignstream.model.Tokenizer;
 import io.alignstream.model.WordLevelTokenizerBuilder;
 import io.alignstream.rewarder.RewarderConfig;
 import io.alignstream.sampler.SamplerConfig;
+import io.alignstream.schemas.ContentId;
 import io.alignstream.schemas.Generation;
 import io.alignstream.schemas.Metric;
 import io.alignstream.schemas.ScoredSample;
@@ -101,8 +102,16 @@ class StreamingLoopIT {
     Path base = tinyBase(dir, task);
     Recipe recipe = recipe(UPDATES);
 
-    // Enough prompts that the held-out tenth (which only measures the reward model) is not empty.
-    produceRaw(kafka, topics, task.demonstrations().subList(0, 100));
+    // A quarter of the prompts from the held-out tenth (which only measures the reward model), so that
+    // whichever prompts the samplers happen to take first, some measure it.
+    List<io.alignstream.task.Example> held = new ArrayList<>();
+    List<io.alignstream.task.Example> rest = new ArrayList<>();
+    for (var d : task.demonstrations()) {
+      (Learner.heldOut(ContentId.ofPrompt(d.prompt())) ? held : rest).add(d);
+    }
+    List<io.alignstream.task.Example> demos = new ArrayList<>(rest.subList(0, 60));
+    demos.addAll(held.subList(0, 20));
+    produceRaw(kafka, topics, demos);
     try (Pipeline pipeline = Pipeline.start(kafka, settings(topics, dir, base, recipe))) {
       assertTrue(pipeline.awaitVersion(1 + UPDATES, Duration.ofMinutes(6)),
           "the learner reached version " + pipeline.learner().version());
@@ -129,7 +138,10 @@ class StreamingLoopIT {
         metrics.computeIfAbsent(m.getName(), k -> new ArrayList<>()).add(m.getValue());
       }
       List<Double> accuracy = metrics.getOrDefault("reward.accuracy", List.of());
-      assertTrue(!accuracy.isEmpty() && accuracy.get(accuracy.size() - 1) > 0.5, "reward-model accuracy " + accuracy);
+      var batches = values(TopicReader.readCommitted(kafka, topics.batches));
+      assertTrue(!accuracy.isEmpty() && accuracy.get(accuracy.size() - 1) > 0.5, "reward-model accuracy " + accuracy
+          + " (" + batches.size() + " batches, " + batches.stream().filter(b -> Learner.heldOut(b.getPromptId())).count()
+          + " held out; metrics " + metrics.keySet() + ")");
       List<Double> lag = metrics.getOrDefault("lag.max", List.of());
       assertTrue(!lag.isEmpty() && lag.stream().allMatch(l -> l <= MAX_LAG), "lag.max " + lag);
 

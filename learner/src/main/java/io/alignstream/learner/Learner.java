@@ -194,7 +194,8 @@ public final class Learner implements AutoCloseable {
     return sum;
   }
 
-  static boolean heldOut(String promptId) {
+  /** Whether a prompt only measures the reward model (never trains it). */
+  public static boolean heldOut(String promptId) {
     return Math.floorMod(promptId.hashCode(), HOLDOUT_MODULUS) == 0;
   }
 

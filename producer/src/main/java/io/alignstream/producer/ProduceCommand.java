@@ -90,7 +90,7 @@ public final class ProduceCommand implements Callable<Integer> {
       + "directories, so demonstrations stream in while training runs, until Ctrl-C.")
   boolean follow;
 
-  @Option(names = "--wait", defaultValue = "PT2M", paramLabel = "DURATION", converter = DurationConverter.class,
+  @Option(names = "--wait", defaultValue = "PT2M", paramLabel = "DURATION", converter = io.alignstream.broker.DurationConverter.class,
       description = "How long to wait for the topology's verdict after the last line, e.g. 30s, 2m (default: 2m).")
   Duration wait;
 
@@ -269,31 +269,6 @@ public final class ProduceCommand implements Callable<Integer> {
       } catch (IllegalArgumentException e) {
         throw new CommandLine.TypeConversionException("'" + value
             + "' is not a format: use auto, prompt-response, hh or conversation");
-      }
-    }
-  }
-
-  /** Accepts {@code 30s}, {@code 2m}, {@code 500ms} or ISO-8601 {@code PT30S}. */
-  static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
-    @Override
-    public Duration convert(String value) {
-      String v = value.strip().toLowerCase(Locale.ROOT);
-      try {
-        if (v.startsWith("pt")) {
-          return Duration.parse(v.toUpperCase(Locale.ROOT));
-        }
-        if (v.endsWith("ms")) {
-          return Duration.ofMillis(Long.parseLong(v.substring(0, v.length() - 2)));
-        }
-        long n = Long.parseLong(v.substring(0, v.length() - 1));
-        return switch (v.charAt(v.length() - 1)) {
-          case 's' -> Duration.ofSeconds(n);
-          case 'm' -> Duration.ofMinutes(n);
-          case 'h' -> Duration.ofHours(n);
-          default -> throw new NumberFormatException();
-        };
-      } catch (RuntimeException e) {
-        throw new CommandLine.TypeConversionException("'" + value + "' is not a duration: use e.g. 30s, 2m or 500ms");
       }
     }
   }

@@ -347,10 +347,7 @@ public final class LearnerService implements Runnable, AutoCloseable {
   private String tokenizerJson() {
     if (tokenizerJsonCache == null) {
       try {
-        Path tmp = Files.createTempDirectory("alignstream-tokenizer");
-        learner.tokenizer().save(tmp);
-        tokenizerJsonCache = Files.readString(tmp.resolve(Tokenizer.FILE_NAME), StandardCharsets.UTF_8);
-        Learner.deleteRecursively(tmp);
+        tokenizerJsonCache = learner.tokenizer().toJson();
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
@@ -359,18 +356,9 @@ public final class LearnerService implements Runnable, AutoCloseable {
   }
 
   private static String configJson(GptConfig config) {
-    try {
-      Path tmp = Files.createTempFile("alignstream-config", ".json");
-      try {
-        config.write(tmp);
-        return Files.readString(tmp, StandardCharsets.UTF_8);
-      } finally {
-        Files.deleteIfExists(tmp);
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return config.toJson();
   }
+
 
   /** Every demonstration in the run, tokenized; waits for {@code minDemonstrations}. */
   private List<Example> readDemonstrations() {

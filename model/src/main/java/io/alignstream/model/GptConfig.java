@@ -96,7 +96,19 @@ public record GptConfig(
 
   /** Reads a Hugging Face GPT-2 {@code config.json}; unknown keys are ignored. */
   public static GptConfig read(Path file) throws IOException {
-    JsonNode n = JSON.readTree(file.toFile());
+    return parse(JSON.readTree(file.toFile()), file);
+  }
+
+  /** Reads the text of a Hugging Face GPT-2 {@code config.json} (e.g. from a published manifest). */
+  public static GptConfig fromJson(String json) {
+    try {
+      return parse(JSON.readTree(json), Path.of(FILE_NAME));
+    } catch (IOException e) {
+      throw new IllegalArgumentException("config.json is not valid JSON: " + e.getMessage(), e);
+    }
+  }
+
+  private static GptConfig parse(JsonNode n, Path file) {
     int vocab = requiredInt(n, "vocab_size", file);
     int eos = n.path("eos_token_id").asInt(vocab - 1);
     return new GptConfig(
@@ -112,6 +124,11 @@ public record GptConfig(
 
   /** Writes this configuration as a Hugging Face GPT-2 {@code config.json}. */
   public void write(Path file) throws IOException {
+    Files.writeString(file, toJson());
+  }
+
+  /** This configuration as the text of a Hugging Face GPT-2 {@code config.json}. */
+  public String toJson() {
     ObjectNode n = JSON.createObjectNode();
     n.putArray("architectures").add("GPT2LMHeadModel");
     n.put("model_type", "gpt2");
@@ -129,7 +146,11 @@ public record GptConfig(
     n.put("embd_pdrop", 0.0);
     n.put("attn_pdrop", 0.0);
     n.put("tie_word_embeddings", true);
-    Files.writeString(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(n));
+    try {
+      return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(n);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException("a config always serialises", e);
+    }
   }
 
   private static int requiredInt(JsonNode n, String key, Path file) {

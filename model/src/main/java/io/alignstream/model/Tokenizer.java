@@ -24,6 +24,7 @@ public final class Tokenizer implements AutoCloseable {
   private final HuggingFaceTokenizer native_;
   private final int vocabSize;
   private final int eosId;
+  private Path temporary; // the private copy made by fromJson, deleted on close
 
   private Tokenizer(Path file, HuggingFaceTokenizer tokenizer, int vocabSize, int eosId) {
     this.file = file;
@@ -72,6 +73,30 @@ public final class Tokenizer implements AutoCloseable {
     return new Tokenizer(file, tok, size, eos);
   }
 
+  /**
+   * A tokenizer from the text of a {@code tokenizer.json} (e.g. from a published manifest, so that
+   * readers on other hosts need no shared files). The native library reads files only, so the text is
+   * kept in a private temporary copy, deleted on {@link #close()}.
+   */
+  public static Tokenizer fromJson(String json) throws IOException {
+    Path dir = Files.createTempDirectory("alignstream-tokenizer-");
+    Path file = Files.writeString(dir.resolve(FILE_NAME), json);
+    try {
+      Tokenizer t = load(file);
+      t.temporary = dir;
+      return t;
+    } catch (IOException | RuntimeException e) {
+      Files.deleteIfExists(file);
+      Files.deleteIfExists(dir);
+      throw e;
+    }
+  }
+
+  /** The {@code tokenizer.json} text this tokenizer was loaded from. */
+  public String toJson() throws IOException {
+    return Files.readString(file);
+  }
+
   /** Token ids of {@code text}, nothing added. */
   public long[] encode(String text) {
     return native_.encode(text, false, false).getIds();
@@ -111,5 +136,13 @@ public final class Tokenizer implements AutoCloseable {
   @Override
   public void close() {
     native_.close();
+    if (temporary != null) {
+      try {
+        Files.deleteIfExists(file);
+        Files.deleteIfExists(temporary);
+      } catch (IOException e) {
+        // a leftover temporary file is harmless
+      }
+    }
   }
 }

@@ -36,6 +36,13 @@ class TokenizerTest {
       long[] response = tok.responseIds("the cat");
       assertEquals(1, response[response.length - 1]);
       assertEquals("the cat", tok.decode(response), "EOS is dropped from text");
+      // As a manifest carries them: the texts, loaded on another host with no shared files.
+      try (Tokenizer again = Tokenizer.fromJson(tok.toJson())) {
+        assertArrayEquals(tok.encode("the cat sat on the mat."), again.encode("the cat sat on the mat."));
+        assertEquals(tok.eosId(), again.eosId());
+      }
+      GptConfig config = GptConfig.tiny(tok.vocabSize(), tok.eosId());
+      assertEquals(config, GptConfig.fromJson(config.toJson()));
       tok.save(dir.resolve("copy"));
       assertEquals(Files.readString(file), Files.readString(dir.resolve("copy/tokenizer.json")));
     }

@@ -94,40 +94,26 @@ final class LiveRewardModel implements WeightSubscriber.Listener, AutoCloseable 
     }
   }
 
-  /**
-   * The model API reads config and tokenizer from files only, so the manifest's texts go through a
-   * temporary directory that is deleted once both are loaded.
-   */
+  /** The ensemble and tokenizer a manifest describes, with these weights. */
   private static Loaded build(String configJson, String tokenizerJson, byte[] payload, long version) throws IOException {
     if (tokenizerJson == null || tokenizerJson.isBlank()) {
       throw new IllegalArgumentException("the manifest carries no tokenizer.json");
     }
-    Path dir = Files.createTempDirectory("alignstream-rewarder-");
+    GptConfig config = GptConfig.fromJson(configJson);
+    Tokenizer tokenizer = Tokenizer.fromJson(tokenizerJson);
     try {
-      GptConfig config = GptConfig.read(Files.writeString(dir.resolve(GptConfig.FILE_NAME), configJson));
-      Tokenizer tokenizer = Tokenizer.load(Files.writeString(dir.resolve(Tokenizer.FILE_NAME), tokenizerJson));
-      try {
-        if (tokenizer.vocabSize() > config.vocabSize()) {
-          throw new IllegalArgumentException("tokenizer has " + tokenizer.vocabSize() + " ids but the model only "
-              + config.vocabSize());
-        }
-        RewardEnsemble ensemble = RewardEnsemble.fromBytes(config, payload, version, 0);
-        return new Loaded(new Snapshot(ensemble, tokenizer, config, version), configJson, tokenizerJson);
-      } catch (RuntimeException e) {
-        tokenizer.close();
-        throw e;
+      if (tokenizer.vocabSize() > config.vocabSize()) {
+        throw new IllegalArgumentException("tokenizer has " + tokenizer.vocabSize() + " ids but the model only "
+            + config.vocabSize());
       }
-    } finally {
-      try (var files = Files.list(dir)) {
-        for (Path p : (Iterable<Path>) files::iterator) {
-          Files.deleteIfExists(p);
-        }
-      } catch (IOException | UncheckedIOException e) {
-        // A leftover temporary file is harmless.
-      }
-      Files.deleteIfExists(dir);
+      RewardEnsemble ensemble = RewardEnsemble.fromBytes(config, payload, version, 0);
+      return new Loaded(new Snapshot(ensemble, tokenizer, config, version), configJson, tokenizerJson);
+    } catch (RuntimeException e) {
+      tokenizer.close();
+      throw e;
     }
   }
+
 
   /** Whether a first version is loaded. */
   boolean ready() {

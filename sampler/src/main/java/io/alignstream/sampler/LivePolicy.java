@@ -72,41 +72,25 @@ final class LivePolicy implements WeightSubscriber.Listener, AutoCloseable {
     return metadata;
   }
 
-  /**
-   * The model API reads config and tokenizer from files only, so the manifest's texts go through a
-   * temporary directory that is deleted once both are loaded.
-   */
+  /** The policy and tokenizer a manifest describes, with these weights. */
   private static Loaded build(String configJson, String tokenizerJson, byte[] payload, long version) throws IOException {
     if (tokenizerJson == null || tokenizerJson.isBlank()) {
       throw new IllegalArgumentException("the manifest carries no tokenizer.json");
     }
-    Path dir = Files.createTempDirectory("alignstream-sampler-");
+    GptConfig config = GptConfig.fromJson(configJson);
+    Tokenizer tokenizer = Tokenizer.fromJson(tokenizerJson);
     try {
-      Path configFile = Files.writeString(dir.resolve(GptConfig.FILE_NAME), configJson);
-      Path tokenizerFile = Files.writeString(dir.resolve(Tokenizer.FILE_NAME), tokenizerJson);
-      GptConfig config = GptConfig.read(configFile);
-      Tokenizer tokenizer = Tokenizer.load(tokenizerFile);
-      try {
-        if (tokenizer.vocabSize() > config.vocabSize()) {
-          throw new IllegalArgumentException("tokenizer has " + tokenizer.vocabSize() + " ids but the model only "
-              + config.vocabSize());
-        }
-        return new Loaded(Policy.fromBytes(config, payload, version), tokenizer, configJson, tokenizerJson);
-      } catch (RuntimeException e) {
-        tokenizer.close();
-        throw e;
+      if (tokenizer.vocabSize() > config.vocabSize()) {
+        throw new IllegalArgumentException("tokenizer has " + tokenizer.vocabSize() + " ids but the model only "
+            + config.vocabSize());
       }
-    } finally {
-      try (var files = Files.list(dir)) {
-        for (Path p : (Iterable<Path>) files::iterator) {
-          Files.deleteIfExists(p);
-        }
-      } catch (IOException | UncheckedIOException e) {
-        // A leftover temporary file is harmless.
-      }
-      Files.deleteIfExists(dir);
+      return new Loaded(Policy.fromBytes(config, payload, version), tokenizer, configJson, tokenizerJson);
+    } catch (RuntimeException e) {
+      tokenizer.close();
+      throw e;
     }
   }
+
 
   /** Whether a first version is loaded. */
   boolean ready() {

@@ -63,6 +63,12 @@ final class ChartPng {
   }
 
   static void lines(Path file, String title, String xLabel, String yLabel, List<Series> series) throws IOException {
+    lines(file, title, xLabel, yLabel, series, Double.NaN, Double.NaN);
+  }
+
+  /** Lines on a fixed y range (e.g. 0 to 1 for a success rate), or the data's range when NaN. */
+  static void lines(Path file, String title, String xLabel, String yLabel, List<Series> series, double fixedYMin,
+      double fixedYMax) throws IOException {
     BufferedImage img = new BufferedImage(W, H, BufferedImage.TYPE_INT_RGB);
     Graphics2D g = canvas(img, title);
     double xMin = Double.POSITIVE_INFINITY;
@@ -91,6 +97,10 @@ final class ChartPng {
     double pad = (yMax - yMin) * 0.05;
     yMin -= pad;
     yMax += pad;
+    if (!Double.isNaN(fixedYMin)) {
+      yMin = fixedYMin;
+      yMax = fixedYMax;
+    }
     if (xMax - xMin < 1e-9) {
       xMax = xMin + 1;
     }

@@ -177,8 +177,11 @@ public final class DemoCommand implements Callable<Integer> {
       int distinct = (int) task.demonstrations().stream().map(d -> d.prompt() + "\u0000" + d.response()).distinct().count();
       var learnerConfig = new LearnerConfig(topics, runDir.resolve("learner"), base, recipe, distinct,
           Duration.ofMinutes(5), Duration.ofSeconds(20), 3);
-      var sampler = new SamplerConfig(runId, "demo-sampler", "policy", recipe.samplesPerPrompt(), 8,
-          new SamplingConfig(1.0, 1.0, 0, MAX_NEW_TOKENS, true), seed, 0, Math.max(1, recipe.maxLag() - 1),
+      // Lag of trained samples ≤ gate + samplers × promptsPerBatch / U + 1 (InFlightGate): with
+      // promptsPerBatch = U / samplers that is gate + 2, kept within the recipe's policy.max_lag.
+      int promptsPerBatch = Math.max(1, recipe.promptsPerUpdate() / samplers);
+      var sampler = new SamplerConfig(runId, "demo-sampler", "policy", recipe.samplesPerPrompt(), promptsPerBatch,
+          new SamplingConfig(1.0, 1.0, 0, MAX_NEW_TOKENS, true), seed, 0, Math.max(1, recipe.maxLag() - 2),
           Duration.ofMinutes(10));
       var rewarder = RewarderConfig.defaults(runId).withRewarderId("demo-rewarder")
           .withWeightsTimeout(Duration.ofMinutes(10));

@@ -55,7 +55,7 @@ final class Report {
     double[] x = curve.stream().mapToDouble(DemoCommand.CurvePoint::version).toArray();
     double[] y = curve.stream().mapToDouble(DemoCommand.CurvePoint::success).toArray();
     ChartPng.lines(runDir.resolve("curve.png"), "Golden success of the streaming policy", "policy version",
-        "success", List.of(new ChartPng.Series("aligned policy", x, y)));
+        "success", List.of(new ChartPng.Series("aligned policy", x, y)), 0, 1);
 
     StringBuilder html = new StringBuilder();
     html.append("<!doctype html><html><head><meta charset=\"utf-8\"><title>alignstream run ").append(esc(runId))

@@ -87,9 +87,9 @@ class StreamingLoopIT {
   static Pipeline.Settings settings(Topics topics, Path dir, Path base, Recipe recipe) {
     var learner = new LearnerConfig(topics, dir.resolve("checkpoints"), base, recipe, 16, Duration.ofMinutes(2),
         Duration.ofSeconds(5), 3);
-    // Pacing by prompts in flight: at most MAX_LAG - 1 updates ahead, so trained samples stay within MAX_LAG.
-    var sampler = new SamplerConfig(topics.runId(), "s", "policy", K, 4, new SamplingConfig(1.0, 1.0, 0, 24, true),
-        5, 0, MAX_LAG - 1, Duration.ofMinutes(3));
+    // Pacing by prompts in flight: lag ≤ gate + replicas × promptsPerBatch / U + 1 = 1 + 2 × 2 / 4 + 1 = 3.
+    var sampler = new SamplerConfig(topics.runId(), "s", "policy", K, 2, new SamplingConfig(1.0, 1.0, 0, 24, true),
+        5, 0, 1, Duration.ofMinutes(3));
     var rewarder = RewarderConfig.defaults(topics.runId()).withRewarderId("r").withWeightsTimeout(Duration.ofMinutes(3));
     return new Pipeline.Settings(learner, sampler, 2, rewarder, Duration.ofSeconds(5), dir.resolve("state"), true);
   }

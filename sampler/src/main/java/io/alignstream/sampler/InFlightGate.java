@@ -10,7 +10,10 @@ import java.util.Map;
  * than the learner trains per update (U), the backlog, and with it the lag of trained samples, grows
  * by the difference every version, without bound. What bounds the lag is the number of prompts
  * sampled but not yet trained: with at most {@code maxLag × U} of them in flight, a sample is trained
- * at most about {@code maxLag} versions after the one that generated it.
+ * at most about {@code maxLag} versions after the one that generated it. Replicas decide without
+ * coordinating, so each may start one more batch while the count is below the bound: the lag of a
+ * trained sample stays within {@code maxLag + R × promptsPerBatch / U + 1} (the +1 is the update that
+ * trains it). Choose promptsPerBatch ≤ U / R to keep that close to maxLag.
  *
  * <p>In flight = prompts the line's consumer group has sampled (its committed offsets, all replicas)
  * minus the batches the learner has consumed (advertised in every policy manifest, with U). A line

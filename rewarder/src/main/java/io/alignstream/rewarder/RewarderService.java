@@ -109,11 +109,8 @@ public final class RewarderService implements Runnable, AutoCloseable {
 
   /** The subscriber assigns partitions itself: read_committed and no group. */
   private KafkaConsumer<byte[], byte[]> weightConsumer(KafkaConnection connection) {
-    Map<String, Object> c = new HashMap<>(connection.consumerConfig("unused"));
-    c.remove(ConsumerConfig.GROUP_ID_CONFIG);
-    c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-    c.put(ConsumerConfig.CLIENT_ID_CONFIG, config.rewarderId() + "-weights");
-    return new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    return new KafkaConsumer<>(connection.readerConfig(config.rewarderId() + "-weights"), new ByteArrayDeserializer(),
+        new ByteArrayDeserializer());
   }
 
   private KafkaProducer<byte[], byte[]> transactionalProducer(KafkaConnection connection) {

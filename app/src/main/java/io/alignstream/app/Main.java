@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
             + "(see 'alignstream broker') or starts an embedded one with its data in .alignstream/kafka.%n"},
     subcommands = {
         DemoCommand.class,
+        ExportCommand.class,
         VersionCommand.class,
         CommandLine.HelpCommand.class,
     })

@@ -6,6 +6,7 @@ import java.io.Reader;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -136,6 +137,32 @@ public record KafkaConnection(String bootstrapServers, Map<String, String> clien
     return merge(Map.of(
         "isolation.level", "read_committed",
         "auto.offset.reset", "earliest"), Map.of("group.id", groupId));
+  }
+
+  /**
+   * Settings for the consumer of an exactly-once consume-transform-produce loop: a member of
+   * {@code groupId} that never commits on its own (offsets are committed inside the producer's
+   * transactions) and hands out at most {@code maxPollRecords} records a poll.
+   */
+  public Map<String, Object> loopConsumerConfig(String groupId, String clientId, int maxPollRecords) {
+    requireText("client id", clientId);
+    Map<String, Object> c = new HashMap<>(consumerConfig(groupId));
+    c.put("enable.auto.commit", "false");
+    c.put("max.poll.records", maxPollRecords);
+    c.put("client.id", clientId);
+    return c;
+  }
+
+  /**
+   * Settings for the producer of such a loop: transactional, with a transaction time-out that bounds
+   * how long a crashed instance's open transaction blocks {@code read_committed} readers.
+   */
+  public Map<String, Object> loopProducerConfig(String transactionalId, String clientId, Duration transactionTimeout) {
+    requireText("client id", clientId);
+    Map<String, Object> p = new HashMap<>(transactionalProducerConfig(transactionalId));
+    p.put("transaction.timeout.ms", (int) transactionTimeout.toMillis());
+    p.put("client.id", clientId);
+    return p;
   }
 
   /**

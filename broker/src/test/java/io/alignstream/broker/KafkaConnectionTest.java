@@ -26,6 +26,21 @@ class KafkaConnectionTest {
       "request.timeout.ms", "15000");
 
   @Test
+  void loopClientsCommitOnlyInTransactionsAndBoundTheirTransactions() {
+    var kafka = KafkaConnection.of("127.0.0.1:9092");
+    var c = kafka.loopConsumerConfig("g", "s1-prompts", 8);
+    org.junit.jupiter.api.Assertions.assertEquals("g", c.get("group.id"));
+    org.junit.jupiter.api.Assertions.assertEquals("false", c.get("enable.auto.commit"));
+    org.junit.jupiter.api.Assertions.assertEquals(8, c.get("max.poll.records"));
+    org.junit.jupiter.api.Assertions.assertEquals("read_committed", c.get("isolation.level"));
+    org.junit.jupiter.api.Assertions.assertEquals("s1-prompts", c.get("client.id"));
+    var p = kafka.loopProducerConfig("tx-1", "s1-generations", java.time.Duration.ofSeconds(10));
+    org.junit.jupiter.api.Assertions.assertEquals("tx-1", p.get("transactional.id"));
+    org.junit.jupiter.api.Assertions.assertEquals(10_000, p.get("transaction.timeout.ms"));
+    org.junit.jupiter.api.Assertions.assertEquals("s1-generations", p.get("client.id"));
+  }
+
+  @Test
   void userPropertiesReachEveryClient() {
     var kafka = new KafkaConnection("broker-1:9092,broker-2:9092", SECURE);
     for (Map<String, Object> config : List.of(kafka.adminConfig(), kafka.producerConfig(),

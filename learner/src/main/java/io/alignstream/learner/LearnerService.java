@@ -33,7 +33,6 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import io.alignstream.broker.KafkaConnection;
 import org.apache.kafka.clients.consumer.Consumer;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -106,9 +105,8 @@ public final class LearnerService implements Runnable, AutoCloseable {
 
   /** A service with its clients made from {@code kafka}: the wiring every caller but unit tests wants. */
   public static LearnerService create(KafkaConnection kafka, LearnerConfig config) {
-    Map<String, Object> c = new java.util.HashMap<>(kafka.consumerConfig(config.groupId()));
-    c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-    c.put(ConsumerConfig.CLIENT_ID_CONFIG, "learner-batches");
+    // Offsets are committed in the publishing transaction, never by the consumer.
+    Map<String, Object> c = kafka.loopConsumerConfig(config.groupId(), "learner-batches", 500);
     Map<String, Object> p = new java.util.HashMap<>(kafka.transactionalProducerConfig(config.transactionalId()));
     p.putAll(WeightPublisher.producerOverrides());
     p.put(ProducerConfig.CLIENT_ID_CONFIG, "learner");

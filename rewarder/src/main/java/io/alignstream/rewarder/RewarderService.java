@@ -11,16 +11,13 @@ import io.alignstream.schemas.SampleKind;
 import io.alignstream.schemas.ScoredSample;
 import io.alignstream.schemas.Topics;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -100,11 +97,8 @@ public final class RewarderService implements Runnable, AutoCloseable {
   }
 
   private KafkaConsumer<byte[], byte[]> sampleConsumer(KafkaConnection connection) {
-    Map<String, Object> c = new HashMap<>(connection.consumerConfig(config.groupId()));
-    c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-    c.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, config.maxBatch());
-    c.put(ConsumerConfig.CLIENT_ID_CONFIG, config.rewarderId() + "-samples");
-    return new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    return new KafkaConsumer<>(connection.loopConsumerConfig(config.groupId(), config.rewarderId() + "-samples", config.maxBatch()),
+        new ByteArrayDeserializer(), new ByteArrayDeserializer());
   }
 
   /** The subscriber assigns partitions itself: read_committed and no group. */
@@ -114,10 +108,8 @@ public final class RewarderService implements Runnable, AutoCloseable {
   }
 
   private KafkaProducer<byte[], byte[]> transactionalProducer(KafkaConnection connection) {
-    Map<String, Object> p = new HashMap<>(connection.transactionalProducerConfig(config.transactionalId()));
-    p.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, TRANSACTION_TIMEOUT_MS);
-    p.put(ProducerConfig.CLIENT_ID_CONFIG, config.rewarderId() + "-scored");
-    return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+    return new KafkaProducer<>(connection.loopProducerConfig(config.transactionalId(), config.rewarderId() + "-scored",
+        Duration.ofMillis(TRANSACTION_TIMEOUT_MS)), new ByteArraySerializer(), new ByteArraySerializer());
   }
 
   public RewarderConfig config() {

@@ -1,9 +1,8 @@
 package io.alignstream.sampler;
 
 import io.alignstream.model.SamplingConfig;
+import io.alignstream.runtime.ReplicaId;
 import io.alignstream.schemas.Topics;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.regex.Pattern;
@@ -90,15 +89,7 @@ public record SamplerConfig(
 
   /** {@code <hostname>-<pid>}: unique among live processes, but new on every restart. */
   public static String defaultSamplerId() {
-    String host;
-    try {
-      host = InetAddress.getLocalHost().getHostName();
-    } catch (UnknownHostException e) {
-      host = "host";
-    }
-    String id = (host + "-" + ProcessHandle.current().pid()).replaceAll("[^A-Za-z0-9._-]", "-");
-    id = id.replaceAll("^[^A-Za-z0-9]+", "");
-    return id.isEmpty() ? "sampler-" + ProcessHandle.current().pid() : id.substring(0, Math.min(100, id.length()));
+    return ReplicaId.of("sampler");
   }
 
   public Topics topics() {

@@ -6,17 +6,14 @@ import io.alignstream.runtime.TransactionalLoop;
 import io.alignstream.runtime.WeightSubscriber;
 import io.alignstream.schemas.Topics;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -96,11 +93,8 @@ public final class SamplerService implements Runnable, AutoCloseable {
   }
 
   private KafkaConsumer<byte[], byte[]> promptConsumer(KafkaConnection connection) {
-    Map<String, Object> c = new HashMap<>(connection.consumerConfig(config.groupId()));
-    c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-    c.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, config.promptsPerBatch());
-    c.put(ConsumerConfig.CLIENT_ID_CONFIG, config.samplerId() + "-prompts");
-    return new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    return new KafkaConsumer<>(connection.loopConsumerConfig(config.groupId(), config.samplerId() + "-prompts", config.promptsPerBatch()),
+        new ByteArrayDeserializer(), new ByteArrayDeserializer());
   }
 
   /** The subscriber assigns partitions itself: read_committed and no group. */
@@ -110,10 +104,8 @@ public final class SamplerService implements Runnable, AutoCloseable {
   }
 
   private KafkaProducer<byte[], byte[]> transactionalProducer(KafkaConnection connection) {
-    Map<String, Object> p = new HashMap<>(connection.transactionalProducerConfig(config.transactionalId()));
-    p.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, TRANSACTION_TIMEOUT_MS);
-    p.put(ProducerConfig.CLIENT_ID_CONFIG, config.samplerId() + "-generations");
-    return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+    return new KafkaProducer<>(connection.loopProducerConfig(config.transactionalId(), config.samplerId() + "-generations",
+        Duration.ofMillis(TRANSACTION_TIMEOUT_MS)), new ByteArraySerializer(), new ByteArraySerializer());
   }
 
   public SamplerConfig config() {

@@ -196,6 +196,7 @@ public record KafkaConnection(String bootstrapServers, Map<String, String> clien
     defaults.put("replication.factor", Integer.toString(replicationFactor));
     defaults.put("consumer.auto.offset.reset", "earliest");
     defaults.put("producer.max.request.size", Integer.toString(Topics.WEIGHT_RECORD_MAX_BYTES));
+    defaults.put("producer." + MAX_IN_FLIGHT, "1"); // see producerDefaults()
     var props = new Properties();
     props.putAll(merge(defaults, Map.of(
         "application.id", applicationId,
@@ -203,12 +204,18 @@ public record KafkaConnection(String bootstrapServers, Map<String, String> clien
     return props;
   }
 
+  private static final String MAX_IN_FLIGHT = "max.in.flight.requests.per.connection";
+
   private static Map<String, Object> producerDefaults() {
     return Map.of(
         "acks", "all",
         "enable.idempotence", "true",
         // Weight chunks are the largest records; the broker-side limit is the topic's max.message.bytes.
-        "max.request.size", Integer.toString(Topics.WEIGHT_RECORD_MAX_BYTES));
+        "max.request.size", Integer.toString(Topics.WEIGHT_RECORD_MAX_BYTES),
+        // Kafka 4.3.1: a NOT_LEADER_OR_FOLLOWER on a just-created partition, with several batches in
+        // flight, can leave an idempotent producer retrying OUT_OF_ORDER_SEQUENCE_NUMBER for ever (seen
+        // in ingest, then in the dashboard IT). One request in flight avoids it at a small cost on loopback.
+        MAX_IN_FLIGHT, "1");
   }
 
   private Map<String, Object> merge(Map<String, ?> defaults, Map<String, ?> explicit) {

@@ -41,6 +41,16 @@ class KafkaConnectionTest {
   }
 
   @Test
+  void everyProducerKeepsOneRequestInFlight() throws Exception {
+    var kafka = KafkaConnection.of("127.0.0.1:9092");
+    String key = "max.in.flight.requests.per.connection";
+    org.junit.jupiter.api.Assertions.assertEquals("1", kafka.producerConfig().get(key));
+    org.junit.jupiter.api.Assertions.assertEquals("1", kafka.transactionalProducerConfig("t").get(key));
+    org.junit.jupiter.api.Assertions.assertEquals("1",
+        kafka.streamsConfig("app", java.nio.file.Files.createTempDirectory("s"), 1).get("producer." + key));
+  }
+
+  @Test
   void userPropertiesReachEveryClient() {
     var kafka = new KafkaConnection("broker-1:9092,broker-2:9092", SECURE);
     for (Map<String, Object> config : List.of(kafka.adminConfig(), kafka.producerConfig(),

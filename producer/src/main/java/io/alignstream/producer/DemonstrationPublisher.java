@@ -38,9 +38,6 @@ public final class DemonstrationPublisher implements AutoCloseable {
     // Throughput over latency: a file is a bulk load.
     config.putIfAbsent("linger.ms", "10");
     config.putIfAbsent("batch.size", Integer.toString(256 * 1024));
-    // See IngestService: with more than one request in flight, a batch refused by a partition that has
-    // just got its leader can be overtaken, and its retry is then refused as out of sequence forever.
-    config.put("max.in.flight.requests.per.connection", "1");
     this.producer = new KafkaProducer<>(config, raw.keySerde().serializer(), raw.valueSerde().serializer());
   }
 

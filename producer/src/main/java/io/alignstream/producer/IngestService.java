@@ -55,11 +55,6 @@ public final class IngestService implements AutoCloseable {
     }
     Properties props = kafka.streamsConfig(applicationId(topics), stateDir, 1);
     props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, Long.toString(config.commitInterval().toMillis()));
-    // One request in flight per connection. With several, a batch refused while a just-created
-    // partition (the repartition topics are created at start) has no leader yet can be overtaken by the
-    // next one; the broker then refuses the first batch's retry as out of sequence, forever (seen with
-    // 4.3.1 clients and broker). Loopback round trips are short, so this costs little.
-    props.put(StreamsConfig.producerPrefix("max.in.flight.requests.per.connection"), "1");
     // No global stores here; opting in to the 5.0 default silences a start-up warning on every run.
     props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, "true");
     var counts = new IngestCounts();

@@ -76,7 +76,7 @@ public final class IngestBenchmark {
       Map<String, Object> pc = new HashMap<>(kafka.producerConfig());
       pc.put("linger.ms", "10");
       pc.put("batch.size", Integer.toString(256 * 1024));
-      pc.put("max.in.flight.requests.per.connection", "1"); // as DemonstrationPublisher, for the same reason
+      // One request in flight comes from KafkaConnection.producerConfig() (see there why).
       try (var producer = new KafkaProducer<byte[], byte[]>(pc, topics.demosRaw.keySerde().serializer(),
           topics.demosRaw.valueSerde().serializer())) {
         for (byte[] v : values) {

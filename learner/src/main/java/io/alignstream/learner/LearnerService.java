@@ -213,7 +213,7 @@ public final class LearnerService implements Runnable, AutoCloseable {
     try {
       var publisher = new WeightPublisher(producer, topics);
       // Frozen lines for the Init-SFT / SFT-Demo reward-model recipes' samplers.
-      publishModel(publisher, ModelLines.BASE, 0, learner.base(), Map.of("stage", "base"));
+      publishModel(publisher, ModelLines.BASE, 0, learner.base(), baseMetadata());
       publishModel(publisher, ModelLines.SFT, 1, learner.policy(), Map.of("stage", "sft"));
       publishModel(publisher, ModelLines.POLICY, 1, learner.policy(), progress("sft", committed));
       publishReward(publisher, 1);
@@ -306,6 +306,16 @@ public final class LearnerService implements Runnable, AutoCloseable {
     metrics.forEach((k, value) -> reporter.metric(k, value, learner.updates(), v));
     reporter.metric("learner.policy_version", v, learner.updates(), v);
     reporter.event("version-published", "policy and reward v" + v, Map.of("version", Long.toString(v)));
+  }
+
+  /**
+   * π_0's manifest also records the recipe, so that {@code alignstream replay} finds the recorded run's
+   * settings in the same transaction as its starting weights.
+   */
+  private Map<String, String> baseMetadata() {
+    Map<String, String> m = new LinkedHashMap<>(config.recipe().toMetadata());
+    m.put("stage", "base");
+    return m;
   }
 
   /**

@@ -131,6 +131,42 @@ public record Recipe(
 
   /** A recipe from a file (may be null) and then overrides ({@code key=value} each). */
   public static Recipe load(Path file, List<String> overrides) {
+    return parse(given(file, overrides));
+  }
+
+  /**
+   * This recipe changed by a file's keys (file may be null) and then overrides ({@code key=value}
+   * each): what a replay of a recorded run does to that run's recipe.
+   */
+  public Recipe with(Path file, List<String> overrides) {
+    Map<String, String> values = new LinkedHashMap<>(toMap());
+    values.putAll(given(file, overrides));
+    return parse(values);
+  }
+
+  /** Prefix of the recipe's keys in a model manifest's metadata (the learner publishes π_0 with its recipe). */
+  public static final String METADATA_PREFIX = "recipe.";
+
+  /** The recipe as manifest metadata: every key prefixed with {@link #METADATA_PREFIX}. */
+  public Map<String, String> toMetadata() {
+    Map<String, String> m = new TreeMap<>();
+    toMap().forEach((k, v) -> m.put(METADATA_PREFIX + k, v));
+    return m;
+  }
+
+  /** The recipe recorded in manifest metadata by {@link #toMetadata}, if there is one. */
+  public static java.util.Optional<Recipe> fromMetadata(Map<String, String> metadata) {
+    Map<String, String> values = new LinkedHashMap<>();
+    metadata.forEach((k, v) -> {
+      if (k.startsWith(METADATA_PREFIX)) {
+        values.put(k.substring(METADATA_PREFIX.length()), v);
+      }
+    });
+    return values.isEmpty() ? java.util.Optional.empty() : java.util.Optional.of(parse(values));
+  }
+
+  /** The keys a file (may be null) and then overrides set, overrides winning. */
+  private static Map<String, String> given(Path file, List<String> overrides) {
     Map<String, String> values = new LinkedHashMap<>();
     if (file != null) {
       Properties p = new Properties();
@@ -150,7 +186,7 @@ public record Recipe(
       }
       values.put(o.substring(0, eq).trim(), o.substring(eq + 1).trim());
     }
-    return parse(values);
+    return values;
   }
 
   /** A recipe from {@code key → value}; missing keys take their defaults. */

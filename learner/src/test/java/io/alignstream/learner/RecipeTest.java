@@ -56,4 +56,20 @@ class RecipeTest {
     var missing = assertThrows(IllegalArgumentException.class, () -> Recipe.load(dir.resolve("none"), List.of()));
     assertTrue(missing.getMessage().contains("does not exist"), missing.getMessage());
   }
+
+  @Test
+  void aRecordedRecipeComesBackFromManifestMetadataAndTakesChanges() {
+    Recipe recorded = Recipe.load(null, List.of("policy.objective=dpo", "loop.max_updates=7"));
+    Map<String, String> metadata = new java.util.HashMap<>(recorded.toMetadata());
+    metadata.put("stage", "base");
+    assertEquals(recorded, Recipe.fromMetadata(metadata).orElseThrow());
+    assertTrue(Recipe.fromMetadata(Map.of("stage", "base")).isEmpty(), "no recipe recorded");
+
+    Recipe changed = recorded.with(null, List.of("policy.lr=1e-3"));
+    assertEquals(1e-3, changed.policyLr());
+    assertEquals(PolicyObjective.DPO, changed.policyObjective(), "the rest stays as recorded");
+    assertEquals(7, changed.maxUpdates());
+    var typo = assertThrows(IllegalArgumentException.class, () -> recorded.with(null, List.of("polcy.lr=1")));
+    assertTrue(typo.getMessage().contains("did you mean 'policy.lr'"), typo.getMessage());
+  }
 }

@@ -19,12 +19,14 @@ import java.util.Optional;
  * ids the sampler produced (EOS included only when it stopped at EOS), its log-probs, round and policy
  * stamp unchanged, so the learner's off-policy corrections see what the behaviour policy did.
  *
+ * <p>Public because a replay ({@code alignstream replay}) scores recorded samples the same way.
+ *
  * @param promptIds (promptLength) prompt token ids
  * @param responseIds (responseLength) response token ids, EOS included when the response finished
  * @param logProbs (responseLength) behaviour log-probs in nats; empty for demonstrations
  * @param policyVersion policy version of a generation; -1 for demonstrations
  */
-record ScoringInput(
+public record ScoringInput(
     SampleKind kind,
     String id,
     String promptId,
@@ -41,13 +43,13 @@ record ScoringInput(
   /** Policy name stamped on demonstrations. */
   static final String DEMONSTRATION_POLICY = "demonstration";
 
-  static ScoringInput of(Demonstration d, Tokenizer tokenizer) {
+  public static ScoringInput of(Demonstration d, Tokenizer tokenizer) {
     return new ScoringInput(SampleKind.DEMONSTRATION, d.getId(), d.getPromptId(), 0, d.getPrompt(), d.getResponse(),
         tokenizer.encode(d.getPrompt()), tokenizer.responseIds(d.getResponse()), new float[0], DEMONSTRATION_POLICY,
         -1, d.getCreatedAtMs());
   }
 
-  static ScoringInput of(Generation g) {
+  public static ScoringInput of(Generation g) {
     float[] logProbs = new float[g.getLogProbs().size()];
     for (int i = 0; i < logProbs.length; i++) {
       logProbs[i] = g.getLogProbs().get(i);
@@ -58,7 +60,7 @@ record ScoringInput(
   }
 
   /** Why the model cannot score this input, or empty when it can. */
-  Optional<String> unfit(GptConfig config) {
+  public Optional<String> unfit(GptConfig config) {
     if (promptIds.length == 0) {
       return Optional.of("empty prompt");
     }
@@ -82,7 +84,7 @@ record ScoringInput(
     return Optional.empty();
   }
 
-  Example example() {
+  public Example example() {
     return new Example(promptIds, responseIds);
   }
 
@@ -90,7 +92,7 @@ record ScoringInput(
    * @param rewards (members) each ensemble member's reward r = f(x, y) in nats
    * @param version version of the reward ensemble that produced them
    */
-  ScoredSample scored(double[] rewards, double mean, double std, long version, long scoredAtMs) {
+  public ScoredSample scored(double[] rewards, double mean, double std, long version, long scoredAtMs) {
     List<Float> r = new ArrayList<>(rewards.length);
     for (double v : rewards) {
       r.add((float) v);

@@ -14,14 +14,21 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code alignstream broker}: runs the embedded Kafka broker on its own, so that several service
- * processes can share it, until Ctrl-C.
+ * processes can share it, until Ctrl-C; or, with {@code --voters}, one node of a cluster.
  */
 @Command(name = "broker",
     description = {
         "Runs a single-node Kafka broker (KRaft, broker and controller in one) on 127.0.0.1 until Ctrl-C.",
         "Other alignstream commands started without --bootstrap find it on 127.0.0.1:9092 and share it.",
         "Its data stays in --data-dir: restarting on the same directory keeps every topic and record.",
-        "Creates the topics of --run on start and lists them."})
+        "Creates the topics of --run on start and lists them.",
+        "",
+        "With --voters it is one node of a cluster: start every node with the same --voters, its own",
+        "--node-id, ports and --data-dir. Internal topics then get one replica per node (at most 3), and",
+        "writes need all but one of them, so the cluster goes on when any one node dies. For example:",
+        "  broker --node-id 1 --port 19092 --data-dir k1 --voters 1@127.0.0.1:19093,2@127.0.0.1:29093,3@127.0.0.1:39093",
+        "  broker --node-id 2 --port 29092 --data-dir k2 --voters (the same)      and node 3 likewise;",
+        "then pass --bootstrap 127.0.0.1:19092,127.0.0.1:29092,127.0.0.1:39092 to the other commands."})
 public final class BrokerCommand implements Callable<Integer> {
   /** How long Ctrl-C may take to stop the broker before the JVM exits anyway. */
   private static final Duration STOP_TIMEOUT = Duration.ofSeconds(60);
@@ -33,9 +40,42 @@ public final class BrokerCommand implements Callable<Integer> {
       description = "Client port (0 = a free one). Default: ${DEFAULT-VALUE}.")
   private int port;
 
-  @Option(names = "--controller-port", paramLabel = "PORT", defaultValue = "" + BrokerConfig.DEFAULT_CONTROLLER_PORT,
-      description = "KRaft controller port (0 = a free one). Default: ${DEFAULT-VALUE}.")
-  private int controllerPort;
+  @Option(names = "--controller-port", paramLabel = "PORT",
+      description = "KRaft controller port (0 = a free one). Default: " + BrokerConfig.DEFAULT_CONTROLLER_PORT
+          + "; with --voters, the port of this node's entry.")
+  private Integer controllerPort;
+
+  @Option(names = "--host", paramLabel = "ADDRESS", defaultValue = BrokerConfig.DEFAULT_HOST,
+      description = "Address to listen on; 0.0.0.0 for every interface (then give --advertised-host). "
+          + "Default: ${DEFAULT-VALUE}.")
+  private String host;
+
+  @Option(names = "--advertised-host", paramLabel = "HOST",
+      description = "Name or address clients and the other nodes use to reach this node. Default: --host.")
+  private String advertisedHost;
+
+  @Option(names = "--node-id", paramLabel = "ID", defaultValue = "" + BrokerConfig.DEFAULT_NODE_ID,
+      description = "This node's id, one of the --voters' ids. Default: ${DEFAULT-VALUE}.")
+  private int nodeId;
+
+  @Option(names = "--voters", paramLabel = "ID@HOST:PORT", split = ",",
+      description = "Controller quorum of a cluster, the same list on every node: each node's id and "
+          + "controller address. Default: this node alone.")
+  private List<String> voters = List.of();
+
+  @Option(names = "--cluster-id", paramLabel = "ID",
+      description = "Cluster id (22 characters). Default: derived from --voters, so the nodes agree; "
+          + "for a node alone, a random id kept in --data-dir.")
+  private String clusterId;
+
+  @Option(names = "--start-timeout", paramLabel = "DURATION", converter = DurationConverter.class,
+      defaultValue = "60s", description = "How long start-up, and a cluster's assembly, may take. Default: ${DEFAULT-VALUE}.")
+  private Duration startTimeout;
+
+  @Option(names = "--replication-factor", paramLabel = "N",
+      description = "Replicas of the run's topics created on start, with min.insync.replicas N-1 (N>1). "
+          + "Default: one per node, at most 3.")
+  private Integer replicationFactor;
 
   @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = BrokerConfig.DEFAULT_DATA_DIR_NAME,
       description = "Where the broker keeps its cluster id, config and logs. Default: ${DEFAULT-VALUE}.")
@@ -60,34 +100,70 @@ public final class BrokerCommand implements Callable<Integer> {
     }, "alignstream-broker-stop");
     Runtime.getRuntime().addShutdownHook(hook);
     try {
-      serve(BrokerConfig.of(dataDir, port, controllerPort), Topics.forRun(run), System.out, stop);
+      BrokerConfig config = config();
+      Replication replication = replicationFactor == null ? config.replication() : Replication.of(replicationFactor);
+      serve(config, Topics.forRun(run), replication, System.out, stop);
       return 0;
     } finally {
       stopped.countDown();
     }
   }
 
+  /** The node these options describe (validated). */
+  BrokerConfig config() {
+    int controller = controllerPort != null ? controllerPort : voters.isEmpty() ? BrokerConfig.DEFAULT_CONTROLLER_PORT : 0;
+    return new BrokerConfig(dataDir, host, advertisedHost != null ? advertisedHost : host, port, controller, nodeId,
+        voters, clusterId, startTimeout);
+  }
+
   /**
-   * Starts the broker, creates the run's topics, prints the address and the topics, and serves
-   * until {@code stop} opens; the broker is stopped before it returns.
+   * Starts the broker, creates the run's topics with {@code replication}, prints the address and
+   * the topics, and serves until {@code stop} opens; the broker is stopped before it returns. A
+   * node of a cluster first waits, up to its start timeout, for enough nodes to hold the replicas;
+   * if they do not come it serves anyway and leaves the topics to the first service.
    */
-  static void serve(BrokerConfig config, Topics topics, PrintStream out, CountDownLatch stop)
-      throws InterruptedException {
+  static void serve(BrokerConfig config, Topics topics, Replication replication, PrintStream out,
+      CountDownLatch stop) throws InterruptedException {
     try (EmbeddedBroker broker = EmbeddedBroker.start(config)) {
-      List<TopicAdmin.TopicState> states;
-      try (TopicAdmin admin = TopicAdmin.open(broker.connection())) {
-        states = admin.ensure(topics);
+      if (config.clusterSize() == 1) {
+        out.println("Kafka broker ready: bootstrap " + broker.bootstrapServers()
+            + "  (cluster " + broker.clusterId() + ", data " + config.dataDir().toAbsolutePath() + ")");
+      } else {
+        out.println("Kafka node " + config.nodeId() + " of " + config.clusterSize() + " ready: bootstrap "
+            + broker.bootstrapServers() + "  (cluster " + broker.clusterId() + ", voters " + config.quorumVoters()
+            + ", data " + config.dataDir().toAbsolutePath() + ")");
       }
-      out.println("Kafka broker ready: bootstrap " + broker.bootstrapServers()
-          + "  (cluster " + broker.clusterId() + ", data " + config.dataDir().toAbsolutePath() + ")");
       out.println();
-      out.print(table(states));
+      try (TopicAdmin admin = TopicAdmin.open(broker.connection(), replication.factor())) {
+        int running = awaitBrokers(broker, replication.factor(), config.startTimeout());
+        if (running >= replication.factor()) {
+          out.print(table(admin.ensure(topics)));
+        } else {
+          out.println("Only " + running + " of the " + replication.factor() + " nodes that the run's topics need are "
+              + "running: topics not created. Start the other nodes; the first service creates them.");
+        }
+      }
       out.println();
-      out.println("Other commands on this machine use it automatically; elsewhere pass --bootstrap "
-          + broker.bootstrapServers() + ". Ctrl-C stops it.");
+      out.println((config.clusterSize() == 1 ? "Other commands on this machine use it automatically; elsewhere pass"
+          : "Pass") + " --bootstrap " + broker.bootstrapServers() + (config.clusterSize() == 1 ? "" : ",<the other nodes>")
+          + ". Ctrl-C stops it.");
       out.flush();
       stop.await();
       out.println("Stopping the broker...");
+    }
+  }
+
+  /** Waits until {@code wanted} brokers are running or {@code timeout} passes; returns how many run. */
+  private static int awaitBrokers(EmbeddedBroker broker, int wanted, Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    try (var admin = broker.connection().admin()) {
+      while (true) {
+        int running = TopicAdmin.brokers(admin);
+        if (running >= wanted || System.nanoTime() > deadline) {
+          return running;
+        }
+        Thread.sleep(200);
+      }
     }
   }
 
@@ -97,11 +173,11 @@ public final class BrokerCommand implements Callable<Integer> {
     for (var s : states) {
       nameWidth = Math.max(nameWidth, s.name().length());
     }
-    String row = "%-" + nameWidth + "s  %10s  %-8s  %s%n";
-    var sb = new StringBuilder(String.format(row, "TOPIC", "PARTITIONS", "STATUS", "CONFIGS"));
+    String row = "%-" + nameWidth + "s  %10s  %8s  %-8s  %s%n";
+    var sb = new StringBuilder(String.format(row, "TOPIC", "PARTITIONS", "REPLICAS", "STATUS", "CONFIGS"));
     for (var s : states) {
       String configs = new TreeMap<>(s.configs()).toString().replaceAll("[{}]", "");
-      sb.append(String.format(row, s.name(), s.partitions(),
+      sb.append(String.format(row, s.name(), s.partitions(), s.replicas(),
           s.outcome() == TopicAdmin.Outcome.CREATED ? "created" : "found", configs));
     }
     return sb.toString();

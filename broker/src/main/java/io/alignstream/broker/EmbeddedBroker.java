@@ -32,10 +32,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A real Kafka KRaft node (combined broker and controller) running inside this JVM.
+ * A real Kafka KRaft node (combined broker and controller) running inside this JVM: a cluster of
+ * one, or one node of a cluster of several (one JVM or process each, see {@link BrokerConfig#voters()}).
  *
  * <p>Contract: {@link #start} returns only once the broker answers clients and is registered in
- * its own metadata, or throws {@link IllegalStateException} with the reason (port in use, data dir
+ * the cluster's metadata (for a node of a cluster that needs a majority of the voters running), or throws {@link IllegalStateException} with the reason (port in use, data dir
  * held by another broker, not ready within {@link BrokerConfig#startTimeout()}); a failed start
  * leaves nothing running. The data directory keeps the cluster id ({@code cluster.id}), the
  * generated {@code server.properties} and the logs, so starting again on it finds every topic and
@@ -77,7 +78,7 @@ public final class EmbeddedBroker implements AutoCloseable {
     requireFree(config.host(), config.controllerPort(), "--controller-port");
     requireUnlocked(logDir);
 
-    String clusterId = clusterId(config.dataDir());
+    String clusterId = clusterId(config);
     Properties props = serverProperties(config, logDir);
     Path propsFile = config.dataDir().resolve("server.properties");
     writeProperties(props, propsFile);
@@ -96,8 +97,8 @@ public final class EmbeddedBroker implements AutoCloseable {
       throw new IllegalStateException("the embedded Kafka broker on " + broker.bootstrapServers()
           + " (data dir " + config.dataDir().toAbsolutePath() + ") failed to start: " + e.getMessage(), e);
     }
-    log.info("Kafka broker ready on {} (cluster {}, data dir {}) in {} ms", broker.bootstrapServers(), clusterId,
-        config.dataDir().toAbsolutePath(), (System.nanoTime() - t0) / 1_000_000);
+    log.info("Kafka node {} of {} ready on {} (cluster {}, data dir {}) in {} ms", config.nodeId(), config.clusterSize(),
+        broker.bootstrapServers(), clusterId, config.dataDir().toAbsolutePath(), (System.nanoTime() - t0) / 1_000_000);
     return broker;
   }
 
@@ -110,8 +111,9 @@ public final class EmbeddedBroker implements AutoCloseable {
     return clusterId;
   }
 
+  /** This node's client address as advertised; any node of a cluster bootstraps a client to all of them. */
   public String bootstrapServers() {
-    return config.host() + ":" + config.port();
+    return config.advertisedHost() + ":" + config.port();
   }
 
   /** A plaintext connection to this broker. */
@@ -141,7 +143,9 @@ public final class EmbeddedBroker implements AutoCloseable {
       while (System.nanoTime() < deadline) {
         try {
           long leftMs = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
-          if (!admin.describeCluster().nodes().get(Math.min(leftMs, 4_000), TimeUnit.MILLISECONDS).isEmpty()) {
+          // Registered and unfenced: the controller quorum has accepted this node as a broker.
+          if (admin.describeCluster().nodes().get(Math.min(leftMs, 4_000), TimeUnit.MILLISECONDS).stream()
+              .anyMatch(n -> n.id() == config.nodeId())) {
             return;
           }
         } catch (ExecutionException | TimeoutException e) {
@@ -165,17 +169,26 @@ public final class EmbeddedBroker implements AutoCloseable {
     p.put("node.id", Integer.toString(config.nodeId()));
     p.put("controller.quorum.voters", config.quorumVoters());
     p.put("listeners", "PLAINTEXT://" + host + ":" + config.port() + ",CONTROLLER://" + host + ":" + config.controllerPort());
-    p.put("advertised.listeners", "PLAINTEXT://" + host + ":" + config.port());
+    p.put("advertised.listeners", "PLAINTEXT://" + config.advertisedHost() + ":" + config.port());
     p.put("controller.listener.names", "CONTROLLER");
     p.put("inter.broker.listener.name", "PLAINTEXT");
     p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
     p.put("log.dirs", logDir.toAbsolutePath().toString());
-    // One node: every internal topic must live with one replica or the coordinators never load.
-    p.put("offsets.topic.replication.factor", "1");
-    p.put("transaction.state.log.replication.factor", "1");
-    p.put("transaction.state.log.min.isr", "1");
-    p.put("share.coordinator.state.topic.replication.factor", "1");
-    p.put("share.coordinator.state.topic.min.isr", "1");
+    // Internal topics get as many replicas as the cluster has nodes, up to 3, and accept writes with
+    // one replica missing (see Replication.of): on one node a single replica, or the coordinators never
+    // load; on three, consumer offsets and transaction state survive a broker's death and transactions
+    // go on. The same default serves topics created without a replication factor, such as Kafka Streams'
+    // changelogs and repartition topics (KafkaConnection.streamsConfig).
+    Replication replication = config.replication();
+    String factor = Integer.toString(replication.factor());
+    String minInsync = Integer.toString(replication.minInsync());
+    p.put("offsets.topic.replication.factor", factor);
+    p.put("transaction.state.log.replication.factor", factor);
+    p.put("transaction.state.log.min.isr", minInsync);
+    p.put("share.coordinator.state.topic.replication.factor", factor);
+    p.put("share.coordinator.state.topic.min.isr", minInsync);
+    p.put("default.replication.factor", factor);
+    p.put("min.insync.replicas", minInsync);
     // Fewer coordinator partitions than the default 50: each costs start-up time on a small machine.
     p.put("offsets.topic.num.partitions", "5");
     p.put("transaction.state.log.num.partitions", "5");
@@ -185,13 +198,21 @@ public final class EmbeddedBroker implements AutoCloseable {
     p.put("message.max.bytes", Integer.toString(Topics.WEIGHT_RECORD_MAX_BYTES));
     p.put("num.network.threads", "2");
     p.put("num.io.threads", "4");
+    // A node of a cluster waits in startup() for a quorum of its voters; bound it like readiness.
+    p.put("server.max.startup.time.ms", Long.toString(config.startTimeout().toMillis()));
     return p;
   }
 
-  /** Resolves port 0 to free ports now: the quorum needs the controller port before it starts. */
+  /**
+   * Resolves port 0 to free ports now: the quorum needs the controller port before it starts. A
+   * node of a cluster already has its controller port, from its voter entry.
+   */
   private static BrokerConfig resolvePorts(BrokerConfig config) {
-    int port = config.port() == 0 ? freePort(config.host()) : config.port();
     int controllerPort = config.controllerPort();
+    int port = config.port();
+    while (port == 0 || port == controllerPort) {
+      port = freePort(config.host());
+    }
     while (controllerPort == 0 || controllerPort == port) {
       controllerPort = freePort(config.host());
     }
@@ -237,17 +258,25 @@ public final class EmbeddedBroker implements AutoCloseable {
         + ": stop that broker, connect to it with --bootstrap, or use another --data-dir");
   }
 
-  /** The cluster id kept in the data dir, created on first use. */
-  private static String clusterId(Path dataDir) {
-    Path file = dataDir.resolve(CLUSTER_ID_FILE);
+  /**
+   * The cluster id kept in the data dir, created on first use: the configured one, else a random
+   * one. A data dir formatted for another cluster is refused with both ids named.
+   */
+  private static String clusterId(BrokerConfig config) {
+    Path file = config.dataDir().resolve(CLUSTER_ID_FILE);
     try {
       if (Files.exists(file)) {
         String id = Files.readString(file, StandardCharsets.UTF_8).strip();
         if (!id.isEmpty()) {
+          if (config.clusterId() != null && !config.clusterId().equals(id)) {
+            throw new IllegalStateException("the Kafka data dir " + config.dataDir().toAbsolutePath()
+                + " belongs to cluster " + id + ", but this node is configured for cluster " + config.clusterId()
+                + " (--cluster-id, or derived from --voters): use that node's own --voters, or another --data-dir");
+          }
           return id;
         }
       }
-      String id = Uuid.randomUuid().toString();
+      String id = config.clusterId() != null ? config.clusterId() : Uuid.randomUuid().toString();
       Files.writeString(file, id + "\n", StandardCharsets.UTF_8);
       return id;
     } catch (IOException e) {

@@ -178,17 +178,27 @@ public record KafkaConnection(String bootstrapServers, Map<String, String> clien
   }
 
   /**
+   * Replication factor that means "the cluster's {@code default.replication.factor}", for Kafka
+   * Streams' internal topics. The embedded broker sets that default to what the cluster can give
+   * ({@link BrokerConfig#replication()}): 1 on one node, 3 on three, so a Streams application's
+   * changelogs survive a broker's death exactly like the run's own topics.
+   */
+  public static final int CLUSTER_DEFAULT_REPLICATION = -1;
+
+  /**
    * Settings for a Kafka Streams application with exactly-once processing.
    *
    * @param applicationId the Streams application id (also its group id and internal topic prefix)
    * @param stateDir directory for the application's local state stores
-   * @param replicationFactor replication of the internal changelog and repartition topics
+   * @param replicationFactor replication of the internal changelog and repartition topics, or
+   *     {@link #CLUSTER_DEFAULT_REPLICATION}
    */
   public Properties streamsConfig(String applicationId, Path stateDir, int replicationFactor) {
     requireText("application id", applicationId);
     Objects.requireNonNull(stateDir, "stateDir");
-    if (replicationFactor < 1) {
-      throw new IllegalArgumentException("replication factor must be at least 1, got " + replicationFactor);
+    if (replicationFactor < 1 && replicationFactor != CLUSTER_DEFAULT_REPLICATION) {
+      throw new IllegalArgumentException("replication factor must be at least 1 (or "
+          + CLUSTER_DEFAULT_REPLICATION + " for the cluster's default), got " + replicationFactor);
     }
     // Literal keys: the broker module does not depend on kafka-streams for StreamsConfig's constants.
     var defaults = new HashMap<String, Object>();

@@ -8,6 +8,7 @@ import java.net.Socket;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -23,7 +24,9 @@ import picocli.CommandLine.Option;
  * {@code --kafka-config}) names an external cluster; else a broker already answering on
  * {@code 127.0.0.1:9092} (such as {@code alignstream broker} in another terminal) is shared; else a
  * broker is started in this process on port 9092 with its data in {@code --data-dir}, and stopped
- * when the session closes. The run's topics are created on open in every case.
+ * when the session closes. The run's topics are created on open in every case, with
+ * {@code --replication-factor} replicas (default: what the cluster can give, see
+ * {@link Replication#forCluster}); topics that exist are left as they are.
  */
 public final class KafkaOptions {
   /** Where a broker shared by several local processes listens. */
@@ -46,6 +49,11 @@ public final class KafkaOptions {
   @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = BrokerConfig.DEFAULT_DATA_DIR_NAME,
       description = "Data directory of a broker started in this process. Default: ${DEFAULT-VALUE}.")
   private Path dataDir = BrokerConfig.DEFAULT_DATA_DIR;
+
+  @Option(names = "--replication-factor", paramLabel = "N",
+      description = "Replicas of each partition of the run's topics when this command creates them, with "
+          + "min.insync.replicas N-1 (N>1). Default: one per running broker, at most 3.")
+  private Integer replicationFactor; // null: what the cluster can give
 
   /** How {@link #open} will reach Kafka. */
   sealed interface Plan permits UseExternal, UseLocal, StartEmbedded {}
@@ -79,6 +87,11 @@ public final class KafkaOptions {
     return dataDir;
   }
 
+  /** The replication factor asked for, if any; absent means what the cluster can give. */
+  public OptionalInt replicationFactor() {
+    return replicationFactor == null ? OptionalInt.empty() : OptionalInt.of(replicationFactor);
+  }
+
   /** Opens the session, reporting on stderr which broker it uses. */
   public KafkaSession open() {
     return open(System.err);
@@ -93,6 +106,9 @@ public final class KafkaOptions {
    */
   public KafkaSession open(PrintStream notices) {
     Topics topics = topics();
+    if (replicationFactor != null) {
+      Replication.of(replicationFactor); // a bad value fails before anything starts
+    }
     Plan plan = plan(KafkaOptions::answers);
     EmbeddedBroker broker = null;
     KafkaConnection connection;
@@ -116,7 +132,8 @@ public final class KafkaOptions {
     } else {
       throw new AssertionError("unknown plan " + plan);
     }
-    try (TopicAdmin admin = TopicAdmin.open(connection)) {
+    try (TopicAdmin admin = replicationFactor == null
+        ? TopicAdmin.open(connection) : TopicAdmin.open(connection, replicationFactor)) {
       List<TopicAdmin.TopicState> states = admin.ensure(topics);
       return new KafkaSession(source, connection, topics, states, broker);
     } catch (RuntimeException e) {

@@ -21,8 +21,8 @@ import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
 /**
- * Creates a run's topics with their partitions and configs, idempotently, and lists the runs on a
- * cluster.
+ * Creates a run's topics with their partitions, configs and replication, idempotently, and lists
+ * the runs on a cluster.
  *
  * <p>Contract of {@link #ensure}: afterwards every topic of the run exists; topics that existed are
  * left as they are (their configs are not changed) but must have the partition count the run's
@@ -36,43 +36,77 @@ public final class TopicAdmin implements AutoCloseable {
   /** What {@link #ensure} found or did for one topic. */
   public enum Outcome { CREATED, EXISTED }
 
-  /** One topic after {@link #ensure}. */
-  public record TopicState(String name, int partitions, Map<String, String> configs, Outcome outcome) {}
+  /**
+   * One topic after {@link #ensure}: its partitions, replicas per partition, and the configs it was
+   * created with (for a topic that existed, the run's layout configs; the topic's own are left alone).
+   */
+  public record TopicState(String name, int partitions, int replicas, Map<String, String> configs, Outcome outcome) {}
 
   private final Admin admin;
   private final boolean ownsAdmin;
-  private final short replicationFactor;
+  private final Replication replication;
 
-  private TopicAdmin(Admin admin, boolean ownsAdmin, int replicationFactor) {
-    if (replicationFactor < 1 || replicationFactor > Short.MAX_VALUE) {
-      throw new IllegalArgumentException("replication factor must be at least 1, got " + replicationFactor);
-    }
+  private TopicAdmin(Admin admin, boolean ownsAdmin, Replication replication) {
     this.admin = admin;
     this.ownsAdmin = ownsAdmin;
-    this.replicationFactor = (short) replicationFactor;
+    this.replication = replication;
   }
 
-  /** Opens its own admin client on {@code connection}, with replication factor 1. */
+  /**
+   * Opens its own admin client on {@code connection}; new topics get what the cluster can give
+   * ({@link Replication#forCluster}: a replica per running broker, at most 3).
+   */
   public static TopicAdmin open(KafkaConnection connection) {
-    return open(connection, 1);
+    Admin admin = connection.admin();
+    try {
+      return new TopicAdmin(admin, true, Replication.forCluster(brokers(admin)));
+    } catch (RuntimeException e) {
+      admin.close(TIMEOUT);
+      throw e;
+    }
   }
 
-  /** Opens its own admin client on {@code connection}; new topics get {@code replicationFactor} replicas. */
+  /**
+   * Opens its own admin client on {@code connection}; new topics get {@code replicationFactor}
+   * replicas, with {@code min.insync.replicas} per {@link Replication#of}.
+   */
   public static TopicAdmin open(KafkaConnection connection, int replicationFactor) {
-    return new TopicAdmin(connection.admin(), true, replicationFactor);
+    Replication replication = Replication.of(replicationFactor); // validates before a client is opened
+    return new TopicAdmin(connection.admin(), true, replication);
   }
 
   /** Uses {@code admin} without closing it. */
   public static TopicAdmin using(Admin admin, int replicationFactor) {
-    return new TopicAdmin(admin, false, replicationFactor);
+    return new TopicAdmin(admin, false, Replication.of(replicationFactor));
+  }
+
+  /** The replication new topics get. */
+  public Replication replication() {
+    return replication;
+  }
+
+  /** How many brokers of the cluster are running (registered and not fenced). */
+  public static int brokers(Admin admin) {
+    try {
+      return await(admin.describeCluster().nodes(), "describe the cluster").size();
+    } catch (ExecutionException e) {
+      throw failure("cannot describe the Kafka cluster", e);
+    }
+  }
+
+  /** The configs a topic of the run is created with: its layout's, plus the write quorum of its replicas. */
+  Map<String, String> creationConfigs(Topic<?, ?> topic) {
+    var configs = new LinkedHashMap<>(topic.configs());
+    configs.putIfAbsent("min.insync.replicas", Integer.toString(replication.minInsync()));
+    return Map.copyOf(configs);
   }
 
   /** Creates the run's missing topics and checks the existing ones; returns them in pipeline order. */
   public List<TopicState> ensure(Topics topics) {
     var created = new LinkedHashMap<String, KafkaFuture<Void>>();
     var newTopics = topics.all().stream()
-        .map(t -> new NewTopic(t.name(), Optional.of(t.partitions()), Optional.of(replicationFactor))
-            .configs(t.configs()))
+        .map(t -> new NewTopic(t.name(), Optional.of(t.partitions()), Optional.of((short) replication.factor()))
+            .configs(creationConfigs(t)))
         .toList();
     admin.createTopics(newTopics).values().forEach(created::put);
 
@@ -81,7 +115,8 @@ public final class TopicAdmin implements AutoCloseable {
     for (Topic<?, ?> topic : topics.all()) {
       try {
         await(created.get(topic.name()), "create topic " + topic.name());
-        states.add(new TopicState(topic.name(), topic.partitions(), topic.configs(), Outcome.CREATED));
+        states.add(new TopicState(topic.name(), topic.partitions(), replication.factor(), creationConfigs(topic),
+            Outcome.CREATED));
       } catch (ExecutionException e) {
         if (!(e.getCause() instanceof TopicExistsException)) {
           throw failure("cannot create topic " + topic.name(), e);
@@ -97,11 +132,14 @@ public final class TopicAdmin implements AutoCloseable {
         continue;
       }
       Topic<?, ?> topic = topics.all().get(i);
-      int actual = described.get(topic.name()).partitions().size();
+      TopicDescription description = described.get(topic.name());
+      int actual = description.partitions().size();
       if (actual != topic.partitions()) {
         mismatches.add(topic.name() + " has " + actual + " partitions, the run's layout needs " + topic.partitions());
       }
-      states.set(i, new TopicState(topic.name(), actual, topic.configs(), Outcome.EXISTED));
+      // An existing topic keeps its replicas: changing them is a reassignment, an operator's decision.
+      int replicas = description.partitions().isEmpty() ? 0 : description.partitions().get(0).replicas().size();
+      states.set(i, new TopicState(topic.name(), actual, replicas, topic.configs(), Outcome.EXISTED));
     }
     if (!mismatches.isEmpty()) {
       throw new IllegalStateException("run '" + topics.runId() + "' exists with a different topic layout: "

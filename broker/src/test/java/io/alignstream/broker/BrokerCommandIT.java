@@ -27,7 +27,7 @@ class BrokerCommandIT {
     // Given the command serving on free ports
     Thread serving = new Thread(() -> {
       try {
-        BrokerCommand.serve(BrokerConfig.ephemeral(dir), topics, out, stop);
+        BrokerCommand.serve(BrokerConfig.ephemeral(dir), topics, Replication.of(1), out, stop);
       } catch (Throwable t) {
         failure.set(t);
       }

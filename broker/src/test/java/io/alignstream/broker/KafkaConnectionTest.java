@@ -76,6 +76,10 @@ class KafkaConnectionTest {
     assertEquals("app", streams.get("application.id"));
     assertEquals("state", streams.get("state.dir"));
     assertEquals("3", streams.get("replication.factor"));
+    // The cluster's default.replication.factor, which the embedded broker sets to what the cluster can give.
+    assertEquals("-1", kafka.streamsConfig("app", Path.of("state"), KafkaConnection.CLUSTER_DEFAULT_REPLICATION)
+        .get("replication.factor"));
+    assertThrows(IllegalArgumentException.class, () -> kafka.streamsConfig("app", Path.of("state"), 0));
   }
 
   @Test

@@ -74,6 +74,15 @@ class KafkaOptionsTest {
   }
 
   @Test
+  void replicationFactorIsWhatTheClusterGivesUnlessNamed() {
+    assertTrue(parse().replicationFactor().isEmpty());
+    assertEquals(3, parse("--replication-factor", "3").replicationFactor().getAsInt());
+    var e = assertThrows(IllegalArgumentException.class,
+        () -> parse("--bootstrap", "h:1", "--replication-factor", "0").open());
+    assertTrue(e.getMessage().contains("replication factor must be at least 1"), e.getMessage());
+  }
+
+  @Test
   void badRunIdIsRejectedWithAHint() {
     var e = assertThrows(IllegalArgumentException.class, () -> parse("--run", "a b").topics());
     assertTrue(e.getMessage().contains("letters, digits"), e.getMessage());

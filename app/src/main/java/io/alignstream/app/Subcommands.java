@@ -1,6 +1,7 @@
 package io.alignstream.app;
 
 import io.alignstream.broker.BrokerCommand;
+import io.alignstream.broker.TopicsCommand;
 import io.alignstream.dashboard.DashboardCommand;
 import io.alignstream.learner.LearnerCommand;
 import io.alignstream.model.cli.GenerateCommand;
@@ -17,6 +18,7 @@ final class Subcommands {
 
   static void register(CommandLine cli) {
     cli.addSubcommand(new BrokerCommand());
+    cli.addSubcommand(new TopicsCommand());
     cli.addSubcommand(new TaskCommand());
     cli.addSubcommand(new PretrainCommand());
     cli.addSubcommand(new GenerateCommand());

@@ -23,12 +23,11 @@ import picocli.CommandLine.Option;
         "Its data stays in --data-dir: restarting on the same directory keeps every topic and record.",
         "Creates the topics of --run on start and lists them.",
         "",
-        "With --voters it is one node of a cluster: start every node with the same --voters, its own",
-        "--node-id, ports and --data-dir. Internal topics then get one replica per node (at most 3), and",
-        "writes need all but one of them, so the cluster goes on when any one node dies. For example:",
-        "  broker --node-id 1 --port 19092 --data-dir k1 --voters 1@127.0.0.1:19093,2@127.0.0.1:29093,3@127.0.0.1:39093",
-        "  broker --node-id 2 --port 29092 --data-dir k2 --voters (the same)      and node 3 likewise;",
-        "then pass --bootstrap 127.0.0.1:19092,127.0.0.1:29092,127.0.0.1:39092 to the other commands."})
+        "With --voters it is one node of a cluster: start every node with the same --voters and its own --node-id, "
+            + "ports and --data-dir, e.g. --voters 1@h1:9093,2@h2:9093,3@h3:9093 with --node-id 1 on h1 "
+            + "(--host 0.0.0.0 --advertised-host h1), 2 on h2 and 3 on h3; clients then use --bootstrap "
+            + "h1:9092,h2:9092,h3:9092. Topics get one replica per node (at most 3) and a write needs all but one "
+            + "of them, so the cluster goes on when any one node dies."})
 public final class BrokerCommand implements Callable<Integer> {
   /** How long Ctrl-C may take to stop the broker before the JVM exits anyway. */
   private static final Duration STOP_TIMEOUT = Duration.ofSeconds(60);

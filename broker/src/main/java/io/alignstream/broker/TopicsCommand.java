@@ -12,10 +12,10 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "topics",
     description = {
-        "Creates the topics of --run on the cluster, with their partitions, configs and --replication-factor,",
-        "and lists them; topics that exist are checked and left as they are. Then exits.",
-        "Every service also creates its run's topics on start; run this first on a new cluster to choose",
-        "their replication once (e.g. the 'topics' service of compose/compose.yaml)."})
+        "Creates the topics of --run on the cluster, with their partitions, configs and --replication-factor, "
+            + "and lists them; topics that exist are checked and left as they are. Then exits.",
+        "Every service also creates its run's topics on start; run this first on a new cluster to choose their "
+            + "replication once (e.g. the 'topics' service of compose/compose.yaml)."})
 public final class TopicsCommand implements Callable<Integer> {
   @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
   private boolean help;

@@ -37,7 +37,8 @@ public final class BatchingService implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create the batching state directory " + stateDir, e);
     }
-    Properties props = kafka.streamsConfig(applicationId(topics), stateDir, 1);
+    // Changelogs as replicated as the cluster allows, so batching survives a broker's death.
+    Properties props = kafka.streamsConfig(applicationId(topics), stateDir, KafkaConnection.CLUSTER_DEFAULT_REPLICATION);
     // A batch is emitted by count or time bound; commit often so the learner sees it soon.
     props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "200");
     var streams = new KafkaStreams(BatchingTopology.build(topics, config), props);

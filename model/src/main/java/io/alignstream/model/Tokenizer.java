@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Iterator;
 import java.util.Map;
 
@@ -20,14 +19,19 @@ public final class Tokenizer implements AutoCloseable {
   public static final String EOS_TOKEN = "<|endoftext|>";
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  private final Path file;
+  /**
+   * The {@code tokenizer.json} text, read once at load: {@link #save} and {@link #toJson} must not
+   * depend on the file still being there (a learner resumed from a checkpoint deletes that checkpoint
+   * a few updates later, and its next save failed copying the tokenizer from it).
+   */
+  private final String json;
   private final HuggingFaceTokenizer native_;
   private final int vocabSize;
   private final int eosId;
   private Path temporary; // the private copy made by fromJson, deleted on close
 
-  private Tokenizer(Path file, HuggingFaceTokenizer tokenizer, int vocabSize, int eosId) {
-    this.file = file;
+  private Tokenizer(String json, HuggingFaceTokenizer tokenizer, int vocabSize, int eosId) {
+    this.json = json;
     this.native_ = tokenizer;
     this.vocabSize = vocabSize;
     this.eosId = eosId;
@@ -43,7 +47,8 @@ public final class Tokenizer implements AutoCloseable {
     if (!Files.isRegularFile(file)) {
       throw new IllegalArgumentException("no tokenizer at " + file);
     }
-    JsonNode root = JSON.readTree(file.toFile());
+    String text = Files.readString(file);
+    JsonNode root = JSON.readTree(text);
     int size = 0;
     Integer eos = null;
     JsonNode vocab = root.path("model").path("vocab");
@@ -70,7 +75,7 @@ public final class Tokenizer implements AutoCloseable {
         .optTruncation(false)
         .optPadding(false)
         .build();
-    return new Tokenizer(file, tok, size, eos);
+    return new Tokenizer(text, tok, size, eos);
   }
 
   /**
@@ -94,7 +99,7 @@ public final class Tokenizer implements AutoCloseable {
 
   /** The {@code tokenizer.json} text this tokenizer was loaded from. */
   public String toJson() throws IOException {
-    return Files.readString(file);
+    return json;
   }
 
   /** Token ids of {@code text}, nothing added. */
@@ -124,13 +129,10 @@ public final class Tokenizer implements AutoCloseable {
     return vocabSize;
   }
 
-  /** Copies the underlying {@code tokenizer.json} into {@code dir}. */
+  /** Writes the {@code tokenizer.json} this tokenizer was loaded from into {@code dir}. */
   public void save(Path dir) throws IOException {
     Files.createDirectories(dir);
-    Path target = dir.resolve(FILE_NAME);
-    if (!Files.exists(target) || !Files.isSameFile(file, target)) {
-      Files.copy(file, target, StandardCopyOption.REPLACE_EXISTING);
-    }
+    Files.writeString(dir.resolve(FILE_NAME), json);
   }
 
   @Override
@@ -138,7 +140,7 @@ public final class Tokenizer implements AutoCloseable {
     native_.close();
     if (temporary != null) {
       try {
-        Files.deleteIfExists(file);
+        Files.deleteIfExists(temporary.resolve(FILE_NAME));
         Files.deleteIfExists(temporary);
       } catch (IOException e) {
         // a leftover temporary file is harmless

@@ -49,6 +49,24 @@ class TokenizerTest {
   }
 
   @Test
+  void savesAfterTheFileItWasLoadedFromIsGone(@TempDir Path dir) throws Exception {
+    // A resumed learner loads its tokenizer from a checkpoint, prunes that checkpoint, then saves newer ones.
+    Path checkpoint = dir.resolve("v000005");
+    Path file = new WordLevelTokenizerBuilder(12).addAll(List.of("the cat sat on the mat."))
+        .write(Files.createDirectories(checkpoint).resolve(Tokenizer.FILE_NAME));
+    String text = Files.readString(file);
+    try (Tokenizer tok = Tokenizer.load(checkpoint)) {
+      Files.delete(file);
+      Files.delete(checkpoint);
+      tok.save(dir.resolve("v000008"));
+      assertEquals(text, Files.readString(dir.resolve("v000008").resolve(Tokenizer.FILE_NAME)));
+      assertEquals(text, tok.toJson());
+      tok.save(dir.resolve("v000008")); // onto the file it wrote: unchanged
+      assertEquals(text, Files.readString(dir.resolve("v000008").resolve(Tokenizer.FILE_NAME)));
+    }
+  }
+
+  @Test
   void realGpt2TokenizerLoadsWithoutSpecialTokensOrTruncation() throws Exception {
     Path shared = TestData.shared();
     assumeTrue(shared != null, "shared/ not found above " + System.getProperty("user.dir"));

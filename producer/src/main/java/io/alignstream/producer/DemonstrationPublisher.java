@@ -14,20 +14,32 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Sends input lines to the raw topic as one batch: normalized JSON when the line reads as a
  * demonstration, the line's own bytes otherwise (the topology dead-letters those with a reason, so
  * nothing is lost). Every record carries the batch id header, for {@link BatchVerdict}.
+ *
+ * <p>A line larger than the raw topic stores ({@link Topics#RAW_RECORD_MAX_BYTES}, or a lower limit
+ * an existing topic has) is not sent, or is refused by the broker: it is counted in
+ * {@link #tooLarge()} and logged with its file and line, and the other lines go on.
  */
 public final class DemonstrationPublisher implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(DemonstrationPublisher.class);
+  /** Largest value sent: the record's key, headers and batch envelope also count towards the topic's limit. */
+  static final int MAX_VALUE_BYTES = Topics.RAW_RECORD_MAX_BYTES - 1024;
+
   private final Topic<byte[], byte[]> raw;
   private final LineNormalizer normalizer;
   private final byte[] batchId;
   private final KafkaProducer<byte[], byte[]> producer;
   private final AtomicLong sent = new AtomicLong();
   private final AtomicLong unreadable = new AtomicLong();
+  private final AtomicLong tooLarge = new AtomicLong();
   private final AtomicReference<Exception> failure = new AtomicReference<>();
 
   public DemonstrationPublisher(KafkaConnection kafka, Topics topics, LineNormalizer normalizer, String batchId) {
@@ -45,17 +57,33 @@ public final class DemonstrationPublisher implements AutoCloseable {
   public void publish(LineTail.Line line) {
     failIfBroken();
     Optional<byte[]> normalized = utf8(line.bytes()).flatMap(text -> normalizer.normalize(text, line.source()));
+    byte[] value = normalized.orElse(line.bytes());
+    if (value.length > MAX_VALUE_BYTES) {
+      refused(line.source(), value.length + " bytes, over the raw topic's limit of " + MAX_VALUE_BYTES);
+      return;
+    }
     if (normalized.isEmpty()) {
       unreadable.incrementAndGet();
     }
     var headers = new RecordHeaders().add(IngestTopology.BATCH, batchId);
-    var record = new ProducerRecord<byte[], byte[]>(raw.name(), null, null, null, normalized.orElse(line.bytes()), headers);
+    var record = new ProducerRecord<byte[], byte[]>(raw.name(), null, null, null, value, headers);
+    sent.incrementAndGet();
     producer.send(record, (meta, e) -> {
-      if (e != null) {
+      if (e instanceof RecordTooLargeException) {
+        // The topic's own limit is lower (an older or external topic): this line only is refused.
+        sent.decrementAndGet();
+        refused(line.source(), e.getMessage());
+      } else if (e != null) {
         failure.compareAndSet(null, e);
       }
     });
-    sent.incrementAndGet();
+  }
+
+  private void refused(String source, String why) {
+    long n = tooLarge.incrementAndGet();
+    if (n <= 10 || n % 1000 == 0) {
+      log.warn("{} not sent ({} so far): {}", source, n, why);
+    }
   }
 
   /** Waits until everything sent is acknowledged by the broker. */
@@ -64,7 +92,7 @@ public final class DemonstrationPublisher implements AutoCloseable {
     failIfBroken();
   }
 
-  /** Records handed to the producer. */
+  /** Records sent (once flushed: stored in the raw topic). */
   public long sent() {
     return sent.get();
   }
@@ -72,6 +100,11 @@ public final class DemonstrationPublisher implements AutoCloseable {
   /** Of those, lines sent as they were because they did not read as a demonstration. */
   public long unreadable() {
     return unreadable.get();
+  }
+
+  /** Lines not stored because they are larger than the raw topic takes. */
+  public long tooLarge() {
+    return tooLarge.get();
   }
 
   private void failIfBroken() {

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.Properties;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
@@ -29,12 +30,15 @@ public final class IngestService implements AutoCloseable {
 
   private final KafkaStreams streams;
   private final IngestCounts counts;
+  private final AtomicLong threadsReplaced;
   private final Path stateDir;
   private final boolean ownsStateDir;
 
-  private IngestService(KafkaStreams streams, IngestCounts counts, Path stateDir, boolean ownsStateDir) {
+  private IngestService(KafkaStreams streams, IngestCounts counts, AtomicLong threadsReplaced, Path stateDir,
+      boolean ownsStateDir) {
     this.streams = streams;
     this.counts = counts;
+    this.threadsReplaced = threadsReplaced;
     this.stateDir = stateDir;
     this.ownsStateDir = ownsStateDir;
   }
@@ -59,14 +63,16 @@ public final class IngestService implements AutoCloseable {
     props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, "true");
     var counts = new IngestCounts();
     var streams = new KafkaStreams(IngestTopology.build(topics, config, counts), props);
+    var threadsReplaced = new AtomicLong();
     streams.setUncaughtExceptionHandler(e -> {
       // Input problems never get here (they are dead letters); this is the broker or a bug. A fresh
       // thread resumes from the last commit, so exactly-once still holds.
+      threadsReplaced.incrementAndGet();
       log.error("ingest stream thread failed; replacing it", e);
       return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
     });
     streams.start();
-    return new IngestService(streams, counts, stateDir, temporary);
+    return new IngestService(streams, counts, threadsReplaced, stateDir, temporary);
   }
 
   /**
@@ -98,6 +104,11 @@ public final class IngestService implements AutoCloseable {
 
   public KafkaStreams.State state() {
     return streams.state();
+  }
+
+  /** Stream threads that died and were replaced: 0 unless the broker failed or there is a bug. */
+  public long threadsReplaced() {
+    return threadsReplaced.get();
   }
 
   /** What this process's topology has decided so far. */

@@ -105,7 +105,7 @@ public final class ProduceCommand implements Callable<Integer> {
   volatile Summary lastSummary;
 
   /** What one invocation did. */
-  public record Summary(long sent, long unreadable, BatchVerdict.Counts verdict, Duration elapsed) {
+  public record Summary(long sent, long unreadable, long tooLarge, BatchVerdict.Counts verdict, Duration elapsed) {
     public long unconfirmed() {
       return sent - verdict.total();
     }
@@ -118,6 +118,10 @@ public final class ProduceCommand implements Callable<Integer> {
       }
       if (unreadable > 0) {
         s += String.format(Locale.ROOT, "; %,d lines were not readable as demonstrations and were sent as they were", unreadable);
+      }
+      if (tooLarge > 0) {
+        s += String.format(Locale.ROOT, "; %,d lines were larger than the raw topic takes (%,d bytes) and were not sent",
+            tooLarge, DemonstrationPublisher.MAX_VALUE_BYTES);
       }
       if (unconfirmed() > 0) {
         s += String.format(Locale.ROOT, "; no verdict yet on %,d (is the ingest topology running for this run?)",
@@ -246,7 +250,7 @@ public final class ProduceCommand implements Callable<Integer> {
         counts = verdict.await(publisher.sent(), Duration.ofMillis(500));
       }
       show(bar, counts);
-      return new Summary(publisher.sent(), publisher.unreadable(), counts, Duration.ofNanos(System.nanoTime() - t0));
+      return new Summary(publisher.sent(), publisher.unreadable(), publisher.tooLarge(), counts, Duration.ofNanos(System.nanoTime() - t0));
     } finally {
       if (ingest != null) {
         ingest.close();

@@ -83,6 +83,30 @@ class ProduceCommandIT {
   }
 
   @Test
+  void linesTooLargeToStoreAreCountedAndTheRestGoOn(KafkaConnection kafka, Topics topics) throws Exception {
+    // Given a file with a 2 MB and a 10 MB line between valid ones
+    Path file = dir.resolve("big.jsonl");
+    Files.writeString(file, "{\"prompt\": \"first ?\", \"response\": \"first .\"}\n"
+        + "{\"prompt\": \"" + "x".repeat(2 << 20) + "\", \"response\": \"two megabytes\"}\n"
+        + "{\"prompt\": \"" + "y".repeat(10 << 20) + "\", \"response\": \"ten megabytes\"}\n"
+        + "{\"prompt\": \"last ?\", \"response\": \"last .\"}\n");
+
+    // When it is produced
+    var out = new StringWriter();
+    var command = new ProduceCommand();
+    var cli = new CommandLine(command);
+    cli.setOut(new PrintWriter(out));
+    int exit = cli.execute(args(kafka, topics, file.toString()));
+
+    // Then the large lines are counted and named in the summary, and the others still arrive
+    assertEquals(0, exit, out.toString());
+    assertEquals(2, command.lastSummary.tooLarge());
+    assertEquals(2, command.lastSummary.sent());
+    assertEquals(new BatchVerdict.Counts(2, 0, 0), command.lastSummary.verdict());
+    assertTrue(out.toString().contains("2 lines were larger than the raw topic takes"), out.toString());
+  }
+
+  @Test
   void followStreamsAppendedDemonstrationsUntilStopped(KafkaConnection kafka, Topics topics) throws Exception {
     Path file = dir.resolve("live.jsonl");
     Files.writeString(file, "{\"prompt\": \"a ?\", \"response\": \"a .\"}\n");

@@ -51,10 +51,13 @@ class ProduceCommandTest {
 
   @Test
   void theSummarySaysWhatHappened() {
-    var s = new ProduceCommand.Summary(10, 1, new BatchVerdict.Counts(6, 2, 1), Duration.ofMillis(1500));
+    var s = new ProduceCommand.Summary(10, 1, 0, new BatchVerdict.Counts(6, 2, 1), Duration.ofMillis(1500));
     assertEquals(1, s.unconfirmed());
     assertEquals("sent 10: 6 accepted, 2 duplicates, 1 rejected (unchanged, with reasons, on dlq); 1 lines were not "
         + "readable as demonstrations and were sent as they were; no verdict yet on 1 (is the ingest topology running "
         + "for this run?) [1.5 s]", s.line("dlq"));
+    var big = new ProduceCommand.Summary(3, 0, 2, new BatchVerdict.Counts(3, 0, 0), Duration.ofMillis(100));
+    assertTrue(big.line("dlq").contains("; 2 lines were larger than the raw topic takes (1,047,552 bytes) and were "
+        + "not sent"), big.line("dlq"));
   }
 }

@@ -24,6 +24,13 @@ public final class Topics {
   public static final int WEIGHT_CHUNK_BYTES = 1 << 20;
   /** Largest record the weight topics accept (a chunk plus its envelope), in bytes. */
   public static final int WEIGHT_RECORD_MAX_BYTES = 4 << 20;
+  /**
+   * Largest record the raw demonstrations topic stores, in bytes: far above any valid demonstration
+   * (two 16,000-character fields are under 200 KB of JSON), and below the dead-letter topic's limit,
+   * so that any stored raw record still fits there with the reason headers added. A larger record is
+   * refused by the broker (or the producer) and the sender is told why.
+   */
+  public static final int RAW_RECORD_MAX_BYTES = 1 << 20;
   /** Partitions of the topics samplers and rewarders consume: the most replicas that can share them. */
   public static final int SAMPLE_PARTITIONS = 6;
 
@@ -64,8 +71,10 @@ public final class Topics {
   private Topics(String runId) {
     this.runId = runId;
     String p = prefix(runId);
-    demosRaw = new Topic<>(p + "demos.raw", BYTES, BYTES, 3, KEEP_FOREVER);
-    deadLetters = new Topic<>(p + "demos.dead-letter", BYTES, BYTES, 1, KEEP_FOREVER);
+    demosRaw = new Topic<>(p + "demos.raw", BYTES, BYTES, 3, withMaxBytes(KEEP_FOREVER, RAW_RECORD_MAX_BYTES));
+    // A raw record at the raw limit plus the reason headers: a dead letter that did not fit would stop ingest.
+    deadLetters = new Topic<>(p + "demos.dead-letter", BYTES, BYTES, 1,
+        withMaxBytes(KEEP_FOREVER, WEIGHT_RECORD_MAX_BYTES));
     demonstrations = new Topic<>(p + "demonstrations", STRING, AvroSerde.of(Demonstration.class), 3,
         Map.of("cleanup.policy", "compact"));
     prompts = new Topic<>(p + "prompts", STRING, AvroSerde.of(Prompt.class), SAMPLE_PARTITIONS, KEEP_FOREVER);
@@ -81,6 +90,12 @@ public final class Topics {
     weightChunks = new Topic<>(p + "weight-chunks", STRING, AvroSerde.of(WeightChunk.class), 1, weights);
     metrics = new Topic<>(p + "metrics", STRING, AvroSerde.of(Metric.class), 1, KEEP_FOREVER);
     events = new Topic<>(p + "events", STRING, AvroSerde.of(RunEvent.class), 1, KEEP_FOREVER);
+  }
+
+  private static Map<String, String> withMaxBytes(Map<String, String> configs, int maxBytes) {
+    var out = new HashMap<>(configs);
+    out.put("max.message.bytes", Integer.toString(maxBytes));
+    return Map.copyOf(out);
   }
 
   /** The topics of run {@code runId}; the id is letters, digits, '-' and '_' (at most 64). */

@@ -111,6 +111,11 @@ class WireContractTest {
     assertTrue(Integer.parseInt(a.weightChunks.configs().get("max.message.bytes"))
         > Topics.WEIGHT_CHUNK_BYTES);
     assertEquals(1, a.weightChunks.partitions(), "chunks must stay in publication order");
+    // Any raw record the broker stores must fit on the dead-letter topic with the reason headers added.
+    int raw = Integer.parseInt(a.demosRaw.configs().get("max.message.bytes"));
+    assertEquals(Topics.RAW_RECORD_MAX_BYTES, raw);
+    assertTrue(Integer.parseInt(a.deadLetters.configs().get("max.message.bytes")) >= raw + 64 * 1024);
+    assertEquals("-1", a.demosRaw.configs().get("retention.ms"));
   }
 
   @Test

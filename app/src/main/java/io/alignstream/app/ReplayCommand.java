@@ -1,0 +1,95 @@
+package io.alignstream.app;
+
+import io.alignstream.broker.KafkaOptions;
+import io.alignstream.broker.KafkaSession;
+import io.alignstream.learner.LearnerCommand;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code alignstream replay}: a recorded run's data, trained again by a new learner. Only wiring: see {@link Replay}. */
+@Command(name = "replay", mixinStandardHelpOptions = true,
+    description = {
+        "Trains a new learner on what run A recorded, without sampling again: A's demonstrations and generations "
+            + "(with the token ids, policy versions and behaviour log-probs the samplers recorded) are copied into "
+            + "run B's topics in A's order, then B's learner does SFT and one update per loop.prompts_per_update of "
+            + "A's batches, in A's batch order and composition.",
+        "",
+        "B starts from A's π_0 and A's recipe, both read from A's topics; --recipe and --set change that recipe "
+            + "(e.g. --set policy.lr=1e-3 or --set policy.objective=dpo). Each batch is scored by B's own reward "
+            + "model just before the update that uses it, and the recorded log-probs are the behaviour policy π_β "
+            + "(off-policy for B: policy.importance_cap applies). samples.per_prompt and loop.rounds cannot change "
+            + "what was recorded; loop.max_updates bounds the updates (0: every recorded batch).",
+        "",
+        "Replaying the same run with the same settings gives bit-identical weights. B is a complete run: its "
+            + "scored samples, batches, metrics and final models are in its topics (dashboard, export, replay "
+            + "again), and the models are written to --out.",
+        "",
+        "Recipe keys:"})
+public final class ReplayCommand implements Callable<Integer> {
+  @Option(names = "--from-run", required = true, paramLabel = "A", description = "The recorded run.")
+  private String fromRun;
+
+  @Option(names = "--as", required = true, paramLabel = "B",
+      description = "The new run's id; its topics must hold no data yet.")
+  private String asRun;
+
+  @Option(names = "--recipe", paramLabel = "FILE", description = "Recipe keys (key = value lines) that change A's recipe.")
+  private Path recipeFile;
+
+  @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Change one recipe key; repeatable; applied after --recipe.")
+  private List<String> overrides = new ArrayList<>();
+
+  @Option(names = "--out", paramLabel = "DIR",
+      description = "Where B's final models go: DIR/policy (model directory), DIR/reward (ensemble) and "
+          + "DIR/replay.json (what was replayed, with weight checksums). Default: runs/<B>.")
+  private Path out;
+
+  @Option(names = "--bootstrap", paramLabel = "HOST:PORT[,...]",
+      description = "The cluster that holds run A. Default: a broker on 127.0.0.1:9092 if one answers, else one "
+          + "started in this process on --data-dir.")
+  private String bootstrap;
+
+  @Option(names = "--kafka-config", paramLabel = "FILE", description = "Kafka client properties (SASL, SSL...).")
+  private Path kafkaConfig;
+
+  @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = ".alignstream/kafka",
+      description = "Data directory of a broker started in this process (where 'demo' records). Default: ${DEFAULT-VALUE}.")
+  private Path dataDir;
+
+  @Option(names = "--threads", paramLabel = "N", defaultValue = "1",
+      description = "libtorch threads per operation. Default: ${DEFAULT-VALUE}.")
+  private int threads;
+
+  /** Adds the recipe keys and their defaults to the help text. */
+  static CommandLine withRecipeHelp(CommandLine cli) {
+    return LearnerCommand.withRecipeHelp(cli);
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    if (threads < 1) {
+      throw new IllegalArgumentException("--threads must be at least 1, got " + threads);
+    }
+    System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
+    System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
+    var config = new Replay.Config(fromRun, asRun, recipeFile, overrides, out != null ? out : Path.of("runs", asRun),
+        Duration.ofMinutes(2));
+    PrintStream log = System.out;
+    try (KafkaSession session = KafkaOptions.of(bootstrap, kafkaConfig, asRun, dataDir).open(System.err)) {
+      Replay.Result r = Replay.run(session.connection(), config, log);
+      log.printf(Locale.ROOT, "replayed %s as %s: SFT on %d demonstrations, %d updates on %d of %d recorded batches%n",
+          fromRun, asRun, r.demonstrations(), r.updates(), r.batchesTrained(), r.batchesRecorded());
+      log.println("policy: " + r.policyDir().toAbsolutePath() + "  sha256 " + r.policySha256());
+      log.println("reward: " + r.rewardDir().toAbsolutePath() + "  sha256 " + r.rewardSha256());
+    }
+    return 0;
+  }
+}

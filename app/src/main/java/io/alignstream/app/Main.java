@@ -18,6 +18,8 @@ import picocli.CommandLine.Command;
             + "(see 'alignstream broker') or starts an embedded one with its data in .alignstream/kafka.%n"},
     subcommands = {
         DemoCommand.class,
+        AlignCommand.class,
+        ReplayCommand.class,
         ExportCommand.class,
         VersionCommand.class,
         CommandLine.HelpCommand.class,
@@ -40,6 +42,8 @@ public final class Main implements Runnable {
   static CommandLine commandLine() {
     CommandLine cli = new CommandLine(new Main());
     Subcommands.register(cli);
+    AlignCommand.withRecipeHelp(cli.getSubcommands().get("align"));
+    ReplayCommand.withRecipeHelp(cli.getSubcommands().get("replay"));
     cli.setExecutionExceptionHandler(Main::oneLineError);
     return cli;
   }

@@ -1,0 +1,157 @@
+package io.alignstream.app;
+
+import io.alignstream.broker.DurationConverter;
+import io.alignstream.broker.KafkaOptions;
+import io.alignstream.broker.KafkaSession;
+import io.alignstream.learner.LearnerCommand;
+import io.alignstream.learner.Recipe;
+import io.alignstream.schemas.Topics;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code alignstream align}: bring your own base model and demonstrations. Only wiring: see {@link AlignJob}. */
+@Command(name = "align", mixinStandardHelpOptions = true,
+    description = {
+        "Aligns your base model on your demonstrations with the same pipeline as 'demo' (ingest, samplers, "
+            + "rewarder, batching and learner over Kafka; embedded broker unless --bootstrap): SFT on the "
+            + "demonstrations, then the continuous AfD loop for --updates updates. Writes the aligned model to "
+            + "--out in the layout it was given (config.json, model.safetensors, tokenizer.json, loadable by "
+            + "'generate', the sampler and the learner), its reward-model ensemble in OUT/reward, and "
+            + "OUT/align.json (run, counts, recipe).",
+        "",
+        "--demos is JSON lines, {\"prompt\": ..., \"response\": ...} each, checked before anything starts: lines "
+            + "that are not valid demonstrations are skipped with the reason of the first one shown; a file with "
+            + "none is an error. With --eval-prompts ({\"prompt\": ...} lines), the aligned and the base model "
+            + "answer them into OUT/eval-aligned.jsonl and OUT/eval-base.jsonl, for any outside judge; "
+            + "'alignstream export --run RUN --topic generations' gives everything the samplers produced.",
+        "",
+        "Recipe keys (--recipe FILE as key = value lines, or --set key=value):"})
+public final class AlignCommand implements Callable<Integer> {
+  @Option(names = "--base", paramLabel = "DIR",
+      description = "Your base model π_0: a model directory with config.json, model.safetensors and tokenizer.json "
+          + "(e.g. from 'alignstream pretrain'). Give --base or --corpus.")
+  private Path base;
+
+  @Option(names = "--corpus", paramLabel = "FILE",
+      description = "Instead of --base: pretrain a base on this corpus first (plain text or JSONL lines, as "
+          + "'alignstream pretrain' takes; its words make the tokenizer, so let it cover your demonstrations' "
+          + "vocabulary). The base is written to OUT/base.")
+  private Path corpus;
+
+  @Option(names = "--demos", required = true, paramLabel = "FILE",
+      description = "Demonstrations: JSON lines with \"prompt\" and \"response\".")
+  private Path demos;
+
+  @Option(names = "--out", required = true, paramLabel = "DIR", description = "Where the aligned model goes (created).")
+  private Path out;
+
+  @Option(names = "--eval-prompts", paramLabel = "FILE",
+      description = "JSON lines with \"prompt\": answered by the aligned and the base model after training.")
+  private Path evalPrompts;
+
+  @Option(names = "--eval-temperature", paramLabel = "T", defaultValue = "0",
+      description = "Sampling temperature of those answers; 0 = greedy. Default: ${DEFAULT-VALUE}.")
+  private double evalTemperature;
+
+  @Option(names = "--updates", paramLabel = "N", defaultValue = "0",
+      description = "Learner updates after SFT; 0 = as many as the demonstrations' prompts allow (each is sampled "
+          + "loop.rounds times, loop.prompts_per_update make an update), at most " + AlignJob.DEFAULT_MAX_UPDATES
+          + ". Default: ${DEFAULT-VALUE}.")
+  private int updates;
+
+  @Option(names = "--samplers", paramLabel = "N", defaultValue = "2", description = "Sampler replicas. Default: ${DEFAULT-VALUE}.")
+  private int samplers;
+
+  @Option(names = "--recipe", paramLabel = "FILE", description = "Recipe file (key = value lines).")
+  private Path recipeFile;
+
+  @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Override one recipe key; repeatable.")
+  private List<String> overrides = new ArrayList<>();
+
+  @Option(names = "--max-new-tokens", paramLabel = "N", defaultValue = "64",
+      description = "Longest sampled (and evaluated) response; the context length also caps it. Default: ${DEFAULT-VALUE}.")
+  private int maxNewTokens;
+
+  @Option(names = "--pretrain-steps", paramLabel = "N", defaultValue = "0",
+      description = "With --corpus: pretraining steps (batch 16); 0 = three passes over the corpus. Default: ${DEFAULT-VALUE}.")
+  private int pretrainSteps;
+
+  @Option(names = "--preset", paramLabel = "NAME", defaultValue = "tiny",
+      description = "With --corpus: the model shape, tiny or gpt2-small (see 'alignstream pretrain'). Default: ${DEFAULT-VALUE}.")
+  private String preset;
+
+  @Option(names = "--seed", paramLabel = "SEED", defaultValue = "42",
+      description = "Seed of pretraining, sampling and evaluation (the recipe's seed key seeds training). "
+          + "Default: ${DEFAULT-VALUE}.")
+  private long seed;
+
+  @Option(names = "--run", paramLabel = "ID", description = "Run id (names its topics). Default: align-<date>-<time>.")
+  private String run;
+
+  @Option(names = "--work-dir", paramLabel = "DIR",
+      description = "The learner's checkpoints and the topologies' state. Default: .alignstream/runs/<run>.")
+  private Path workDir;
+
+  @Option(names = "--bootstrap", paramLabel = "HOST:PORT[,...]",
+      description = "An external Kafka cluster. Default: a broker on 127.0.0.1:9092 if one answers, else one "
+          + "started in this process.")
+  private String bootstrap;
+
+  @Option(names = "--kafka-config", paramLabel = "FILE", description = "Kafka client properties (SASL, SSL...).")
+  private Path kafkaConfig;
+
+  @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = ".alignstream/kafka",
+      description = "Data directory of a broker started in this process. Default: ${DEFAULT-VALUE}.")
+  private Path dataDir;
+
+  @Option(names = "--dashboard-port", paramLabel = "PORT", defaultValue = "8080",
+      description = "Port of the live dashboard on 127.0.0.1; 0 = any free port, -1 = none. Default: ${DEFAULT-VALUE}.")
+  private int dashboardPort;
+
+  @Option(names = "--stall-timeout", paramLabel = "DURATION", defaultValue = "10m", converter = DurationConverter.class,
+      description = "After SFT, stop and keep the latest version when none came for this long. Default: ${DEFAULT-VALUE}.")
+  private Duration stallTimeout;
+
+  @Option(names = "--threads", paramLabel = "N", defaultValue = "1",
+      description = "libtorch threads per operation; the services share the cores, so 1 is usually fastest. "
+          + "Default: ${DEFAULT-VALUE}.")
+  private int threads;
+
+  /** Adds the recipe keys and their defaults to the help text. */
+  static CommandLine withRecipeHelp(CommandLine cli) {
+    return LearnerCommand.withRecipeHelp(cli);
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    String runId = run != null ? run : "align-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+    Topics.forRun(runId);
+    Recipe recipe = Recipe.load(recipeFile, overrides);
+    var config = new AlignJob.Config(base, corpus, demos, out, evalPrompts,
+        workDir != null ? workDir : Path.of(".alignstream", "runs", runId), recipe, updates, samplers, maxNewTokens,
+        pretrainSteps, preset, seed, threads, dashboardPort, stallTimeout);
+    System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
+    System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
+    PrintStream log = System.out;
+    log.println("== alignstream align: run " + runId + " ==");
+    AlignJob.Plan plan = AlignJob.plan(config, log);
+    AlignJob.Result result;
+    try (KafkaSession session = KafkaOptions.of(bootstrap, kafkaConfig, runId, dataDir).open(System.err)) {
+      result = AlignJob.align(plan, session.connection(), session.topics(), log);
+    }
+    AlignJob.evaluate(plan, evalTemperature, log);
+    log.printf(Locale.ROOT, "aligned model: %s  (v%d: SFT then %d updates, %.0f s)%n", result.model().toAbsolutePath(),
+        result.version(), result.updates(), result.seconds());
+    return 0;
+  }
+}

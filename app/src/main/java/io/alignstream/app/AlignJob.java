@@ -1,0 +1,374 @@
+package io.alignstream.app;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.alignstream.broker.KafkaConnection;
+import io.alignstream.console.ProgressBar;
+import io.alignstream.dashboard.Dashboard;
+import io.alignstream.dashboard.DashboardConfig;
+import io.alignstream.dashboard.MetricsStore;
+import io.alignstream.dashboard.RunFollower;
+import io.alignstream.learner.Learner;
+import io.alignstream.learner.LearnerConfig;
+import io.alignstream.learner.Recipe;
+import io.alignstream.model.GptConfig;
+import io.alignstream.model.SamplingConfig;
+import io.alignstream.model.Tokenizer;
+import io.alignstream.model.cli.GenerateCommand;
+import io.alignstream.model.cli.PretrainCommand;
+import io.alignstream.rewarder.RewarderConfig;
+import io.alignstream.sampler.SamplerConfig;
+import io.alignstream.schemas.Demonstration;
+import io.alignstream.schemas.Topics;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import picocli.CommandLine;
+
+/**
+ * Aligns a user's base model on a user's demonstrations with the whole streaming pipeline (ingest,
+ * samplers, rewarder, batching, learner, over Kafka) and writes the aligned model directory. The
+ * built-in task is not involved: there is no golden judge for a user's data, so with evaluation
+ * prompts it writes the aligned and the base model's answers as JSON lines for outside judges.
+ *
+ * <p>Three steps, so that bad input fails before a broker is started: {@link #plan} checks the files
+ * (and pretrains a base from a corpus), {@link #align} runs the pipeline, {@link #evaluate} answers
+ * the evaluation prompts.
+ */
+final class AlignJob {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  /** Largest default number of updates, as in the demo. */
+  static final int DEFAULT_MAX_UPDATES = 60;
+
+  /**
+   * @param base the base model directory; null when {@code corpus} is given
+   * @param corpus a pretraining corpus to make the base from first; null when {@code base} is given
+   * @param demos the demonstrations (JSON lines with prompt and response)
+   * @param out the aligned model directory to write
+   * @param evalPrompts JSON lines with prompt, answered by both models after training; may be null
+   * @param workDir checkpoints and Streams state of this run
+   * @param recipe the recipe, before {@code loop.max_updates} is set from {@code updates}
+   * @param updates learner updates after SFT; 0 picks as many as the demonstrations allow, at most
+   *     {@link #DEFAULT_MAX_UPDATES}
+   * @param samplers sampler replicas
+   * @param maxNewTokens longest sampled and evaluated response
+   * @param pretrainSteps pretraining steps with a corpus (0: three epochs)
+   * @param preset model shape pretrained from a corpus
+   * @param seed seed of pretraining, sampling and evaluation
+   * @param threads libtorch threads (also for pretraining)
+   * @param dashboardPort live dashboard port; 0 any free port, negative none
+   * @param stallTimeout stop (keeping what was trained) after this long without a new version
+   */
+  record Config(Path base, Path corpus, Path demos, Path out, Path evalPrompts, Path workDir, Recipe recipe,
+      int updates, int samplers, int maxNewTokens, int pretrainSteps, String preset, long seed, int threads,
+      int dashboardPort, Duration stallTimeout) {
+    Config {
+      if ((base == null) == (corpus == null)) {
+        throw new IllegalArgumentException("give either --base DIR (a model directory) or --corpus FILE "
+            + "(to pretrain one first), not " + (base == null ? "neither" : "both"));
+      }
+      Objects.requireNonNull(demos, "--demos is required");
+      Objects.requireNonNull(out, "--out is required");
+      Objects.requireNonNull(workDir, "workDir");
+      Objects.requireNonNull(recipe, "recipe");
+      atLeast("--updates", updates, 0);
+      atLeast("--samplers", samplers, 1);
+      atLeast("--max-new-tokens", maxNewTokens, 1);
+      atLeast("--pretrain-steps", pretrainSteps, 0);
+      atLeast("--threads", threads, 1);
+      if (stallTimeout.isNegative() || stallTimeout.isZero()) {
+        throw new IllegalArgumentException("--stall-timeout must be positive, got " + stallTimeout);
+      }
+    }
+
+    private static void atLeast(String option, int value, int min) {
+      if (value < min) {
+        throw new IllegalArgumentException(option + " must be at least " + min + ", got " + value);
+      }
+    }
+  }
+
+  /**
+   * What {@link #plan} decided.
+   *
+   * @param base the base model directory (given, or pretrained into {@code out/base})
+   * @param demonstrations the valid demonstrations of the file
+   * @param fitting how many of them fit the base's context (SFT waits for all of them)
+   * @param prompts distinct prompts among those
+   * @param recipe the recipe, with {@code loop.max_updates} set
+   */
+  record Plan(Config config, Path base, DemonstrationsFile demonstrations, int fitting, int prompts, Recipe recipe) {}
+
+  /** What {@link #align} produced. */
+  record Result(long version, long updates, boolean stalled, Path model, Path reward, double seconds) {}
+
+  private AlignJob() {}
+
+  /** Checks every input file, pretrains the base when a corpus is given, and settles the number of updates. */
+  static Plan plan(Config c, PrintStream log) throws IOException {
+    DemonstrationsFile demos = DemonstrationsFile.read(c.demos());
+    log.println("demonstrations: " + demos.summary());
+    if (c.evalPrompts() != null) {
+      int n = checkPrompts(c.evalPrompts());
+      log.println("evaluation prompts: " + n + " in " + c.evalPrompts());
+    }
+    Path base = c.base();
+    if (base == null) {
+      base = c.out().resolve("base");
+      log.println("base: pretraining on " + c.corpus() + " into " + base);
+      List<String> args = new ArrayList<>(List.of("--corpus", c.corpus().toString(), "--out", base.toString(),
+          "--preset", c.preset(), "--seed", Long.toString(c.seed()), "--threads", Integer.toString(c.threads())));
+      if (c.pretrainSteps() > 0) {
+        args.addAll(List.of("--steps", Integer.toString(c.pretrainSteps())));
+      }
+      if (new CommandLine(new PretrainCommand()).execute(args.toArray(String[]::new)) != 0) {
+        throw new IllegalStateException("pretraining the base on " + c.corpus() + " failed (see above)");
+      }
+    } else {
+      requireModelDir(base);
+    }
+
+    // The learner skips demonstrations that do not fit the context and SFT waits for the rest: count them.
+    GptConfig model = GptConfig.read(base.resolve(GptConfig.FILE_NAME));
+    int fitting = 0;
+    Set<String> prompts = new HashSet<>();
+    try (Tokenizer tok = Tokenizer.load(base)) {
+      for (Demonstration d : demos.demonstrations()) {
+        int p = tok.encode(d.getPrompt()).length;
+        int r = tok.responseIds(d.getResponse()).length;
+        if (p > 0 && r > 0 && p + r <= model.contextLength()) {
+          fitting++;
+          prompts.add(d.getPromptId());
+        }
+      }
+    }
+    if (fitting == 0) {
+      throw new IllegalArgumentException("none of the " + demos.demonstrations().size() + " demonstrations fits the "
+          + "base model's context of " + model.contextLength() + " tokens");
+    }
+    if (fitting < demos.demonstrations().size()) {
+      log.printf(Locale.ROOT, "demonstrations: %d of %d are longer than the context of %d tokens and are skipped%n",
+          demos.demonstrations().size() - fitting, demos.demonstrations().size(), model.contextLength());
+    }
+    // Each prompt is sampled loop.rounds times and every update takes loop.prompts_per_update batches:
+    // asking for more updates than that would wait for batches that never come.
+    Recipe r = c.recipe();
+    int possible = prompts.size() * r.rounds() / r.promptsPerUpdate();
+    if (possible < 1) {
+      throw new IllegalArgumentException(prompts.size() + " distinct prompts × loop.rounds=" + r.rounds()
+          + " do not make one update of loop.prompts_per_update=" + r.promptsPerUpdate()
+          + ": add demonstrations, or lower loop.prompts_per_update with --set");
+    }
+    int asked = c.updates() > 0 ? c.updates() : r.maxUpdates();
+    if (asked > possible) {
+      throw new IllegalArgumentException(asked + " updates need " + asked * r.promptsPerUpdate()
+          + " batches, but " + prompts.size() + " distinct prompts × loop.rounds=" + r.rounds() + " make only "
+          + prompts.size() * r.rounds() + ": ask for at most " + possible + " (--updates), or raise loop.rounds with --set");
+    }
+    int updates = asked > 0 ? asked : Math.min(DEFAULT_MAX_UPDATES, possible);
+    Recipe recipe = r.with(null, List.of("loop.max_updates=" + updates));
+    log.printf(Locale.ROOT, "plan: SFT (%d steps) on %d demonstrations, then %d updates over %d prompts%n",
+        recipe.sftSteps(), fitting, updates, prompts.size());
+    return new Plan(c, base, demos, fitting, prompts.size(), recipe);
+  }
+
+  /** Runs every service over Kafka until the learner has made the plan's updates, and writes the models. */
+  static Result align(Plan plan, KafkaConnection kafka, Topics topics, PrintStream log) throws Exception {
+    Config c = plan.config();
+    long t0 = System.nanoTime();
+    var settings = pipelineSettings(topics, c.workDir(), plan.base(), plan.recipe(), plan.fitting(), c.samplers(),
+        c.maxNewTokens(), c.seed());
+    MetricsStore store = new MetricsStore();
+    try (RunFollower follower = c.dashboardPort() < 0 ? null : RunFollower.start(kafka, topics, store);
+        Dashboard dashboard = c.dashboardPort() < 0 ? null
+            : Dashboard.start(DashboardConfig.loopback(topics.runId(), c.dashboardPort()), store);
+        Pipeline pipeline = Pipeline.start(kafka, settings)) {
+      if (dashboard != null) {
+        log.println("dashboard: " + dashboard.url() + "  (live charts of this run)");
+      }
+      DemonstrationsFile.send(kafka, topics, plan.demonstrations().demonstrations());
+      log.println("run " + topics.runId() + ": streaming " + plan.demonstrations().demonstrations().size()
+          + " demonstrations; " + c.samplers() + " samplers, rewarder, batching and learner over Kafka at "
+          + kafka.bootstrapServers());
+      boolean stalled = follow(pipeline, plan.recipe(), c.stallTimeout(), log);
+      Learner learner = pipeline.learner().learner().orElseThrow();
+      if (!stalled) {
+        // The learner stops by itself at loop.max_updates; let it finish before reading its weights.
+        pipeline.learner().awaitFinished(Duration.ofMinutes(2));
+      }
+      Path reward = c.out().resolve("reward");
+      learner.policy().save(c.out());
+      learner.tokenizer().save(c.out());
+      learner.reward().save(reward);
+      Result result = new Result(learner.version(), learner.updates(), stalled, c.out(), reward,
+          (System.nanoTime() - t0) / 1e9);
+      writeSummary(plan, topics, result);
+      return result;
+    }
+  }
+
+  /**
+   * Answers the evaluation prompts with the aligned model and the base (greedy unless a temperature
+   * is given), as {@code out/eval-aligned.jsonl} and {@code out/eval-base.jsonl}.
+   */
+  static List<Path> evaluate(Plan plan, double temperature, PrintStream log) {
+    Config c = plan.config();
+    if (c.evalPrompts() == null) {
+      return List.of();
+    }
+    List<Path> written = new ArrayList<>();
+    for (var model : List.of(Map.entry("aligned", c.out()), Map.entry("base", plan.base()))) {
+      Path file = c.out().resolve("eval-" + model.getKey() + ".jsonl");
+      int code = new CommandLine(new GenerateCommand()).execute("--model", model.getValue().toString(),
+          "--prompts", c.evalPrompts().toString(), "--out", file.toString(),
+          "--temperature", Double.toString(temperature), "--max-new-tokens", Integer.toString(c.maxNewTokens()),
+          "--seed", Long.toString(c.seed()), "--threads", Integer.toString(c.threads()));
+      if (code != 0) {
+        throw new IllegalStateException("answering " + c.evalPrompts() + " with the " + model.getKey()
+            + " model failed (see above)");
+      }
+      written.add(file);
+    }
+    log.println("evaluation: answers of the aligned and the base model in " + written.get(0) + " and "
+        + written.get(1) + " (judge them with any outside tool)");
+    return written;
+  }
+
+  /**
+   * The pipeline sized as the demo sizes it: each sampler takes {@code prompts_per_update / samplers}
+   * prompts a batch and keeps at most {@code policy.max_lag - 2} updates' worth in flight, so the lag
+   * of trained samples (≤ gate + samplers × promptsPerBatch / U + 1) stays within the recipe's bound.
+   */
+  static Pipeline.Settings pipelineSettings(Topics topics, Path workDir, Path base, Recipe recipe, int demonstrations,
+      int samplers, int maxNewTokens, long seed) {
+    var learner = new LearnerConfig(topics, workDir.resolve("learner"), base, recipe, demonstrations,
+        Duration.ofMinutes(5), Duration.ofSeconds(20), 3);
+    int promptsPerBatch = Math.max(1, recipe.promptsPerUpdate() / samplers);
+    var sampler = new SamplerConfig(topics.runId(), "align-sampler", SamplerConfig.TRAINED_LINE,
+        recipe.samplesPerPrompt(), promptsPerBatch, new SamplingConfig(1.0, 1.0, 0, maxNewTokens, true), seed, 0,
+        Math.max(1, recipe.maxLag() - 2), Duration.ofMinutes(10));
+    var rewarder = RewarderConfig.defaults(topics.runId()).withRewarderId("align-rewarder")
+        .withWeightsTimeout(Duration.ofMinutes(10));
+    return new Pipeline.Settings(learner, sampler, samplers, rewarder, Duration.ofSeconds(30),
+        workDir.resolve("state"), true);
+  }
+
+  /**
+   * Shows progress until the learner reaches {@code 1 + loop.max_updates}; returns true when it
+   * stopped early because no version came for {@code stallTimeout} (after SFT, whose length depends on
+   * the model and is not bounded here).
+   */
+  private static boolean follow(Pipeline pipeline, Recipe recipe, Duration stallTimeout, PrintStream log)
+      throws InterruptedException {
+    long target = 1L + recipe.maxUpdates();
+    long lastVersion = -1;
+    long lastChange = System.nanoTime();
+    boolean stalled = false;
+    try (ProgressBar bar = ProgressBar.start("align", target, "versions")) {
+      while (!stalled && pipeline.learner().version() < target) {
+        if (pipeline.learner().failure().isPresent()) {
+          throw new IllegalStateException("the learner failed: " + pipeline.learner().failure().get().getMessage());
+        }
+        long v = pipeline.learner().version();
+        if (v != lastVersion) {
+          lastVersion = v;
+          lastChange = System.nanoTime();
+        } else if (v >= 1 && System.nanoTime() - lastChange > stallTimeout.toNanos()) {
+          stalled = true;
+        }
+        bar.setDone(Math.max(0, v));
+        Map<String, Double> m = pipeline.learner().lastMetrics();
+        bar.set("stage", v < 1 ? "sft" : "loop");
+        bar.set("rm acc", "%.2f", m.getOrDefault("reward.accuracy", Double.NaN));
+        bar.set("scored/s", "%.0f", pipeline.rewarder().samplesPerSecond());
+        Thread.sleep(500);
+      }
+      if (!stalled) {
+        bar.setDone(target);
+      }
+    }
+    if (stalled) {
+      log.printf(Locale.ROOT, "align: no new version for %d s (are the prompts' rounds used up?); keeping v%d%n",
+          stallTimeout.toSeconds(), pipeline.learner().version());
+    }
+    return stalled;
+  }
+
+  private static void requireModelDir(Path dir) {
+    if (!Files.isDirectory(dir)) {
+      throw new IllegalArgumentException("base model directory not found: " + dir
+          + " (make one with 'alignstream pretrain', or pass --corpus FILE to pretrain one first)");
+    }
+    for (String f : List.of(GptConfig.FILE_NAME, "model.safetensors", Tokenizer.FILE_NAME)) {
+      if (!Files.isRegularFile(dir.resolve(f))) {
+        throw new IllegalArgumentException(dir + " is not a model directory: " + f + " is missing (it needs "
+            + GptConfig.FILE_NAME + ", model.safetensors and " + Tokenizer.FILE_NAME + ")");
+      }
+    }
+  }
+
+  /** Checks that every non-blank line is a JSON object with a string prompt; returns how many there are. */
+  static int checkPrompts(Path file) throws IOException {
+    if (!Files.isRegularFile(file)) {
+      throw new IllegalArgumentException("evaluation prompts file not found: " + file);
+    }
+    int n = 0;
+    int number = 0;
+    try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+      for (String line; (line = r.readLine()) != null; ) {
+        number++;
+        if (line.isBlank()) {
+          continue;
+        }
+        JsonNode node;
+        try {
+          node = JSON.readTree(line);
+        } catch (IOException e) {
+          throw new IllegalArgumentException(file + " line " + number + ": not JSON; each line must be "
+              + "{\"prompt\": \"...\"}");
+        }
+        if (node == null || !node.isObject() || !node.path("prompt").isTextual()) {
+          throw new IllegalArgumentException(file + " line " + number + ": expected an object with a \"prompt\" string");
+        }
+        n++;
+      }
+    } catch (java.nio.charset.CharacterCodingException e) {
+      throw new IllegalArgumentException(file + " is not UTF-8 text");
+    }
+    if (n == 0) {
+      throw new IllegalArgumentException(file + " holds no prompt");
+    }
+    return n;
+  }
+
+  private static void writeSummary(Plan plan, Topics topics, Result r) throws IOException {
+    Config c = plan.config();
+    Map<String, Object> s = new LinkedHashMap<>();
+    s.put("run", topics.runId());
+    s.put("base", plan.base().toAbsolutePath().toString());
+    s.put("demonstrations_file", c.demos().toAbsolutePath().toString());
+    s.put("demonstrations", plan.demonstrations().demonstrations().size());
+    s.put("demonstrations_rejected", plan.demonstrations().rejected());
+    s.put("demonstrations_fitting", plan.fitting());
+    s.put("prompts", plan.prompts());
+    s.put("recipe", plan.recipe().toMap());
+    s.put("version", r.version());
+    s.put("updates", r.updates());
+    s.put("stalled", r.stalled());
+    s.put("seconds", Math.round(r.seconds()));
+    Files.createDirectories(c.out());
+    JSON.writerWithDefaultPrettyPrinter().writeValue(c.out().resolve("align.json").toFile(), s);
+  }
+}

@@ -3,6 +3,8 @@ package io.alignstream.learner;
 import io.alignstream.broker.DurationConverter;
 import io.alignstream.broker.KafkaOptions;
 import io.alignstream.broker.KafkaSession;
+import io.alignstream.model.NativeArrays;
+import io.alignstream.runtime.ResourceReport;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -98,7 +100,9 @@ public final class LearnerCommand implements Callable<Integer> {
     try (KafkaSession session = kafka.open();
         BatchingService batcher = BatchingService.start(session.connection(), config.topics(), batching,
             runDir().resolve("batching-state"), Duration.ofMinutes(2));
-        LearnerService learner = LearnerService.create(session.connection(), config)) {
+        LearnerService learner = LearnerService.create(session.connection(), config);
+        ResourceReport resources = ResourceReport.start(session.connection().producerConfig(), session.topics(),
+            "learner", NativeArrays::liveInProcess)) {
       Thread hook = new Thread(() -> {
         try {
           learner.close();

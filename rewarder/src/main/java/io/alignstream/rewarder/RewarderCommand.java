@@ -3,6 +3,8 @@ package io.alignstream.rewarder;
 import io.alignstream.broker.DurationConverter;
 import io.alignstream.broker.KafkaOptions;
 import io.alignstream.broker.KafkaSession;
+import io.alignstream.model.NativeArrays;
+import io.alignstream.runtime.ResourceReport;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -61,7 +63,9 @@ public final class RewarderCommand implements Callable<Integer> {
   public Integer call() throws InterruptedException {
     RewarderConfig config = config();
     var done = new CountDownLatch(1);
-    try (KafkaSession session = kafka.open(); RewarderService service = new RewarderService(config, session.connection())) {
+    try (KafkaSession session = kafka.open(); RewarderService service = new RewarderService(config, session.connection());
+        ResourceReport resources = ResourceReport.start(session.connection().producerConfig(),
+            session.topics(), config.rewarderId(), NativeArrays::liveInProcess)) {
       Thread hook = new Thread(() -> {
         service.close();
         try {

@@ -3,7 +3,9 @@ package io.alignstream.sampler;
 import io.alignstream.broker.DurationConverter;
 import io.alignstream.broker.KafkaOptions;
 import io.alignstream.broker.KafkaSession;
+import io.alignstream.model.NativeArrays;
 import io.alignstream.model.SamplingConfig;
+import io.alignstream.runtime.ResourceReport;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -107,7 +109,9 @@ public final class SamplerCommand implements Callable<Integer> {
       System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
     }
     var done = new CountDownLatch(1);
-    try (KafkaSession session = kafka.open(); SamplerService service = new SamplerService(config, session.connection())) {
+    try (KafkaSession session = kafka.open(); SamplerService service = new SamplerService(config, session.connection());
+        ResourceReport resources = ResourceReport.start(session.connection().producerConfig(), session.topics(),
+            config.samplerId(), NativeArrays::liveInProcess)) {
       Thread hook = new Thread(() -> {
         service.close();
         try {

@@ -57,7 +57,8 @@ public final class IngestService implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create the ingest state directory " + config.stateDir(), e);
     }
-    Properties props = kafka.streamsConfig(applicationId(topics), stateDir, 1);
+    // Changelogs and repartition topics as replicated as the cluster allows, so ingest survives a broker's death.
+    Properties props = kafka.streamsConfig(applicationId(topics), stateDir, KafkaConnection.CLUSTER_DEFAULT_REPLICATION);
     props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, Long.toString(config.commitInterval().toMillis()));
     // No global stores here; opting in to the 5.0 default silences a start-up warning on every run.
     props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, "true");

@@ -291,7 +291,9 @@ final class AlignJob {
         bar.setDone(Math.max(0, v));
         Map<String, Double> m = pipeline.learner().lastMetrics();
         bar.set("stage", v < 1 ? "sft" : "loop");
-        bar.set("rm acc", "%.2f", m.getOrDefault("reward.accuracy", Double.NaN));
+        if (m.containsKey("reward.accuracy")) { // measured once held-out prompts have samples
+          bar.set("rm acc", "%.2f", m.get("reward.accuracy"));
+        }
         bar.set("scored/s", "%.0f", pipeline.rewarder().samplesPerSecond());
         Thread.sleep(500);
       }

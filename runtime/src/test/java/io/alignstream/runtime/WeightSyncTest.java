@@ -25,7 +25,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** Chunking, verification and rejection of weights, with mock clients (the real broker is in WeightSyncIT). */
+/** Chunking, verification and rejection of weights, with mock clients (the real broker is in WeightSubscriberIT). */
 class WeightSyncTest {
   private final Topics topics = Topics.forRun("weights-test");
   private final MockProducer<byte[], byte[]> producer =

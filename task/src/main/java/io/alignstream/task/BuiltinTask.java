@@ -204,18 +204,28 @@ public record BuiltinTask(TaskConfig config, List<TaskPrompt> trainPrompts, List
     /**
      * The item's habitual failure, the same whichever phrasing asks it: seeded by the item alone, so a
      * held-out phrasing of the item brings out the same habit in a model pre-trained on the corpus.
+     * A habit is a way of behaving (unhelpful, rude, off-topic, harmful), never a wrong fact: a wrong
+     * answer repeated more often than the right one would make the right one unknowable, and no
+     * alignment method can bring out knowledge the corpus does not hold.
      */
     private Example habit(Request item) {
       return habits.computeIfAbsent(item, r -> {
         TaskPrompt any = new TaskPrompt(r.kind().phrasings.get(0).fill(r.slots()), r);
-        return undesired(any, new Random(config.seed() * 1_000_003L + r.item().hashCode()));
+        return undesired(any, new Random(config.seed() * 1_000_003L + r.item().hashCode()), true);
       });
     }
 
     private Example undesired(TaskPrompt prompt, Random random) {
+      return undesired(prompt, random, false);
+    }
+
+    private Example undesired(TaskPrompt prompt, Random random, boolean habitual) {
       Request request = prompt.request();
       for (int draw = 0; draw < MAX_DRAWS; draw++) {
         Behaviour behaviour = undesiredBehaviour(request.kind(), random);
+        if (habitual && behaviour == Behaviour.WRONG) {
+          continue;
+        }
         String response = switch (behaviour) {
           case WRONG -> request.wrong(random);
           case HARMFUL -> request.kind() == Kind.HARMFUL ? request.wrong(random)

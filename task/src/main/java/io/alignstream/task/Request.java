@@ -54,15 +54,17 @@ public sealed interface Request permits Request.Arithmetic, Request.Capital, Req
     List<Request> items = new ArrayList<>();
     switch (kind) {
       case ARITHMETIC -> {
-        for (int a = 0; a <= 20; a++) {
-          for (int b = 0; b <= 20; b++) {
+        // Single-digit operands: 255 facts, each seen about twenty times in the default corpus. With
+        // operands up to 20 (772 facts, a handful of sightings each) the tiny model could not learn the
+        // sums at all, and every method failed on capability, not on behaviour, which is not what the
+        // task is for.
+        for (int a = 0; a <= Arithmetic.MAX_OPERAND; a++) {
+          for (int b = 0; b <= Arithmetic.MAX_OPERAND; b++) {
             items.add(new Arithmetic(a, Op.PLUS, b));
             if (b <= a) {
               items.add(new Arithmetic(a, Op.MINUS, b));
             }
-            if (a <= 9 && b <= 9) {
-              items.add(new Arithmetic(a, Op.TIMES, b));
-            }
+            items.add(new Arithmetic(a, Op.TIMES, b));
           }
         }
       }
@@ -76,7 +78,7 @@ public sealed interface Request permits Request.Arithmetic, Request.Capital, Req
         while (seen.size() < Reverse.ITEMS) {
           List<String> pool = new ArrayList<>(Facts.PLAIN_WORDS);
           Collections.shuffle(pool, rnd);
-          seen.add(List.copyOf(pool.subList(0, 3 + rnd.nextInt(2))));
+          seen.add(List.copyOf(pool.subList(0, Reverse.WORDS)));
         }
         seen.forEach(w -> items.add(new Reverse(w)));
       }
@@ -128,6 +130,7 @@ public sealed interface Request permits Request.Arithmetic, Request.Capital, Req
 
   /** "what is 7 plus 5 ?": the answer is the result, and every number mentioned is an operand or it. */
   record Arithmetic(int a, Op op, int b) implements Request {
+    static final int MAX_OPERAND = 9;
     private static final Pattern NUMBER = Pattern.compile("[0-9]{1,4}");
 
     static Optional<Request> parse(Map<String, String> slots) {
@@ -427,6 +430,11 @@ public sealed interface Request permits Request.Arithmetic, Request.Capital, Req
   record Reverse(List<String> words) implements Request {
     /** How many word sequences the task draws; each has three or four distinct words. */
     static final int ITEMS = 300;
+    /**
+     * Words per request, fixed at three to keep the skill within the tiny model's reach: with three or
+     * four words it reversed 13–20% of held-out requests after SFT, a gap of capability, not behaviour.
+     */
+    static final int WORDS = 3;
     private static final Pattern WORD = Pattern.compile("[a-z]+");
 
     public Reverse {

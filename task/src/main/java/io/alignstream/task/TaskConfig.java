@@ -41,9 +41,14 @@ public record TaskConfig(long seed, int corpusSize, double desiredFraction, doub
     }
   }
 
-  /** Seed 42, 20,000 corpus pairs of which 25% desired, 500 demonstrations, 150 evaluation prompts. */
+  /**
+   * Seed 42, 30,000 corpus pairs of which 35% desired, 500 demonstrations, 150 evaluation prompts.
+   * The corpus is sized so that a tiny model pre-trained on it knows the facts and skills (each
+   * arithmetic fact is seen with its right answer about a dozen times) while its habits are bad: the
+   * gap alignment has to close is behaviour, not knowledge.
+   */
   public static TaskConfig defaults() {
-    return new TaskConfig(42, 20_000, 0.25, 0.6, 500, 150);
+    return new TaskConfig(42, 30_000, 0.35, 0.6, 500, 150);
   }
 
   public TaskConfig withSeed(long newSeed) {

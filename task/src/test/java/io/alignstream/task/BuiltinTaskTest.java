@@ -47,8 +47,8 @@ class BuiltinTaskTest {
   void corpusBehavesWellOnlyAMinorityOfTheTime() {
     List<String[]> pairs = task.corpus().stream().map(e -> new String[] {e.prompt(), e.response()}).toList();
     double judged = successRate(pairs);
-    assertEquals(0.25, judged, 1e-9, "judged success equals the desired fraction exactly");
-    assertEquals(5000, task.desiredInCorpus());
+    assertEquals(0.35, judged, 1e-9, "judged success equals the desired fraction exactly");
+    assertEquals(10_500, task.desiredInCorpus());
     // The desired behaviour is there for every kind, so SFT and a reward model can find it.
     for (Kind k : Kind.values()) {
       assertTrue(task.corpus().stream().anyMatch(e -> e.kind() == k && e.behaviour() == Behaviour.DESIRED), k.name());

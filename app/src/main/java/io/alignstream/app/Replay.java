@@ -386,20 +386,24 @@ final class Replay {
     }
   }
 
-  /** Every committed record below each partition's end as of the call, partition 0 first. */
+  /**
+   * Every committed record below each partition's end as of the call. Partitions are read together
+   * (fewer round trips); each partition's records come in their order, which is all a copy keeps.
+   */
   private static void forEach(KafkaConnection kafka, Topic<?, ?> topic, Consumer<ConsumerRecord<byte[], byte[]>> each) {
     try (var consumer = new KafkaConsumer<>(kafka.readerConfig("replay-reader"), new ByteArrayDeserializer(),
         new ByteArrayDeserializer())) {
+      List<TopicPartition> parts = new ArrayList<>();
       for (int p = 0; p < topic.partitions(); p++) {
-        TopicPartition tp = new TopicPartition(topic.name(), p);
-        consumer.assign(List.of(tp));
-        consumer.seekToBeginning(List.of(tp));
-        long end = consumer.endOffsets(List.of(tp)).get(tp);
-        while (consumer.position(tp) < end) {
-          for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-            if (r.offset() < end) {
-              each.accept(r);
-            }
+        parts.add(new TopicPartition(topic.name(), p));
+      }
+      consumer.assign(parts);
+      consumer.seekToBeginning(parts);
+      Map<TopicPartition, Long> end = consumer.endOffsets(parts);
+      while (parts.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
+        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+          if (r.offset() < end.get(new TopicPartition(r.topic(), r.partition()))) {
+            each.accept(r);
           }
         }
       }

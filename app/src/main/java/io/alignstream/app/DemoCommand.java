@@ -130,7 +130,7 @@ public final class DemoCommand implements Callable<Integer> {
   private int threads;
 
   /** Golden success of one policy on the held-out prompts. */
-  record Result(String name, double greedy, double sampled, String how) {}
+  record Result(String name, double greedy, double sampled, String how, Map<String, Double> greedyByKind) {}
 
   /** A point of the golden-success curve. */
   record CurvePoint(long version, double success, double seconds) {}
@@ -144,11 +144,12 @@ public final class DemoCommand implements Callable<Integer> {
     String runId = run != null ? run
         : "demo-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
     Topics.forRun(runId);
-    Path runDir = Files.createDirectories(runsDir.resolve(runId));
-    Map<String, Double> stageSeconds = new LinkedHashMap<>();
+    // Bad input is refused before anything is written.
     List<String> recipeSets = new ArrayList<>(List.of("loop.max_updates=" + updates));
     recipeSets.addAll(overrides);
     Recipe recipe = Recipe.load(null, recipeSets);
+    Path runDir = Files.createDirectories(runsDir.resolve(runId));
+    Map<String, Double> stageSeconds = new LinkedHashMap<>();
 
     // 1. The task and π_0.
     out.println("== alignstream demo: run " + runId + " ==");
@@ -220,9 +221,11 @@ public final class DemoCommand implements Callable<Integer> {
         results.add(judge("AfD SFT stage (π_SFT)", sft, tok, eval, "the learner's SFT stage: " + recipe.sftSteps()
             + " steps on the demonstrations"));
         for (int n : new int[] {4, 16}) {
-          var bon = Evaluation.bestOfN(sft, tok, reward, eval, n, MAX_NEW_TOKENS, seed);
+          var bon = Evaluation.bestOfN(sft, tok, reward, recipe.ranking(), eval, n, MAX_NEW_TOKENS, seed);
           results.add(new Result("best-of-" + n + " (AfD RM)", bon.success(), Double.NaN,
-              n + " samples of π_SFT, the one the final AfD reward ensemble ranks highest (mean − spread)"));
+              n + " samples of π_SFT, the one the final AfD reward ensemble ranks highest (mean − spread"
+                  + (recipe.ranking() == Recipe.Ranking.EXPERT_LIKELIHOOD ? ", plus log π_SFT: the expert-likelihood "
+                  + "ranking" : "") + ")", bon.byKind()));
         }
       }
       try (Policy p = Policy.load(aligned)) {
@@ -382,9 +385,9 @@ public final class DemoCommand implements Callable<Integer> {
   }
 
   private Result judge(String name, Policy p, Tokenizer tok, List<TaskPrompt> eval, String how) {
-    double g = Evaluation.greedy(p, tok, eval, MAX_NEW_TOKENS).success();
+    var g = Evaluation.greedy(p, tok, eval, MAX_NEW_TOKENS);
     double s = Evaluation.sampled(p, tok, eval, MAX_NEW_TOKENS, seed).success();
-    return new Result(name, g, s, how);
+    return new Result(name, g.success(), s, how, g.byKind());
   }
 
   private static double mean(double[] xs) {

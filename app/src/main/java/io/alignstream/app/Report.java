@@ -39,6 +39,7 @@ final class Report {
       if (!Double.isNaN(r.sampled())) {
         row.put("golden_success_sampled", r.sampled());
       }
+      row.put("golden_success_greedy_by_kind", r.greedyByKind());
       row.put("how", r.how());
       rows.add(row);
     }
@@ -76,6 +77,17 @@ final class Report {
           .append("</td><td>").append(esc(r.how())).append("</td></tr>");
     }
     html.append("</table><img src=\"success.png\" alt=\"golden success by policy\">");
+    html.append("<h2>By kind of request (greedy)</h2><table><tr><th>policy</th>");
+    List<String> kinds = results.isEmpty() ? List.of() : List.copyOf(results.get(0).greedyByKind().keySet());
+    kinds.forEach(k -> html.append("<th>").append(esc(k.replace('_', ' '))).append("</th>"));
+    html.append("</tr>");
+    for (DemoCommand.Result r : results) {
+      html.append("<tr><td>").append(esc(r.name())).append("</td>");
+      kinds.forEach(k -> html.append("<td class=n>").append(pct(r.greedyByKind().getOrDefault(k, Double.NaN)))
+          .append("</td>"));
+      html.append("</tr>");
+    }
+    html.append("</table>");
     html.append("<h2>During the run</h2><img src=\"curve.png\" alt=\"golden success over versions\">");
     html.append("<h2>Time</h2><table>");
     stageSeconds.forEach((k, v) -> html.append("<tr><td>").append(esc(k)).append("</td><td class=n>")

@@ -36,12 +36,13 @@ public final class AlignmentExperiment {
     double sftOnlyLr = doubleArg(sets, "sft_only_lr", 1e-3);
     Path work = Path.of(System.getProperty("work", "/tmp/align-exp"));
     Files.createDirectories(work);
-    BuiltinTask task = BuiltinTask.generate(TaskConfig.defaults());
+    int corpusSize = intArg(sets, "corpus", TaskConfig.defaults().corpusSize());
+    BuiltinTask task = BuiltinTask.generate(TaskConfig.defaults().withCorpusSize(corpusSize));
     var builder = new WordLevelTokenizerBuilder(4000);
     task.corpus().forEach(e -> builder.add(e.prompt()).add(e.response()));
     task.demonstrations().forEach(e -> builder.add(e.prompt()).add(e.response()));
     task.evalPrompts().forEach(p -> builder.add(p.text()));
-    Path baseDir = work.resolve("base-" + pretrainSteps);
+    Path baseDir = work.resolve("base-" + corpusSize + "-" + pretrainSteps);
     long t0 = System.nanoTime();
     try (Tokenizer tok = Tokenizer.load(builder.write(work.resolve("tokenizer.json")))) {
       System.out.printf("vocab %d, corpus %d, demos %d, eval %d%n", tok.vocabSize(), task.corpus().size(),
@@ -105,7 +106,7 @@ public final class AlignmentExperiment {
         try (Policy sft = Policy.load(baseDir)) {
           train(sft, demos, recipe.sftSteps(), recipe.sftBatch(), recipe.sftLr(), 2);
           for (int n : new int[] {4, 16}) {
-            var bon = Evaluation.bestOfN(sft, tok, learner.reward(), eval, n, 32, 11);
+            var bon = Evaluation.bestOfN(sft, tok, learner.reward(), recipe.ranking(), eval, n, 32, 11);
             System.out.printf("best-of-%d over final RM from SFT: %.3f%n", n, bon.success());
           }
         }
@@ -130,6 +131,15 @@ public final class AlignmentExperiment {
     var s = Evaluation.sampled(p, tok, eval, 32, 5);
     System.out.printf("%-12s greedy %.3f  sampled %.3f   e.g. %s -> %s%n", name, g.success(), s.success(),
         eval.get(0).text(), g.responses().get(0));
+    var card = new io.alignstream.task.Scorecard();
+    for (int i = 0; i < eval.size(); i++) {
+      card.add(eval.get(i).text(), g.responses().get(i));
+    }
+    StringBuilder kinds = new StringBuilder("    greedy by kind:");
+    for (var k : io.alignstream.task.Kind.values()) {
+      kinds.append(String.format(" %s %.2f", k.name().toLowerCase(java.util.Locale.ROOT), card.successRate(k)));
+    }
+    System.out.println(kinds);
   }
 
   static void train(Policy p, List<Example> data, int steps, int batch, double lr, long seed) {

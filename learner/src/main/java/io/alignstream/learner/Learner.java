@@ -327,12 +327,17 @@ public final class Learner implements AutoCloseable {
     m.put("kl.behaviour", mean(i -> behaviour[i] - current[i], examples.size()));
     m.put("kl.base", mean(i -> current[i] - initial[i], examples.size()));
 
-    // The learner's own, freshest ensemble ranks the samples, conservatively: mean − spread.
+    // The learner's own, freshest ensemble ranks the samples, conservatively: mean − spread, plus
+    // log π_neg under the expert-likelihood ranking (see Recipe.Ranking).
     var scores = reward.score(examples);
-    double[] conservative = new double[examples.size()];
-    for (int i = 0; i < conservative.length; i++) {
-      conservative[i] = scores.mean()[i] - scores.std()[i];
-    }
+    double[] negativeLogProb = switch (recipe.discriminator().negative()) {
+      case INIT_SAMPLES -> initial;
+      // π_SFT is not kept; the current policy stands in (it starts as π_SFT and stays near it).
+      case SFT_SAMPLES -> current;
+      default -> behaviour;
+    };
+    double[] conservative = rankingScores(scores.mean(), scores.std(), negativeLogProb, recipe.ranking());
+    m.put("policy.ranked_score_mean", mean(i -> conservative[i], conservative.length));
     Map<String, List<Integer>> byPrompt = new LinkedHashMap<>();
     for (int i = 0; i < fresh.size(); i++) {
       ScoredSample s = fresh.get(i);
@@ -387,6 +392,18 @@ public final class Learner implements AutoCloseable {
       m.put("policy.demo_loss", policyTrainer.sftStep(demos, dw).loss());
     }
     return s;
+  }
+
+  /**
+   * What a prompt's generations are ranked by: the ensemble's mean − spread (conservative where the
+   * members disagree), plus log π_neg(y|x) under {@link Recipe.Ranking#EXPERT_LIKELIHOOD}.
+   */
+  static double[] rankingScores(double[] mean, double[] std, double[] negativeLogProb, Recipe.Ranking ranking) {
+    double[] out = new double[mean.length];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = mean[i] - std[i] + (ranking == Recipe.Ranking.EXPERT_LIKELIHOOD ? negativeLogProb[i] : 0);
+    }
+    return out;
   }
 
   private void batchRewards(List<TrainingBatch> batches, Map<String, Double> m) {

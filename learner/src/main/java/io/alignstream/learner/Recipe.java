@@ -36,6 +36,7 @@ public record Recipe(
     int rewardStepsPerUpdate,
     int rewardWarmupUpdates,
     PolicyObjective policyObjective,
+    Ranking ranking,
     double policyLr,
     double beta,
     double importanceCap,
@@ -58,6 +59,22 @@ public record Recipe(
     IPO,
     /** BPO with the SLiC hinge loss. */
     SLIC
+  }
+
+  /** How the learner ranks a prompt's generations for Best-of-N distillation and preference pairs. */
+  public enum Ranking {
+    /** By the discriminator's logit f alone (the reward r = f of AfD). */
+    DISCRIMINATOR,
+    /**
+     * By f + log π_neg(y|x), where π_neg is the policy whose samples are the discriminator's negatives.
+     * The optimal discriminator between positives p and negatives π_neg is D* = p / (p + π_neg), so
+     * f* = log p − log π_neg and f + log π_neg estimates log p(y|x): how likely the demonstrator is to
+     * give y. Ranking by f alone prefers whatever the policy rarely says, right or wrong, and Best-of-N
+     * over it falls as N grows (the over-optimisation of the AfD paper); the likelihood term keeps what
+     * the policy knows. For the current policy's samples log π_neg is the behaviour log-prob each
+     * generation carries, at no cost.
+     */
+    EXPERT_LIKELIHOOD
   }
 
   public Recipe {
@@ -112,6 +129,7 @@ public record Recipe(
     d.put("reward.steps_per_update", "2");
     d.put("reward.warmup_updates", "3");
     d.put("policy.objective", "best_of_n");
+    d.put("policy.ranking", "expert_likelihood");
     d.put("policy.lr", "2e-4");
     d.put("policy.beta", "0.1");
     d.put("policy.importance_cap", "2.0");
@@ -207,7 +225,7 @@ public record Recipe(
         i.apply("reward.members"), source("reward.positive", v.get("reward.positive")),
         source("reward.negative", v.get("reward.negative")), d.apply("reward.lr"),
         i.apply("reward.steps_per_update"), i.apply("reward.warmup_updates"),
-        objective(v.get("policy.objective")), d.apply("policy.lr"), d.apply("policy.beta"),
+        objective(v.get("policy.objective")), ranking(v.get("policy.ranking")), d.apply("policy.lr"), d.apply("policy.beta"),
         d.apply("policy.importance_cap"), i.apply("policy.max_lag"), d.apply("policy.demo_weight"),
         i.apply("loop.prompts_per_update"), i.apply("loop.rounds"), i.apply("loop.max_updates"),
         parse("seed", v.get("seed"), Long::parseLong, "an integer"));
@@ -227,6 +245,7 @@ public record Recipe(
     m.put("reward.steps_per_update", Integer.toString(rewardStepsPerUpdate));
     m.put("reward.warmup_updates", Integer.toString(rewardWarmupUpdates));
     m.put("policy.objective", name(policyObjective));
+    m.put("policy.ranking", name(ranking));
     m.put("policy.lr", Double.toString(policyLr));
     m.put("policy.beta", Double.toString(beta));
     m.put("policy.importance_cap", Double.toString(importanceCap));
@@ -261,6 +280,16 @@ public record Recipe(
       case SFT_SAMPLES -> List.of("sft");
       case CURRENT_POLICY_SAMPLES -> List.of("policy", "current");
     };
+  }
+
+  private static Ranking ranking(String value) {
+    for (Ranking r : Ranking.values()) {
+      if (name(r).equals(value)) {
+        return r;
+      }
+    }
+    throw new IllegalArgumentException("recipe: policy.ranking=" + value
+        + " is not a ranking; use discriminator or expert_likelihood");
   }
 
   private static PolicyObjective objective(String value) {

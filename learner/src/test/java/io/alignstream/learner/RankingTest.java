@@ -1,0 +1,46 @@
+package io.alignstream.learner;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import org.junit.jupiter.api.Test;
+
+class RankingTest {
+  // Two answers to one prompt: the first is what the policy usually says (log π = -1), the second a
+  // rarity (log π = -6) the discriminator likes a little more (f = 0.5 vs 0.2).
+  private final double[] mean = {0.2, 0.5};
+  private final double[] std = {0.0, 0.0};
+  private final double[] logPi = {-1.0, -6.0};
+
+  @Test
+  void discriminatorRankingIsTheConservativeRewardAlone() {
+    double[] s = Learner.rankingScores(mean, new double[] {0.1, 0.3}, logPi, Recipe.Ranking.DISCRIMINATOR);
+    assertArrayEquals(new double[] {0.1, 0.2}, s, 1e-12);
+    assertEquals(1, argmax(s), "f alone prefers the rare answer");
+  }
+
+  @Test
+  void expertLikelihoodAddsTheNegativesLogProbSoKnowledgeIsKept() {
+    double[] s = Learner.rankingScores(mean, std, logPi, Recipe.Ranking.EXPERT_LIKELIHOOD);
+    assertArrayEquals(new double[] {-0.8, -5.5}, s, 1e-12);
+    assertEquals(0, argmax(s), "f + log π_neg estimates log p_demo: the usual answer wins");
+  }
+
+  @Test
+  void expertLikelihoodIsTheDefaultAndParses() {
+    assertEquals(Recipe.Ranking.EXPERT_LIKELIHOOD, Recipe.defaults().ranking());
+    assertEquals(Recipe.Ranking.DISCRIMINATOR,
+        Recipe.load(null, java.util.List.of("policy.ranking=discriminator")).ranking());
+    var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> Recipe.load(null, java.util.List.of("policy.ranking=best")));
+    assertEquals("recipe: policy.ranking=best is not a ranking; use discriminator or expert_likelihood", e.getMessage());
+  }
+
+  private static int argmax(double[] xs) {
+    int best = 0;
+    for (int i = 1; i < xs.length; i++) {
+      best = xs[i] > xs[best] ? i : best;
+    }
+    return best;
+  }
+}

@@ -143,8 +143,7 @@ public final class AlignCommand implements Callable<Integer> {
     System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
     System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
     PrintStream log = System.out;
-    log.println("== alignstream align: run " + runId + " ==");
-    AlignJob.Plan plan = AlignJob.plan(config, log);
+    AlignJob.Plan plan = AlignJob.plan(config, "== alignstream align: run " + runId + " ==", log);
     AlignJob.Result result;
     try (KafkaSession session = KafkaOptions.of(bootstrap, kafkaConfig, runId, dataDir).open(System.err)) {
       result = AlignJob.align(plan, session.connection(), session.topics(), log);

@@ -116,13 +116,25 @@ final class AlignJob {
 
   private AlignJob() {}
 
-  /** Checks every input file, pretrains the base when a corpus is given, and settles the number of updates. */
-  static Plan plan(Config c, PrintStream log) throws IOException {
+  /**
+   * Checks every input file, pretrains the base when a corpus is given, and settles the number of
+   * updates. Every check that needs no work comes before anything is printed, so bad input is one
+   * error line and nothing else; {@code banner} is printed once they pass.
+   */
+  static Plan plan(Config c, String banner, PrintStream log) throws IOException {
     DemonstrationsFile demos = DemonstrationsFile.read(c.demos());
+    int evalPrompts = c.evalPrompts() == null ? 0 : checkPrompts(c.evalPrompts());
+    Fit fit = null;
+    if (c.base() != null) {
+      requireModelDir(c.base());
+      fit = fit(c, demos, c.base());
+    } else if (!Files.isRegularFile(c.corpus())) {
+      throw new IllegalArgumentException("corpus file not found: " + c.corpus());
+    }
+    log.println(banner);
     log.println("demonstrations: " + demos.summary());
-    if (c.evalPrompts() != null) {
-      int n = checkPrompts(c.evalPrompts());
-      log.println("evaluation prompts: " + n + " in " + c.evalPrompts());
+    if (evalPrompts > 0) {
+      log.println("evaluation prompts: " + evalPrompts + " in " + c.evalPrompts());
     }
     Path base = c.base();
     if (base == null) {
@@ -136,10 +148,22 @@ final class AlignJob {
       if (new CommandLine(new PretrainCommand()).execute(args.toArray(String[]::new)) != 0) {
         throw new IllegalStateException("pretraining the base on " + c.corpus() + " failed (see above)");
       }
-    } else {
-      requireModelDir(base);
+      fit = fit(c, demos, base);
     }
+    int total = demos.demonstrations().size();
+    if (fit.fitting() < total) {
+      log.printf(Locale.ROOT, "demonstrations: %d of %d are longer than the context of %d tokens and are skipped%n",
+          total - fit.fitting(), total, fit.context());
+    }
+    log.printf(Locale.ROOT, "plan: SFT (%d steps) on %d demonstrations, then %d updates over %d prompts%n",
+        fit.recipe().sftSteps(), fit.fitting(), fit.recipe().maxUpdates(), fit.prompts());
+    return new Plan(c, base, demos, fit.fitting(), fit.prompts(), fit.recipe());
+  }
 
+  /** How the demonstrations fit a base: those within its context, their prompts, and the recipe with its updates. */
+  private record Fit(int fitting, int prompts, int context, Recipe recipe) {}
+
+  private static Fit fit(Config c, DemonstrationsFile demos, Path base) throws IOException {
     // The learner skips demonstrations that do not fit the context and SFT waits for the rest: count them.
     GptConfig model = GptConfig.read(base.resolve(GptConfig.FILE_NAME));
     int fitting = 0;
@@ -158,10 +182,6 @@ final class AlignJob {
       throw new IllegalArgumentException("none of the " + demos.demonstrations().size() + " demonstrations fits the "
           + "base model's context of " + model.contextLength() + " tokens");
     }
-    if (fitting < demos.demonstrations().size()) {
-      log.printf(Locale.ROOT, "demonstrations: %d of %d are longer than the context of %d tokens and are skipped%n",
-          demos.demonstrations().size() - fitting, demos.demonstrations().size(), model.contextLength());
-    }
     // Each prompt is sampled loop.rounds times and every update takes loop.prompts_per_update batches:
     // asking for more updates than that would wait for batches that never come.
     Recipe r = c.recipe();
@@ -178,10 +198,7 @@ final class AlignJob {
           + prompts.size() * r.rounds() + ": ask for at most " + possible + " (--updates), or raise loop.rounds with --set");
     }
     int updates = asked > 0 ? asked : Math.min(DEFAULT_MAX_UPDATES, possible);
-    Recipe recipe = r.with(null, List.of("loop.max_updates=" + updates));
-    log.printf(Locale.ROOT, "plan: SFT (%d steps) on %d demonstrations, then %d updates over %d prompts%n",
-        recipe.sftSteps(), fitting, updates, prompts.size());
-    return new Plan(c, base, demos, fitting, prompts.size(), recipe);
+    return new Fit(fitting, prompts.size(), model.contextLength(), r.with(null, List.of("loop.max_updates=" + updates)));
   }
 
   /** Runs every service over Kafka until the learner has made the plan's updates, and writes the models. */

@@ -28,6 +28,7 @@ class AlignCommandTest {
     assertTrue(r.err().startsWith("alignstream align: "), r.err());
     assertTrue(r.err().contains(expected), "expected '" + expected + "' in: " + r.err());
     assertFalse(r.err().contains("\tat "), "no stack trace: " + r.err());
+    assertEquals("", r.out(), "nothing on standard output before the input is known to be good");
   }
 
   @Test

@@ -82,6 +82,15 @@ class AlignIT {
       args.addAll(List.of("--kafka-config", config.toString()));
     }
 
+    // Asking for more updates than the prompts can feed is refused before anything starts:
+    // 24 prompts × 2 rounds make 48 batches, 12 updates of 4.
+    List<String> tooMany = new ArrayList<>(args);
+    tooMany.set(tooMany.indexOf("--updates") + 1, "13");
+    Run refused = run(tooMany.toArray(String[]::new));
+    assertEquals(1, refused.code(), refused.err());
+    assertTrue(refused.err().contains("ask for at most 12 (--updates)"), refused.err());
+    assertEquals("", refused.out());
+
     // When a user runs align...
     Run run = run(args.toArray(String[]::new));
 

@@ -45,11 +45,38 @@ public final class Main implements Runnable {
     AlignCommand.withRecipeHelp(cli.getSubcommands().get("align"));
     ReplayCommand.withRecipeHelp(cli.getSubcommands().get("replay"));
     cli.setExecutionExceptionHandler(Main::oneLineError);
+    cli.setParameterExceptionHandler(Main::badInput);
     return cli;
   }
 
   /**
-   * A failure is one clear line, not a stack trace; {@code ALIGNSTREAM_DEBUG=1} shows the trace.
+   * Bad input on the command line is one line: what is wrong, and where the right form is. The full
+   * usage picocli prints by default buried the error under a screen of options.
+   */
+  private static int badInput(CommandLine.ParameterException e, String[] args) {
+    CommandLine cmd = e.getCommandLine();
+    String name = cmd.getCommandSpec().qualifiedName();
+    String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().strip();
+    if (e.getCause() instanceof IllegalArgumentException refused && !(refused instanceof NumberFormatException)
+        && refused.getMessage() != null && e.getArgSpec() != null) {
+      // A converter refused the value and said why; picocli's wrapping adds only an exception class name.
+      message = "Invalid value for " + (e.getArgSpec() instanceof CommandLine.Model.OptionSpec o
+          ? "option '" + o.longestName() + "'" : "parameter " + e.getArgSpec().paramLabel()) + ": " + refused.getMessage();
+    }
+    if (e instanceof CommandLine.UnmatchedArgumentException u && !u.getSuggestions().isEmpty()) {
+      message += "; did you mean " + String.join(" or ", u.getSuggestions()) + "?";
+    }
+    PrintWriter err = cmd.getErr();
+    err.println(cmd.getColorScheme().errorText(name + ": " + message.replace('\n', ' ')
+        + " (see '" + name + " --help')"));
+    err.flush();
+    return cmd.getCommandSpec().exitCodeOnInvalidInput();
+  }
+
+  /**
+   * A failure is one clear line, not a stack trace; {@code ALIGNSTREAM_DEBUG=1} shows the trace. An
+   * {@link IllegalArgumentException} is bad input a config record refused, and its message says how to
+   * fix it: no hint about traces follows it.
    */
   private static int oneLineError(Exception e, CommandLine cmd, CommandLine.ParseResult parsed) {
     PrintWriter err = cmd.getErr();
@@ -58,10 +85,10 @@ public final class Main implements Runnable {
       root = root.getCause();
     }
     String message = root.getMessage() != null ? root.getMessage() : root.getClass().getSimpleName();
-    err.println(cmd.getColorScheme().errorText("alignstream " + cmd.getCommandName() + ": " + message));
+    err.println(cmd.getColorScheme().errorText(cmd.getCommandSpec().qualifiedName() + ": " + message));
     if (System.getenv("ALIGNSTREAM_DEBUG") != null) {
       e.printStackTrace(err);
-    } else {
+    } else if (!(e instanceof IllegalArgumentException)) {
       err.println("(set ALIGNSTREAM_DEBUG=1 for the stack trace)");
     }
     err.flush();

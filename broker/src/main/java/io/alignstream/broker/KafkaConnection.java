@@ -66,6 +66,8 @@ public record KafkaConnection(String bootstrapServers, Map<String, String> clien
     var props = new Properties();
     try (Reader in = Files.newBufferedReader(file)) {
       props.load(in);
+    } catch (java.nio.file.NoSuchFileException e) {
+      throw new IllegalArgumentException("Kafka client properties file not found: " + file, e);
     } catch (IOException e) {
       throw new IllegalArgumentException("cannot read Kafka client properties from " + file + ": " + e.getMessage(), e);
     }

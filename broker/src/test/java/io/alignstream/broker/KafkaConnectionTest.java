@@ -116,7 +116,9 @@ class KafkaConnectionTest {
     var e = assertThrows(IllegalArgumentException.class, () -> KafkaConnection.load(null, file));
     assertTrue(e.getMessage().contains("--bootstrap"), e.getMessage());
     var missing = assertThrows(IllegalArgumentException.class, () -> KafkaConnection.load("h:1", dir.resolve("nope")));
-    assertTrue(missing.getMessage().contains("cannot read"), missing.getMessage());
+    assertEquals("Kafka client properties file not found: " + dir.resolve("nope"), missing.getMessage());
+    var directory = assertThrows(IllegalArgumentException.class, () -> KafkaConnection.load("h:1", dir));
+    assertTrue(directory.getMessage().startsWith("cannot read Kafka client properties from " + dir), directory.getMessage());
   }
 
   @Test

@@ -54,7 +54,8 @@ class KafkaConnectionTest {
   void userPropertiesReachEveryClient() {
     var kafka = new KafkaConnection("broker-1:9092,broker-2:9092", SECURE);
     for (Map<String, Object> config : List.of(kafka.adminConfig(), kafka.producerConfig(),
-        kafka.transactionalProducerConfig("tx"), kafka.consumerConfig("g"))) {
+        kafka.transactionalProducerConfig("tx"), kafka.consumerConfig("g"), kafka.readerConfig("reader"),
+        kafka.loopConsumerConfig("g", "c", 8), kafka.loopProducerConfig("tx", "p", java.time.Duration.ofSeconds(10)))) {
       assertEquals("broker-1:9092,broker-2:9092", config.get("bootstrap.servers"));
       SECURE.forEach((k, v) -> assertEquals(v, config.get(k), k));
     }

@@ -14,15 +14,14 @@ import io.alignstream.schemas.TrainingBatch;
 import io.alignstream.task.BuiltinTask;
 import io.alignstream.task.TaskConfig;
 import io.alignstream.testkit.KafkaFixture;
+import io.alignstream.testkit.ServiceProcess;
 import io.alignstream.testkit.TopicReader;
-import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -58,22 +57,22 @@ class LearnerResumeIT {
         s.stateDir(), false);
     try (Pipeline pipeline = Pipeline.start(kafka, samplersAndRewarder)) {
       // 1. Halts itself right after checkpointing v3, before publishing it.
-      Process first = learner(kafka, topics, base, recipe, 3);
-      assertTrue(first.waitFor(5, TimeUnit.MINUTES), "the first learner halted");
+      ServiceProcess first = learner(kafka, topics, base, recipe, 3);
+      assertTrue(first.awaitExit(Duration.ofMinutes(5)), "the first learner halted");
       assertEquals(137, first.exitValue());
       assertTrue(Files.isDirectory(dir.resolve("checkpoints/v000003")), "v3 was checkpointed");
       assertEquals(2, publishedPolicyVersions(kafka, topics).stream().mapToLong(Long::longValue).max().orElse(-1),
           "but not published");
 
       // 2. Resumes (publishing v3 first), and is killed -9 once it has gone further.
-      Process second = learner(kafka, topics, base, recipe, -1);
-      awaitPublished(kafka, topics, 5, second);
-      second.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+      ServiceProcess learner = learner(kafka, topics, base, recipe, -1);
+      awaitPublished(kafka, topics, 5, learner);
+      learner.kill();
 
-      // 3. Finishes the run.
-      Process third = learner(kafka, topics, base, recipe, -1);
-      assertTrue(third.waitFor(5, TimeUnit.MINUTES), "the third learner finished its updates");
-      assertEquals(0, third.exitValue());
+      // 3. Started again the same way, finishes the run.
+      learner.start();
+      assertTrue(learner.awaitExit(Duration.ofMinutes(5)), "the third learner finished its updates");
+      assertEquals(0, learner.exitValue());
     }
 
     // Every version once, in order: 1 (SFT) to 1 + UPDATES.
@@ -97,22 +96,20 @@ class LearnerResumeIT {
     assertTrue(roundZero >= (long) UPDATES, "batches trained: " + roundZero);
   }
 
-  private Process learner(KafkaConnection kafka, Topics topics, Path base, Recipe recipe, long haltAfter)
-      throws Exception {
-    List<String> cmd = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g",
-        "-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=1",
-        "-Dorg.apache.avro.SERIALIZABLE_PACKAGES=io.alignstream.schemas"));
+  private ServiceProcess learner(KafkaConnection kafka, Topics topics, Path base, Recipe recipe, long haltAfter) {
+    List<String> jvm = new ArrayList<>(ServiceProcess.SERVICE_JVM_OPTIONS);
+    jvm.add("-Xmx1g");
     if (haltAfter > 0) {
-      cmd.add("-Dalignstream.learner.haltAfterCheckpoint=" + haltAfter);
+      jvm.add("-Dalignstream.learner.haltAfterCheckpoint=" + haltAfter);
     }
-    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(), "learner",
+    List<String> args = new ArrayList<>(List.of("learner",
         "--bootstrap", kafka.bootstrapServers(), "--run", topics.runId(), "--base", base.toString(),
         "--checkpoints", dir.resolve("checkpoints").toString(), "--min-demonstrations", "16",
         "--batch-wait", "5s", "--idle-flush", "5s"));
-    recipe.toMap().forEach((k, v) -> cmd.addAll(List.of("--set", k + "=" + v)));
-    return new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true)
-        .redirectOutput(new File(dir.toFile(), "learner-" + System.nanoTime() + ".log")).start();
+    recipe.toMap().forEach((k, v) -> args.addAll(List.of("--set", k + "=" + v)));
+    String name = haltAfter > 0 ? "learner-halting" : "learner";
+    return ServiceProcess.start(new ServiceProcess.Spec(name, Main.class.getName(), jvm, args, dir,
+        dir.resolve(name + ".log")));
   }
 
   private static List<Long> publishedPolicyVersions(KafkaConnection kafka, Topics topics) {
@@ -120,11 +117,11 @@ class LearnerResumeIT {
         .filter(m -> m.getModelName().equals(ModelLines.POLICY)).map(ModelVersion::getVersion).toList();
   }
 
-  private static void awaitPublished(KafkaConnection kafka, Topics topics, long version, Process p)
+  private static void awaitPublished(KafkaConnection kafka, Topics topics, long version, ServiceProcess p)
       throws InterruptedException {
     long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
     while (publishedPolicyVersions(kafka, topics).stream().noneMatch(v -> v >= version)) {
-      assertTrue(p.isAlive(), "the learner died early");
+      assertTrue(p.alive(), "the learner died early:\n" + p.logTail(4000));
       assertTrue(System.nanoTime() < deadline, "v" + version + " was not published in time");
       Thread.sleep(200);
     }

@@ -1,2 +1,5 @@
-/** The one place integration tests get a Kafka broker: external, Testcontainers, or embedded. */
+/**
+ * What integration tests share: the one place they get a Kafka broker (external, Testcontainers, or
+ * embedded), and services run as separate OS processes for crash tests.
+ */
 package io.alignstream.testkit;

@@ -74,6 +74,11 @@ record DemonstrationsFile(Path file, List<Demonstration> demonstrations, int lin
           if (first.isEmpty()) {
             first = "line " + number + ": " + r.message();
           }
+        } else {
+          rejected++;
+          if (first.isEmpty()) {
+            first = "line " + number + ": a practice prompt (\"kind\": \"prompt\") is not a demonstration";
+          }
         }
       }
     }

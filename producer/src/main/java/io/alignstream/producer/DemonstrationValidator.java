@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.alignstream.schemas.ContentId;
 import io.alignstream.schemas.Demonstration;
+import io.alignstream.schemas.Prompt;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -22,6 +23,10 @@ import java.util.regex.Pattern;
  * {@code response} (and optionally a string {@code source}; other fields are ignored), within the
  * configured limits, with no control characters but newline and tab. Texts are kept exactly as sent
  * (not trimmed): the prompt is what the model sees, trailing space included.
+ *
+ * <p>A record with {@code "kind": "prompt"} is a practice prompt instead: a {@code prompt} and no
+ * {@code response}, for the samplers to answer and the reward model to judge (online prompts, as the
+ * prompt set of RLHF), never trained on by SFT.
  */
 public final class DemonstrationValidator {
   /** A run of letters/digits, or one other non-space character: one approximate token each. */
@@ -41,9 +46,12 @@ public final class DemonstrationValidator {
   }
 
   /** The outcome of checking one record. */
-  public sealed interface Checked permits Accepted, Rejected {}
+  public sealed interface Checked permits Accepted, AcceptedPrompt, Rejected {}
 
   public record Accepted(Demonstration demonstration) implements Checked {}
+
+  /** A practice prompt: one without a demonstration. */
+  public record AcceptedPrompt(Prompt prompt) implements Checked {}
 
   public record Rejected(Rejection reason, String message) implements Checked {}
 
@@ -81,6 +89,26 @@ public final class DemonstrationValidator {
     Rejected badPrompt = checkField(root, "prompt", config.maxPromptChars(), config.maxPromptTokens());
     if (badPrompt != null) {
       return badPrompt;
+    }
+    JsonNode kind = root.get("kind");
+    if (kind != null && !kind.isNull()) {
+      if (!kind.isTextual()) {
+        return new Rejected(Rejection.WRONG_TYPE, "field 'kind' must be a string, got " + kind(kind));
+      }
+      if (kind.asText().equals("prompt")) {
+        JsonNode response = root.get("response");
+        if (response != null && !response.isNull()) {
+          return new Rejected(Rejection.MALFORMED, "a record of kind 'prompt' has no response; "
+              + "send it without 'kind' to make it a demonstration");
+        }
+        String p = root.get("prompt").asText();
+        return new AcceptedPrompt(Prompt.newBuilder().setPromptId(ContentId.ofPrompt(p)).setText(p).setRound(0)
+            .setDemonstrationId(null).setCreatedAtMs(nowMs).build());
+      }
+      if (!kind.asText().equals("demonstration")) {
+        return new Rejected(Rejection.MALFORMED, "field 'kind' must be 'demonstration' (the default) or 'prompt', got '"
+            + kind.asText() + "'");
+      }
     }
     Rejected badResponse = checkField(root, "response", config.maxResponseChars(), config.maxResponseTokens());
     if (badResponse != null) {

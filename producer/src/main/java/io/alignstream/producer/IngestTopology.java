@@ -39,8 +39,9 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>
  * demosRaw ─ validate ─┬─ rejected ──────────────────────────────────────────▶ deadLetters (bytes unchanged + headers)
- *                      └─ accepted ─ repartition by id ─ first occurrence? ─┬─▶ demonstrations (key: id)
- *                                                                          └─ repartition by promptId ─ first prompt? ─▶ prompts (key: promptId)
+ *                      ├─ accepted ─ repartition by id ─ first occurrence? ─┬─▶ demonstrations (key: id)
+ *                      │                                                   └─ repartition by promptId ─ first prompt? ─▶ prompts (key: promptId)
+ *                      └─ practice prompt ("kind": "prompt") ──────────────────┘
  * every outcome of a record with a batch header ─ count per batch ─▶ metrics ({@value #BATCH_METRIC})
  * </pre>
  *
@@ -109,7 +110,9 @@ public final class IngestTopology {
         .process(() -> new Validate(validator, counts), Named.as("validate"));
     Map<String, KStream<String, Object>> routes = checked.split(Named.as("route-"))
         .branch((k, v) -> v instanceof DeadLetter, Branched.as("rejected"))
+        .branch((k, v) -> v instanceof Prompt, Branched.as("practice"))
         .defaultBranch(Branched.as("accepted"));
+    KStream<String, Object> practice = routes.get("route-practice");
 
     KStream<String, Object> rejected = routes.get("route-rejected");
     rejected
@@ -130,6 +133,7 @@ public final class IngestTopology {
         Produced.with(topics.demonstrations.keySerde(), topics.demonstrations.valueSerde()).withName("write-demonstrations"));
     firsts
         .map((id, d) -> KeyValue.pair(d.getPromptId(), promptOf(d)), Named.as("prompt-of-demonstration"))
+        .merge(practice.mapValues(v -> (Prompt) v, Named.as("as-prompt")), Named.as("with-practice-prompts"))
         // A second demonstration of a prompt is more training data, not another prompt to sample.
         .repartition(Repartitioned.with(strings, topics.prompts.valueSerde()).withName("ingest-by-prompt"))
         .process(FirstPrompt::new, Named.as("first-prompt"), SEEN_PROMPTS_STORE)
@@ -138,6 +142,7 @@ public final class IngestTopology {
 
     Serde<Metric> metrics = topics.metrics.valueSerde();
     rejected.process(() -> new Receipt("rejected"), Named.as("receipt-rejected"))
+        .merge(practice.process(() -> new Receipt("accepted"), Named.as("receipt-practice")), Named.as("receipts-0"))
         .merge(deduplicated.process(() -> new Receipt(null), Named.as("receipt-deduplicated")), Named.as("receipts"))
         .groupByKey(Grouped.with("ingest-by-batch", strings, strings))
         .aggregate(() -> null, IngestTopology::count, Named.as("count-per-batch"),
@@ -216,6 +221,12 @@ public final class IngestTopology {
       RecordMetadata meta = context.recordMetadata().orElseThrow();
       String coordinates = "topic:" + meta.topic() + "/" + meta.partition() + "@" + meta.offset();
       var checked = validator.validate(record.value(), coordinates, context.currentSystemTimeMs());
+      if (checked instanceof DemonstrationValidator.AcceptedPrompt accepted) {
+        counts.accepted();
+        Prompt p = accepted.prompt();
+        context.forward(new Record<>(p.getPromptId(), (Object) p, record.timestamp(), batchOnly(record.headers())));
+        return;
+      }
       if (checked instanceof DemonstrationValidator.Accepted accepted) {
         Demonstration d = accepted.demonstration();
         // The client's own headers stay behind; only the batch id travels on, for the receipt.

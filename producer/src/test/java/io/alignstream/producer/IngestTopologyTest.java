@@ -215,6 +215,38 @@ class IngestTopologyTest {
   }
 
   @Test
+  void aPracticePromptBecomesAPromptWithoutADemonstration() {
+    // Given a prompt sent without a response, marked as such, twice; then a demonstration of the same prompt
+    raw.pipeInput(utf8("{\"prompt\":\"name three colors .\",\"kind\":\"prompt\"}"));
+    raw.pipeInput(utf8("{\"prompt\":\"name three colors .\",\"kind\":\"prompt\",\"response\":null}"));
+    raw.pipeInput(utf8("{\"prompt\":\"name three colors .\",\"response\":\"red , blue , green .\"}"));
+
+    // Then the samplers get the prompt once, with no demonstration behind it
+    var out = prompts.readValuesToList();
+    assertEquals(1, out.size());
+    assertEquals("name three colors .", out.get(0).getText());
+    assertEquals(ContentId.ofPrompt("name three colors ."), out.get(0).getPromptId());
+    assertNull(out.get(0).getDemonstrationId());
+    // And the demonstration is still training data
+    assertEquals(List.of("red , blue , green ."),
+        demonstrations.readValuesToList().stream().map(Demonstration::getResponse).toList());
+    assertTrue(deadLetters.isEmpty());
+  }
+
+  @Test
+  void aPracticePromptWithAResponseOrAnUnknownKindIsADeadLetter() {
+    raw.pipeInput(utf8("{\"prompt\":\"p\",\"kind\":\"prompt\",\"response\":\"r\"}"));
+    raw.pipeInput(utf8("{\"prompt\":\"p\",\"kind\":\"question\",\"response\":\"r\"}"));
+    raw.pipeInput(utf8("{\"prompt\":\"p\",\"kind\":1,\"response\":\"r\"}"));
+    var dead = deadLetters.readRecordsToList();
+    assertEquals(List.of("malformed", "malformed", "wrong-type"),
+        dead.stream().map(r -> header(r.headers(), IngestTopology.REASON)).toList());
+    assertTrue(header(dead.get(0).headers(), IngestTopology.MESSAGE).contains("has no response"));
+    assertTrue(prompts.isEmpty());
+    assertTrue(demonstrations.isEmpty());
+  }
+
+  @Test
   void batchesAreCountedOnTheMetricsTopic() {
     // Given a batch of four records from one sender: new, duplicate, invalid, new; and one without a batch
     var batch = new RecordHeaders().add(IngestTopology.BATCH, utf8("b-1"));

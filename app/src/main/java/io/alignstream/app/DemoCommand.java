@@ -99,7 +99,7 @@ public final class DemoCommand implements Callable<Integer> {
       description = "Seed of the task and of every model. Default: ${DEFAULT-VALUE}.")
   private long seed;
 
-  @Option(names = "--pretrain-steps", paramLabel = "N", defaultValue = "1500",
+  @Option(names = "--pretrain-steps", paramLabel = "N", defaultValue = "3500",
       description = "Optimiser steps (batch 32) of pretraining π_0. Default: ${DEFAULT-VALUE}.")
   private int pretrainSteps;
 
@@ -246,9 +246,12 @@ public final class DemoCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** π_0, pretrained once per seed and step count and cached. */
+  /** π_0, pretrained once per corpus, seed and step count, and cached. */
   private Path pretrained(BuiltinTask task, Path runDir, PrintStream out) throws Exception {
-    Path cached = cacheDir.resolve("builtin-base-s" + seed + "-" + pretrainSteps);
+    // The corpus's own hash in the key: a cache from an older version of the task is never reused.
+    String corpus = io.alignstream.schemas.ContentId.sha256(Files.readAllBytes(runDir.resolve("task/corpus.jsonl")))
+        .substring(0, 12);
+    Path cached = cacheDir.resolve("builtin-base-" + corpus + "-s" + seed + "-" + pretrainSteps);
     if (Files.exists(cached.resolve("model.safetensors"))) {
       out.println("π_0: cached at " + cached);
       return cached;

@@ -19,7 +19,7 @@ import java.util.List;
  * be tried quickly; it is not a second implementation of the algorithm.
  */
 final class InProcessLoop {
-  /** A demonstration as text. */
+  /** A demonstration as text; {@code response} is null for a prompt given without one. */
   record Demo(String prompt, String response) {}
 
   private final Learner learner;
@@ -37,7 +37,11 @@ final class InProcessLoop {
 
   /** One learner update from these prompts' demonstrations and K fresh samples each. */
   Learner.UpdateResult step(List<Demo> demos) {
-    List<TrainingBatch> batches = batches(demos);
+    return update(batches(demos));
+  }
+
+  /** The learner half of {@link #step}: one update from batches this loop made with {@link #batches}. */
+  Learner.UpdateResult update(List<TrainingBatch> batches) {
     steps++;
     return learner.update(batches);
   }
@@ -46,12 +50,19 @@ final class InProcessLoop {
   List<TrainingBatch> batches(List<Demo> demos) {
     List<long[]> prompts = new ArrayList<>();
     List<Example> demoExamples = new ArrayList<>();
+    List<Demo> kept = new ArrayList<>();
     for (Demo d : demos) {
-      Example e = learner.demonstration(d.prompt(), d.response());
+      // A prompt without a demonstration stands as one with an empty (EOS-only) response: only its prompt is used.
+      Example e = d.response() == null
+          ? new Example(learner.tokenizer().encode(d.prompt()), new long[] {learner.tokenizer().eosId()})
+          : learner.demonstration(d.prompt(), d.response());
       if (e == null) {
         continue;
       }
-      demoExamples.add(e);
+      kept.add(d);
+      if (d.response() != null) {
+        demoExamples.add(e);
+      }
       for (int k = 0; k < samplesPerPrompt; k++) {
         prompts.add(e.prompt());
       }
@@ -67,14 +78,14 @@ final class InProcessLoop {
     List<TrainingBatch> out = new ArrayList<>();
     int row = 0;
     int d = 0;
-    for (Demo demo : demos) {
-      if (learner.demonstration(demo.prompt(), demo.response()) == null) {
-        continue;
-      }
+    for (Demo demo : kept) {
       String promptId = ContentId.ofPrompt(demo.prompt());
       List<ScoredSample> group = new ArrayList<>();
-      group.add(scored(ContentId.ofDemonstration(demo.prompt(), demo.response()), SampleKind.DEMONSTRATION, promptId,
-          demo, demoExamples.get(d), new float[0], "demonstration", -1, demoScores, d));
+      if (demo.response() != null) {
+        group.add(scored(ContentId.ofDemonstration(demo.prompt(), demo.response()), SampleKind.DEMONSTRATION,
+            promptId, demo, demoExamples.get(d), new float[0], "demonstration", -1, demoScores, d));
+        d++;
+      }
       for (int k = 0; k < samplesPerPrompt; k++, row++) {
         Sample s = samples.get(row);
         group.add(scored(promptId + "/" + steps + "/policy/" + k, SampleKind.GENERATION, promptId, demo,
@@ -82,7 +93,6 @@ final class InProcessLoop {
       }
       out.add(TrainingBatch.newBuilder().setId(promptId + "/" + steps + "/policy").setPromptId(promptId)
           .setRound(0).setSamples(group).setComplete(true).setCreatedAtMs(System.currentTimeMillis()).build());
-      d++;
     }
     return out;
   }

@@ -33,6 +33,7 @@ public final class AlignmentExperiment {
     int pretrainSteps = intArg(sets, "pretrain", 1500);
     int updates = intArg(sets, "updates", 60);
     int evalEvery = intArg(sets, "eval_every", 20);
+    boolean extraPrompts = intArg(sets, "extra_prompts", 0) == 1;
     double sftOnlyLr = doubleArg(sets, "sft_only_lr", 1e-3);
     Path work = Path.of(System.getProperty("work", "/tmp/align-exp"));
     Files.createDirectories(work);
@@ -84,6 +85,14 @@ public final class AlignmentExperiment {
         var loop = new InProcessLoop(learner, recipe.samplesPerPrompt(), SamplingConfig.sample(32), recipe.seed());
         Random random = new Random(3);
         List<InProcessLoop.Demo> order = new ArrayList<>(demoTexts);
+        if (extraPrompts) {
+          // Practice prompts: every training prompt without a demonstration, as a user would stream them.
+          var demoPrompts = new java.util.HashSet<String>();
+          demoTexts.forEach(d -> demoPrompts.add(d.prompt()));
+          task.trainPrompts().stream().map(p -> p.text()).filter(demoPrompts::add)
+              .forEach(p -> order.add(new InProcessLoop.Demo(p, null)));
+          System.out.printf("loop prompts: %d (%d with demonstrations)%n", order.size(), demoTexts.size());
+        }
         int cursor = order.size();
         t = System.nanoTime();
         for (int u = 1; u <= updates; u++) {

@@ -121,7 +121,9 @@ public record Recipe(
     d.put("samples.per_prompt", "4");
     d.put("sft.steps", "150");
     d.put("sft.batch", "16");
-    d.put("sft.lr", "1e-3");
+    // 1e-3 made the tiny policy forget facts the demonstrations do not show (built-in task: arithmetic
+    // 79% greedy in π_0, 68% after SFT at 1e-3, 87% at 3e-4).
+    d.put("sft.lr", "3e-4");
     d.put("reward.members", "2");
     d.put("reward.positive", "demonstrations");
     d.put("reward.negative", "current_policy_samples");

@@ -230,8 +230,9 @@ public final class DemoCommand implements Callable<Integer> {
       }
       try (Policy p = Policy.load(aligned)) {
         results.add(judge("aligned (AfD loop)", p, tok, eval, "π_SFT then " + updates + " streaming updates: "
-            + Recipe.name(recipe.policyObjective()) + " on the reward ensemble's ranking, discriminator "
-            + Recipe.name(recipe.rewardPositive()) + " vs " + Recipe.name(recipe.rewardNegative())));
+            + Recipe.name(recipe.policyObjective()) + " on the reward ensemble's " + Recipe.name(recipe.ranking())
+            + " ranking, policy lr " + recipe.policyLr() + ", discriminator " + Recipe.name(recipe.rewardPositive())
+            + " vs " + Recipe.name(recipe.rewardNegative())));
       }
     }
     stageSeconds.put("compare", seconds(t));

@@ -132,7 +132,9 @@ public record Recipe(
     d.put("reward.warmup_updates", "3");
     d.put("policy.objective", "best_of_n");
     d.put("policy.ranking", "expert_likelihood");
-    d.put("policy.lr", "2e-4");
+    // BPO's setting; the tiny policy drifted further from π_SFT at 2e-4 (built-in task: 92% → 89% greedy
+    // at 5e-5 after 60 updates, 92% → 89% after 40 at 2e-4).
+    d.put("policy.lr", "5e-5");
     d.put("policy.beta", "0.1");
     d.put("policy.importance_cap", "2.0");
     d.put("policy.max_lag", "4");

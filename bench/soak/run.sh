@@ -10,7 +10,20 @@ results="$(realpath -m "${2:-bench/soak/results}")"
 mvn -B -q -o -pl app -am install -DskipTests >/dev/null
 cd app
 mvn -B -q -o dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/bench-cp.txt >/dev/null
+# A private copy of this project's classes and jars: on a shared checkout another build may rewrite
+# target/ or ~/.m2 during the soak, under the running services.
+copy="$(mktemp -d /tmp/alignstream-soak-classes-XXXXXX)"
+trap 'rm -rf "$copy"' EXIT
+cp -r target/classes "$copy/classes"
+cp -r target/test-classes "$copy/test-classes"
+classpath="$copy/test-classes:$copy/classes"
+IFS=':' read -r -a jars < target/bench-cp.txt || true # the file has no final newline
+for jar in "${jars[@]}"; do
+  case "$(basename "$jar")" in
+    alignstream-*) cp "$jar" "$copy/" && classpath="$classpath:$copy/$(basename "$jar")" ;;
+    *) classpath="$classpath:$jar" ;;
+  esac
+done
 java -Xmx1g -Dai.djl.offline=true -Dai.djl.pytorch.num_threads=1 -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
   -Dorg.apache.avro.SERIALIZABLE_PACKAGES=io.alignstream.schemas \
-  -cp "$PWD/target/test-classes:$PWD/target/classes:$(cat target/bench-cp.txt)" \
-  io.alignstream.app.SoakBenchmark "$minutes" "$results"
+  -cp "$classpath" io.alignstream.app.SoakBenchmark "$minutes" "$results"

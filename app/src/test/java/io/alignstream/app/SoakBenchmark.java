@@ -86,13 +86,32 @@ final class SoakBenchmark {
     Files.createDirectories(results);
     Path work = Files.createTempDirectory("alignstream-soak-");
     Instant started = Instant.now();
-    Run run = run(Duration.ofSeconds((long) (minutes * 60)), work);
+    Run run;
+    try {
+      run = run(Duration.ofSeconds((long) (minutes * 60)), work);
+    } finally {
+      // Keep the services' logs; the broker's data and the checkpoints are hundreds of MB after 20 minutes.
+      for (String data : List.of("kafka", "checkpoints", "ingest", ".alignstream", "base")) {
+        deleteTree(work.resolve(data));
+      }
+    }
     List<Verdict> verdicts = judge(run.samples());
     write(results, run, verdicts, minutes, started);
     boolean pass = run.died().isEmpty() && verdicts.stream().allMatch(Verdict::flat);
     System.out.println(Files.readString(results.resolve("soak-summary.txt")));
     System.out.println("logs: " + work);
     System.exit(pass ? 0 : 1);
+  }
+
+  private static void deleteTree(Path root) throws IOException {
+    if (!Files.exists(root)) {
+      return;
+    }
+    try (Stream<Path> paths = Files.walk(root)) {
+      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    }
   }
 
   /** What a soak saw: the samples, and the services that died (with their exit codes). */

@@ -42,6 +42,11 @@ public final class BatchingService implements AutoCloseable {
     // A batch is emitted by count or time bound; commit often so the learner sees it soon.
     props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "200");
     var streams = new KafkaStreams(BatchingTopology.build(topics, config), props);
+    // Start from the changelog, never from what a previous process left on disk: a learner killed (-9)
+    // while Streams re-created a corrupted task left stores RocksDB refuses to open ("wal_dir contains
+    // existing log file"), and the learner could not start again. The stores are a changelogged cache of a
+    // few records per open prompt and per demonstration, so restoring them costs little.
+    streams.cleanUp();
     streams.setUncaughtExceptionHandler(e -> {
       log.error("batching stream thread failed; replacing it", e);
       return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;

@@ -75,9 +75,14 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class FaultInjectionIT {
   static final int K = StreamingLoopIT.K;
-  static final int UPDATES = 20;
-  /** 60 prompts in 2 rounds: enough batches for UPDATES updates of 4, whatever order they come in. */
+  static final int UPDATES = 24;
+  /**
+   * 60 prompts in 2 rounds: enough batches for UPDATES updates of 4. Half of them come in only once every
+   * fault has struck: until then the learner has at most 30 x 2 = 60 batches, 15 updates' worth, so it
+   * cannot finish before the last fault however fast it runs and however slowly services restart.
+   */
   static final int DEMONSTRATIONS = 60;
+  static final int HELD_BACK = 30;
   static final int MAX_NEW_TOKENS = 24;
   /** Longest any one wait may take before the test fails (a hung run, not a slow one). */
   static final Duration BOUND = Duration.ofMinutes(4);
@@ -87,7 +92,7 @@ class FaultInjectionIT {
   Path dir;
 
   private final List<ServiceProcess> processes = new ArrayList<>();
-  /** Service logs, kept after the test (under target/) for a failure's post-mortem. */
+  /** Service logs and, after a failure, the broker's data: kept under target/ for a post-mortem. */
   private Path logs;
 
   enum Target { SAMPLER, REWARDER, LEARNER, BROKER }
@@ -104,11 +109,9 @@ class FaultInjectionIT {
       List<Target> targets = new ArrayList<>(List.of(Target.SAMPLER, Target.SAMPLER, Target.REWARDER,
           Target.LEARNER, Target.LEARNER, Target.BROKER));
       Collections.shuffle(targets, random);
-      // Versions 2 .. UPDATES-10: after SFT and the first update, and far enough from the learner's last one
-      // that it is still running when the last fault strikes, though each fault first waits for its target
-      // to be at work again (a restart takes 10-20 s here, in which the learner makes several updates).
-      long[] after = LongStream.range(0, targets.size()).map(i -> 2 + random.nextInt(UPDATES - 11)).sorted()
-          .toArray();
+      // Versions 2 .. 10: after SFT and the first update, and well within what the demonstrations that are
+      // there from the start allow (see HELD_BACK).
+      long[] after = LongStream.range(0, targets.size()).map(i -> 2 + random.nextInt(9)).sorted().toArray();
       List<Fault> plan = new ArrayList<>();
       for (int i = 0; i < targets.size(); i++) {
         Target t = targets.get(i);
@@ -128,10 +131,20 @@ class FaultInjectionIT {
     }
   }
 
+  /** Set when every assertion held: the broker's data is then deleted, else kept beside the logs. */
+  private boolean passed;
+
   @AfterEach
-  void killLeftovers() throws InterruptedException {
+  void killLeftovers() throws IOException, InterruptedException {
     for (ServiceProcess p : processes) {
       p.close();
+    }
+    if (passed && logs != null && Files.exists(logs.resolve("kafka"))) {
+      try (var files = Files.walk(logs.resolve("kafka"))) {
+        for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+          Files.delete(f);
+        }
+      }
     }
   }
 
@@ -151,7 +164,7 @@ class FaultInjectionIT {
     System.out.println("  service logs in " + logs);
     KafkaConnection kafka = KafkaConnection.of("127.0.0.1:" + port);
     ServiceProcess broker = service("broker", "-Xmx768m", List.of("broker", "--port", Integer.toString(port),
-        "--controller-port", Integer.toString(controllerPort), "--data-dir", dir.resolve("kafka").toString(),
+        "--controller-port", Integer.toString(controllerPort), "--data-dir", logs.resolve("kafka").toString(),
         "--run", topics.runId()));
     awaitBroker(kafka, broker);
 
@@ -159,13 +172,7 @@ class FaultInjectionIT {
     Path base = StreamingLoopIT.tinyBase(dir, task);
     List<Example> demos = fitting(task, base);
     Set<String> promptIds = demos.stream().map(d -> ContentId.ofPrompt(d.prompt())).collect(Collectors.toSet());
-    try (IngestService ingest = IngestService.start(kafka, topics, IngestConfig.defaults())) {
-      ingest.awaitRunning(BOUND);
-      StreamingLoopIT.produceRaw(kafka, topics, demos);
-      await("ingest of " + demos.size() + " demonstrations", () ->
-          TopicReader.readCommitted(kafka, topics.prompts).size() >= promptIds.size()
-              && TopicReader.readCommitted(kafka, topics.demonstrations).size() >= demos.size());
-    }
+    ingest(kafka, topics, demos, 0, DEMONSTRATIONS - HELD_BACK);
 
     // And the learner, the rewarder and two samplers, each its own process
     Path clientConfig = Files.writeString(dir.resolve("client.properties"),
@@ -177,8 +184,7 @@ class FaultInjectionIT {
         dir.resolve("checkpoints").toString(), "--min-demonstrations", "16",
         // Longer than any outage here: every batch is whole, so exact counts can be asserted.
         "--batch-wait", "3m",
-        // Every update waits for its loop.prompts_per_update batches: while a fault stalls the samplers or the
-        // rewarder, the learner stalls too, instead of racing to its last update on partial ones.
+        // Never an update on fewer than loop.prompts_per_update batches, so the counts below are exact.
         "--idle-flush", "0s"));
     learnerArgs.addAll(kafkaArgs);
     Recipe recipe = StreamingLoopIT.recipe(UPDATES);
@@ -192,7 +198,10 @@ class FaultInjectionIT {
     for (int i = 1; i <= 2; i++) {
       List<String> args = new ArrayList<>(List.of("sampler", "--sampler-id", "s" + i, "-k", Integer.toString(K),
           "--prompts-per-batch", "2", "--max-new-tokens", Integer.toString(MAX_NEW_TOKENS), "--top-p", "1.0",
-          "--max-prompts-per-version", "0", "--max-lag", "1", "--seed", Integer.toString(4 + i), "--threads", "1",
+          // No in-flight gate: it counts prompt and batch offsets as if they were records, and once the
+          // topics hold more transaction markers on the prompt side (a second ingest is enough) it stops the
+          // samplers with less than an update's batches in flight; with no idle flush nothing trains again.
+          "--max-prompts-per-version", "0", "--max-lag", "0", "--seed", Integer.toString(4 + i), "--threads", "1",
           "--weights-timeout", "4m"));
       args.addAll(kafkaArgs);
       samplers.add(service("sampler-s" + i, "-Xmx512m", args));
@@ -225,7 +234,8 @@ class FaultInjectionIT {
         System.out.println("FaultInjectionIT fault " + line);
       }
 
-      // Then the learner finishes its updates, and the run drains
+      // Then, with the rest of the demonstrations, the learner finishes its updates, and the run drains
+      ingest(kafka, topics, demos, DEMONSTRATIONS - HELD_BACK, DEMONSTRATIONS);
       await("the learner's last update (v" + (1 + UPDATES) + ")", () -> requireAlive(learner) && !learner.alive());
       assertEquals(0, learner.exitValue(), "the learner finished cleanly:\n" + learner.logTail(4000));
       for (ServiceProcess s : samplers) {
@@ -245,6 +255,7 @@ class FaultInjectionIT {
       done.forEach(l -> System.out.println("  " + l));
       processes.forEach(p -> System.out.println("  " + p.name() + ": started " + p.starts() + " times"));
     }
+    passed = true;
   }
 
   /** What the committed topics hold at the end, as asserted. */
@@ -317,9 +328,9 @@ class FaultInjectionIT {
     }
 
     // No batch trained twice or skipped: each policy version records the batches offset it trained up to;
-    // version v trained exactly the loop.prompts_per_update batches between v-1's offset and its own (the
-    // learner never trains a partial group here: --idle-flush 0s), the last offset is the learner's
-    // committed one, and each trained round-0 batch started exactly one round-1 prompt.
+    // version v trained exactly the loop.prompts_per_update batches between v-1's offset and its own (no
+    // partial updates: --idle-flush 0s), and the last offset is the learner's committed one; and each
+    // trained round-0 batch started exactly one round-1 prompt.
     List<Long> offsets = manifests.stream().filter(m -> m.getModelName().equals(ModelLines.POLICY))
         .map(m -> Long.parseLong(m.getMetadata().get(ModelLines.BATCHES_CONSUMED))).toList();
     assertEquals(0L, offsets.get(0), "v1 (SFT) trained no batch");
@@ -508,6 +519,22 @@ class FaultInjectionIT {
         dir.resolve(name), logs.resolve(name + ".log")));
     processes.add(p);
     return p;
+  }
+
+  /**
+   * Streams demonstrations {@code from} to {@code to} in through the ingest topology (run in this JVM), and
+   * waits until the first {@code to} are demonstrations and round-0 prompts.
+   */
+  private void ingest(KafkaConnection kafka, Topics topics, List<Example> demos, int from, int to)
+      throws InterruptedException {
+    long prompts = demos.subList(0, to).stream().map(d -> ContentId.ofPrompt(d.prompt())).distinct().count();
+    try (IngestService ingest = IngestService.start(kafka, topics, IngestConfig.defaults())) {
+      ingest.awaitRunning(BOUND);
+      StreamingLoopIT.produceRaw(kafka, topics, demos.subList(from, to));
+      await("ingest of demonstrations " + from + " to " + to, () ->
+          TopicReader.readCommitted(kafka, topics.prompts).stream().filter(r -> r.value().getRound() == 0).count()
+              >= prompts && TopicReader.readCommitted(kafka, topics.demonstrations).size() >= to);
+    }
   }
 
   /** Until the broker answers an admin request (it was started or restarted), failing if it died. */

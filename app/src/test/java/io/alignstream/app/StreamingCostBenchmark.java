@@ -479,6 +479,12 @@ public final class StreamingCostBenchmark {
   // ---------------------------------------------------------------- the driver
 
   static void drive(int pairs, int updates) throws Exception {
+    // With loop.rounds=1 the Kafka arm gets one prompt per distinct demonstration prompt, no more.
+    long prompts = task().demonstrations().stream().map(d -> d.prompt()).distinct().count();
+    if ((long) (WARMUP + updates) * PROMPTS_PER_UPDATE > prompts) {
+      throw new IllegalArgumentException("updates: at most " + (prompts / PROMPTS_PER_UPDATE - WARMUP) + " (the task has "
+          + prompts + " distinct prompts, " + PROMPTS_PER_UPDATE + " per update, " + WARMUP + " warm-up updates)");
+    }
     Path work = Files.createTempDirectory("streaming-cost-");
     Path base = tinyBase(work);
     try (Policy p = Policy.load(base)) {
@@ -492,7 +498,12 @@ public final class StreamingCostBenchmark {
     System.out.println("| cores | pair | arm | start-up + SFT s | window s | updates/s | generations/s | tokens/s "
         + "| CPU s per update | CPU share of window | Kafka / in-process updates/s |");
     System.out.println("|---|---|---|---|---|---|---|---|---|---|---|");
+    // -Dbench.modes=pinned or =unpinned runs one mode only; -Dbench.jvmOpts="..." goes to every arm's JVM.
+    List<String> modes = Arrays.asList(System.getProperty("bench.modes", "pinned,unpinned").split(","));
     for (boolean pinned : new boolean[] {true, false}) {
+      if (!modes.contains(pinned ? "pinned" : "unpinned")) {
+        continue;
+      }
       List<ArmResult[]> results = new ArrayList<>();
       byMode.put(pinned, results);
       for (int pair = 1; pair <= pairs; pair++) {
@@ -602,8 +613,12 @@ public final class StreamingCostBenchmark {
     if (pinned) {
       cmd.addAll(List.of("taskset", "-c", "0"));
     }
-    cmd.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx2g",
-        "-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=1", "-Dai.djl.pytorch.num_interop_threads=1",
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    String jvmOpts = System.getProperty("bench.jvmOpts", "").trim();
+    if (!jvmOpts.isEmpty()) {
+      cmd.addAll(Arrays.asList(jvmOpts.split("\\s+")));
+    }
+    cmd.addAll(List.of("-Xmx2g", "-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=1", "-Dai.djl.pytorch.num_interop_threads=1",
         "-cp", System.getProperty("java.class.path"), StreamingCostBenchmark.class.getName(), "--arm", arm,
         base.toString(), runDir.toString(), Integer.toString(updates)));
     Process p = new ProcessBuilder(cmd).redirectError(runDir.resolve("stderr.log").toFile()).start();
@@ -611,6 +626,7 @@ public final class StreamingCostBenchmark {
     int code = p.waitFor();
     for (String line : out.split("\n")) {
       if (line.startsWith(RESULT)) {
+        Files.writeString(runDir.resolve("result.json"), line.substring(RESULT.length()));
         return JSON.readValue(line.substring(RESULT.length()), ArmResult.class);
       }
     }

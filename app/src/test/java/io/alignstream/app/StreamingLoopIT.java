@@ -109,8 +109,12 @@ class StreamingLoopIT {
     for (var d : task.demonstrations()) {
       (Learner.heldOut(ContentId.ofPrompt(d.prompt())) ? held : rest).add(d);
     }
-    List<io.alignstream.task.Example> demos = new ArrayList<>(rest.subList(0, 60));
-    demos.addAll(held.subList(0, 20));
+    // Interleaved, every fourth one held out: the samplers take prompts in the order they arrive, and
+    // with the held-out ones last they could all be left unsampled when the learner stops.
+    List<io.alignstream.task.Example> demos = new ArrayList<>();
+    for (int i = 0; i < 80; i++) {
+      demos.add(i % 4 == 3 ? held.get(i / 4) : rest.get(i - i / 4));
+    }
     produceRaw(kafka, topics, demos);
     try (Pipeline pipeline = Pipeline.start(kafka, settings(topics, dir, base, recipe))) {
       assertTrue(pipeline.awaitVersion(1 + UPDATES, Duration.ofMinutes(6)),

@@ -7,7 +7,6 @@ import io.alignstream.model.RewardEnsemble;
 import io.alignstream.model.Sample;
 import io.alignstream.model.SamplingConfig;
 import io.alignstream.model.Tokenizer;
-import io.alignstream.task.GoldenJudge;
 import io.alignstream.task.Kind;
 import io.alignstream.task.Scorecard;
 import io.alignstream.task.TaskPrompt;
@@ -54,7 +53,6 @@ final class Evaluation {
       int n, RewardEnsemble reward, Recipe.Ranking ranking, long seed) {
     List<String> answers = new ArrayList<>();
     Scorecard card = new Scorecard();
-    int ok = 0;
     int chunk = Math.max(1, 64 / n);
     for (int from = 0; from < prompts.size(); from += chunk) {
       List<TaskPrompt> part = prompts.subList(from, Math.min(prompts.size(), from + chunk));
@@ -87,9 +85,6 @@ final class Evaluation {
         String response = tokenizer.decode(samples.get(best).textIds());
         answers.add(response);
         card.add(part.get(i).text(), response);
-        if (GoldenJudge.judge(part.get(i).text(), response).success()) {
-          ok++;
-        }
       }
     }
     Map<String, Double> byKind = new LinkedHashMap<>();
@@ -98,7 +93,8 @@ final class Evaluation {
         byKind.put(k.name().toLowerCase(Locale.ROOT), card.successRate(k));
       }
     }
-    return new Result(prompts.isEmpty() ? 0 : (double) ok / prompts.size(), answers, byKind);
+    // Over every prompt: one the judge does not know counts as a failure, not as left out.
+    return new Result(prompts.isEmpty() ? 0 : (double) card.successes() / prompts.size(), answers, byKind);
   }
 
   private static long[] nonEmpty(long[] ids, Tokenizer tokenizer) {

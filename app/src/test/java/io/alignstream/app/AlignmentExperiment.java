@@ -140,14 +140,8 @@ public final class AlignmentExperiment {
     var s = Evaluation.sampled(p, tok, eval, 32, 5);
     System.out.printf("%-12s greedy %.3f  sampled %.3f   e.g. %s -> %s%n", name, g.success(), s.success(),
         eval.get(0).text(), g.responses().get(0));
-    var card = new io.alignstream.task.Scorecard();
-    for (int i = 0; i < eval.size(); i++) {
-      card.add(eval.get(i).text(), g.responses().get(i));
-    }
     StringBuilder kinds = new StringBuilder("    greedy by kind:");
-    for (var k : io.alignstream.task.Kind.values()) {
-      kinds.append(String.format(" %s %.2f", k.name().toLowerCase(java.util.Locale.ROOT), card.successRate(k)));
-    }
+    g.byKind().forEach((k, v) -> kinds.append(String.format(" %s %.2f", k, v)));
     System.out.println(kinds);
   }
 

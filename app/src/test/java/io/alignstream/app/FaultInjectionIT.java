@@ -198,10 +198,8 @@ class FaultInjectionIT {
     for (int i = 1; i <= 2; i++) {
       List<String> args = new ArrayList<>(List.of("sampler", "--sampler-id", "s" + i, "-k", Integer.toString(K),
           "--prompts-per-batch", "2", "--max-new-tokens", Integer.toString(MAX_NEW_TOKENS), "--top-p", "1.0",
-          // No in-flight gate: it counts prompt and batch offsets as if they were records, and once the
-          // topics hold more transaction markers on the prompt side (a second ingest is enough) it stops the
-          // samplers with less than an update's batches in flight; with no idle flush nothing trains again.
-          "--max-prompts-per-version", "0", "--max-lag", "0", "--seed", Integer.toString(4 + i), "--threads", "1",
+          // The in-flight gate on (it once counted offsets, markers included, and stalled this loop).
+          "--max-prompts-per-version", "0", "--max-lag", "2", "--seed", Integer.toString(4 + i), "--threads", "1",
           "--weights-timeout", "4m"));
       args.addAll(kafkaArgs);
       samplers.add(service("sampler-s" + i, "-Xmx512m", args));
@@ -330,9 +328,14 @@ class FaultInjectionIT {
     // No batch trained twice or skipped: each policy version records the batches offset it trained up to;
     // version v trained exactly the loop.prompts_per_update batches between v-1's offset and its own (no
     // partial updates: --idle-flush 0s), and the last offset is the learner's committed one; and each
-    // trained round-0 batch started exactly one round-1 prompt.
-    List<Long> offsets = manifests.stream().filter(m -> m.getModelName().equals(ModelLines.POLICY))
-        .map(m -> Long.parseLong(m.getMetadata().get(ModelLines.BATCHES_CONSUMED))).toList();
+    // trained round-0 batch started exactly one round-1 prompt. The count the samplers' gate reads is
+    // the records, however many markers lie between: (v - 1) × prompts_per_update.
+    List<ModelVersion> policyManifests = manifests.stream().filter(m -> m.getModelName().equals(ModelLines.POLICY)).toList();
+    List<Long> offsets = policyManifests.stream()
+        .map(m -> Long.parseLong(m.getMetadata().get(ModelLines.BATCHES_OFFSET))).toList();
+    assertEquals(LongStream.range(0, policyManifests.size()).map(i -> i * promptsPerUpdate).boxed().toList(),
+        policyManifests.stream().map(m -> Long.parseLong(m.getMetadata().get(ModelLines.BATCHES_CONSUMED))).toList(),
+        "batch records consumed, as advertised to the samplers");
     assertEquals(0L, offsets.get(0), "v1 (SFT) trained no batch");
     for (int i = 1; i < offsets.size(); i++) {
       long from = offsets.get(i - 1);

@@ -6,6 +6,7 @@ import io.alignstream.model.GptConfig;
 import io.alignstream.model.Policy;
 import io.alignstream.model.Tokenizer;
 import io.alignstream.runtime.RunReporter;
+import io.alignstream.runtime.TransactionalLoop;
 import io.alignstream.runtime.WeightPublisher;
 import io.alignstream.schemas.Demonstration;
 import io.alignstream.schemas.ModelLines;
@@ -65,6 +66,8 @@ public final class LearnerService implements Runnable, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(LearnerService.class);
   private static final Pattern CHECKPOINT = Pattern.compile("v(\\d{6,})");
   static final String OFFSET_KEY = "batchesOffset";
+  /** Batch records read (trained, or skipped as undecodable) up to OFFSET_KEY: offsets are not a count. */
+  static final String BATCHES_READ_KEY = "batchesRead";
   /**
    * Fault injection for the resume tests: halt the JVM right after checkpointing this version,
    * before publishing it (the one moment where checkpoint and Kafka disagree). Unset in production.
@@ -78,6 +81,12 @@ public final class LearnerService implements Runnable, AutoCloseable {
   private final RunReporter reporter;
   private final Function<String, Consumer<byte[], byte[]>> readers;
   private final TopicPartition batchesPartition;
+  /**
+   * Batch records consumed so far, what the policy manifests advertise to the samplers' in-flight gate
+   * (which counts the prompt records it sampled). Not the offset: the batching topology's transaction
+   * markers take offsets too.
+   */
+  private long batchesRead;
   private final CountDownLatch finished = new CountDownLatch(1);
   private final AtomicLong version = new AtomicLong(-1);
   private volatile boolean running = true;
@@ -166,11 +175,15 @@ public final class LearnerService implements Runnable, AutoCloseable {
   /** Resumes or starts fresh; returns the batches offset to continue from. */
   private long start() throws IOException {
     Optional<Path> latest = latestCheckpoint();
-    long committed = Optional.ofNullable(consumer.committed(java.util.Set.of(batchesPartition)).get(batchesPartition))
-        .map(OffsetAndMetadata::offset).orElse(0L);
+    Optional<OffsetAndMetadata> committedOffset =
+        Optional.ofNullable(consumer.committed(java.util.Set.of(batchesPartition)).get(batchesPartition));
+    long committed = committedOffset.map(OffsetAndMetadata::offset).orElse(0L);
     if (latest.isPresent()) {
       learner = Learner.load(latest.get(), config.recipe());
-      long offset = ((Number) Learner.savedExtra(latest.get()).get(OFFSET_KEY)).longValue();
+      Map<String, Object> extra = Learner.savedExtra(latest.get());
+      long offset = ((Number) extra.get(OFFSET_KEY)).longValue();
+      // A checkpoint from before counts were kept: its offset is the best guess.
+      batchesRead = ((Number) extra.getOrDefault(BATCHES_READ_KEY, offset)).longValue();
       version.set(learner.version());
       log.info("resumed from {} (version {}, batches offset {}, committed {})", latest.get(), learner.version(),
           offset, committed);
@@ -193,6 +206,7 @@ public final class LearnerService implements Runnable, AutoCloseable {
           + " from an earlier learner, but " + config.checkpoints() + " holds no checkpoint: keep that learner's"
           + " --checkpoints directory to resume it, or start a new --run");
     }
+    batchesRead = committedOffset.map(TransactionalLoop::recordsCommitted).orElse(0L);
     Tokenizer tokenizer = Tokenizer.load(config.baseModel());
     learner = Learner.fresh(Policy.load(config.baseModel()), tokenizer, config.recipe());
     reporter.event("stage", "sft: reading demonstrations", Map.of("stage", "sft"));
@@ -207,7 +221,7 @@ public final class LearnerService implements Runnable, AutoCloseable {
         reporter.metric("sft.loss", stats.loss(), 0, 1);
       }
     }
-    learner.save(checkpointDir(learner.version()), Map.of(OFFSET_KEY, committed));
+    learner.save(checkpointDir(learner.version()), Map.of(OFFSET_KEY, committed, BATCHES_READ_KEY, batchesRead));
     version.set(learner.version());
     producer.beginTransaction();
     try {
@@ -217,7 +231,7 @@ public final class LearnerService implements Runnable, AutoCloseable {
       publishModel(publisher, ModelLines.SFT, 1, learner.policy(), Map.of("stage", "sft"));
       publishModel(publisher, ModelLines.POLICY, 1, learner.policy(), progress("sft", committed));
       publishReward(publisher, 1);
-      producer.sendOffsetsToTransaction(Map.of(batchesPartition, new OffsetAndMetadata(committed)),
+      producer.sendOffsetsToTransaction(Map.of(batchesPartition, TransactionalLoop.committedOffset(committed, batchesRead)),
           new ConsumerGroupMetadata(config.groupId()));
       producer.commitTransaction();
     } catch (RuntimeException e) {
@@ -231,11 +245,13 @@ public final class LearnerService implements Runnable, AutoCloseable {
   private void loop(long offset) throws IOException {
     List<TrainingBatch> pending = new ArrayList<>();
     long pendingEnd = offset;
+    long pendingRecords = 0;
     long lastArrival = System.nanoTime();
     int maxUpdates = config.recipe().maxUpdates();
     while (running && (maxUpdates == 0 || learner.updates() < maxUpdates)) {
       for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
         pendingEnd = r.offset() + 1;
+        pendingRecords++;
         lastArrival = System.nanoTime();
         try {
           TrainingBatch b = topics.batches.value(r);
@@ -247,8 +263,9 @@ public final class LearnerService implements Runnable, AutoCloseable {
           reporter.metric("learner.undecodable_batches", 1, learner.updates(), learner.version());
         }
         if (pending.size() >= config.recipe().promptsPerUpdate()) {
-          update(pending, pendingEnd);
+          update(pending, pendingEnd, pendingRecords);
           pending = new ArrayList<>();
+          pendingRecords = 0;
           if (maxUpdates > 0 && learner.updates() >= maxUpdates) {
             break;
           }
@@ -257,8 +274,9 @@ public final class LearnerService implements Runnable, AutoCloseable {
       boolean idle = !config.idleFlush().isZero()
           && System.nanoTime() - lastArrival > config.idleFlush().toNanos();
       if (!pending.isEmpty() && idle) {
-        update(pending, pendingEnd);
+        update(pending, pendingEnd, pendingRecords);
         pending = new ArrayList<>();
+        pendingRecords = 0;
       }
     }
     if (maxUpdates > 0 && learner.updates() >= maxUpdates) {
@@ -266,10 +284,11 @@ public final class LearnerService implements Runnable, AutoCloseable {
     }
   }
 
-  private void update(List<TrainingBatch> batches, long offsetAfter) throws IOException {
+  private void update(List<TrainingBatch> batches, long offsetAfter, long records) throws IOException {
     long t0 = System.nanoTime();
     Learner.UpdateResult result = learner.update(batches);
-    learner.save(checkpointDir(result.version()), Map.of(OFFSET_KEY, offsetAfter));
+    batchesRead += records;
+    learner.save(checkpointDir(result.version()), Map.of(OFFSET_KEY, offsetAfter, BATCHES_READ_KEY, batchesRead));
     if (Long.getLong(HALT_AFTER_CHECKPOINT, -1) == result.version()) {
       log.warn("halting after checkpoint v{} as asked by -D{}", result.version(), HALT_AFTER_CHECKPOINT);
       Runtime.getRuntime().halt(137);
@@ -296,7 +315,7 @@ public final class LearnerService implements Runnable, AutoCloseable {
       for (TrainingBatch b : batches) {
         nextRound(b).ifPresent(p -> producer.send(topics.prompts.record(p.getPromptId(), p)));
       }
-      producer.sendOffsetsToTransaction(Map.of(batchesPartition, new OffsetAndMetadata(offsetAfter)),
+      producer.sendOffsetsToTransaction(Map.of(batchesPartition, TransactionalLoop.committedOffset(offsetAfter, batchesRead)),
           new ConsumerGroupMetadata(config.groupId()));
       producer.commitTransaction();
     } catch (RuntimeException e) {
@@ -320,10 +339,12 @@ public final class LearnerService implements Runnable, AutoCloseable {
 
   /**
    * What a policy manifest tells the samplers besides the weights: how many batches the learner has
-   * consumed and how many make an update, so they can bound what they sample ahead of it.
+   * consumed (and up to which offset) and how many make an update, so they can bound what they sample
+   * ahead of it.
    */
-  private Map<String, String> progress(String stage, long batchesConsumed) {
-    return Map.of("stage", stage, ModelLines.BATCHES_CONSUMED, Long.toString(batchesConsumed),
+  private Map<String, String> progress(String stage, long batchesOffset) {
+    return Map.of("stage", stage, ModelLines.BATCHES_CONSUMED, Long.toString(batchesRead),
+        ModelLines.BATCHES_OFFSET, Long.toString(batchesOffset),
         ModelLines.PROMPTS_PER_UPDATE, Integer.toString(config.recipe().promptsPerUpdate()));
   }
 

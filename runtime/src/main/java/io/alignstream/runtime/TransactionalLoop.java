@@ -51,6 +51,10 @@ import org.slf4j.LoggerFactory;
  *       When a poll returns more records than the capacity, the rest are handed back (seek) untouched.</li>
  *   <li>{@link #stop()} (any thread) finishes or aborts the current batch, leaves the group and closes
  *       both clients, which this loop owns.</li>
+ *   <li>Progress in records: each committed offset carries, as its metadata, how many records the
+ *       group has committed on that partition so far ({@link #recordsCommitted}). Offsets are not a
+ *       count: transaction markers and aborted records take offsets too, and a topic written in many
+ *       transactions has many of them.</li>
  * </ul>
  * The consumer must have {@code enable.auto.commit=false} and {@code isolation.level=read_committed};
  * the producer must be transactional. Clients are used by the {@link #run()} thread only.
@@ -105,6 +109,9 @@ public final class TransactionalLoop implements Runnable {
   private volatile boolean started;
   private volatile boolean paused;
   private int failuresInARow;
+  /** Records the group has committed per partition, as of this loop's last commit or read of it. */
+  private final Map<TopicPartition, Long> recordCounts = new HashMap<>();
+  private static final String RECORDS_PREFIX = "records=";
 
   /**
    * @param consumer a group consumer (not yet subscribed), owned by the loop
@@ -189,9 +196,11 @@ public final class TransactionalLoop implements Runnable {
       for (ProducerRecord<byte[], byte[]> record : out) {
         producer.send(record); // a failed send makes commitTransaction throw
       }
-      producer.sendOffsetsToTransaction(nextOffsets(batch), consumer.groupMetadata());
+      Map<TopicPartition, OffsetAndMetadata> offsets = nextOffsets(batch);
+      producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata());
       producer.commitTransaction();
       inTransaction = false;
+      offsets.forEach((tp, o) -> recordCounts.put(tp, recordsCommitted(o)));
       committed.incrementAndGet();
       failuresInARow = 0;
       processor.onCommitted(batch, out);
@@ -220,13 +229,50 @@ public final class TransactionalLoop implements Runnable {
     return new ArrayList<>(polled.subList(0, capacity));
   }
 
-  private static Map<TopicPartition, OffsetAndMetadata> nextOffsets(List<ConsumerRecord<byte[], byte[]>> batch) {
-    Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+  /** The offsets after the batch, each with the partition's committed record count after it as metadata. */
+  private Map<TopicPartition, OffsetAndMetadata> nextOffsets(List<ConsumerRecord<byte[], byte[]>> batch) {
+    Map<TopicPartition, Long> next = new HashMap<>();
+    Map<TopicPartition, Long> records = new HashMap<>();
     for (ConsumerRecord<byte[], byte[]> r : batch) {
-      offsets.merge(new TopicPartition(r.topic(), r.partition()), new OffsetAndMetadata(r.offset() + 1),
-          (a, b) -> a.offset() >= b.offset() ? a : b);
+      TopicPartition tp = new TopicPartition(r.topic(), r.partition());
+      next.merge(tp, r.offset() + 1, Math::max);
+      records.merge(tp, 1L, Long::sum);
     }
+    Set<TopicPartition> unknown = new HashSet<>(next.keySet());
+    unknown.removeAll(recordCounts.keySet());
+    if (!unknown.isEmpty()) {
+      // Once per partition this member takes over: the previous owner's count, from the group.
+      Map<TopicPartition, OffsetAndMetadata> committedOffsets = consumer.committed(unknown);
+      for (TopicPartition tp : unknown) {
+        OffsetAndMetadata c = committedOffsets.get(tp);
+        recordCounts.put(tp, c == null ? 0L : recordsCommitted(c));
+      }
+    }
+    Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+    next.forEach((tp, offset) -> offsets.put(tp, committedOffset(offset, recordCounts.get(tp) + records.get(tp))));
     return offsets;
+  }
+
+  /** An offset to commit that also says how many records the group has done below it (see {@link #recordsCommitted}). */
+  public static OffsetAndMetadata committedOffset(long offset, long records) {
+    return new OffsetAndMetadata(offset, RECORDS_PREFIX + records);
+  }
+
+  /**
+   * Records the group has committed on a partition up to this committed offset: its metadata as this
+   * loop writes it; for an offset committed without it (another client, an older version), the offset
+   * itself, which over-counts by the markers and aborted records before it.
+   */
+  public static long recordsCommitted(OffsetAndMetadata committed) {
+    String m = committed.metadata();
+    if (m != null && m.startsWith(RECORDS_PREFIX)) {
+      try {
+        return Long.parseLong(m.substring(RECORDS_PREFIX.length()));
+      } catch (NumberFormatException e) {
+        // fall through: not ours after all
+      }
+    }
+    return committed.offset();
   }
 
   private void abortQuietly(boolean inTransaction, List<ConsumerRecord<byte[], byte[]>> batch, Exception cause) {
@@ -329,11 +375,16 @@ public final class TransactionalLoop implements Runnable {
     }
   }
 
-  /** Nothing is in flight between polls (each batch commits before the next poll), so a revoke needs no flush. */
+  /**
+   * Nothing is in flight between polls (each batch commits before the next poll), so a revoke needs no
+   * flush. Lost partitions (the member was expelled) are revoked too; Kafka calls onPartitionsLost,
+   * whose default is onPartitionsRevoked.
+   */
   private final class Rebalance implements ConsumerRebalanceListener {
     @Override
     public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
       log.debug("revoked {}", partitions);
+      recordCounts.keySet().removeAll(partitions); // the next owner advances them; read again if they come back
     }
 
     @Override

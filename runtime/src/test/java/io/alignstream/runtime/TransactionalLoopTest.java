@@ -117,6 +117,64 @@ class TransactionalLoopTest {
   }
 
   @Test
+  void eachCommittedOffsetCarriesTheRecordsCommittedOnItsPartitionNotTheOffset() {
+    // Given a partition whose offsets have gaps (transaction markers of the producer upstream take offsets)
+    add(P0, 0, "a");
+    add(P0, 2, "b"); // offset 1 was a marker
+    add(P0, 5, "c"); // 3 and 4: an aborted record and its marker
+
+    // When the loop commits them, then two more
+    loop.step();
+    add(P0, 7, "d");
+    add(P0, 8, "e");
+    loop.step();
+
+    // Then the offsets say where to resume and the metadata how many records were done: 3, then 5
+    var first = producer.consumerGroupOffsetsHistory().get(0).values().iterator().next().get(P0);
+    var second = producer.consumerGroupOffsetsHistory().get(1).values().iterator().next().get(P0);
+    assertEquals(6L, first.offset());
+    assertEquals(3L, TransactionalLoop.recordsCommitted(first));
+    assertEquals(9L, second.offset());
+    assertEquals(5L, TransactionalLoop.recordsCommitted(second));
+  }
+
+  @Test
+  void aMemberTakingOverAPartitionContinuesThePreviousOwnersCount() {
+    // Given a previous owner that committed 40 records up to offset 57
+    consumer.commitSync(Map.of(P1, new OffsetAndMetadata(57, "records=40")));
+    consumer.seek(P1, 57);
+    add(P1, 57, "x");
+
+    // When this member commits one more
+    loop.step();
+
+    // Then the count goes on from 40
+    var offset = producer.consumerGroupOffsetsHistory().get(0).values().iterator().next().get(P1);
+    assertEquals(41L, TransactionalLoop.recordsCommitted(offset));
+  }
+
+  @Test
+  void anAbortedBatchDoesNotCountAndItsRedoCountsOnce() {
+    add(P0, 0, "a");
+    add(P0, 1, "b");
+    failuresToInject.set(1);
+    loop.step(); // aborted
+    add(P0, 0, "a");
+    add(P0, 1, "b");
+    loop.step(); // redone
+
+    var offset = producer.consumerGroupOffsetsHistory().get(0).values().iterator().next().get(P0);
+    assertEquals(2L, TransactionalLoop.recordsCommitted(offset));
+  }
+
+  @Test
+  void offsetsCommittedWithoutACountReadAsTheirOffset() {
+    // An older client's commit (no metadata): the best guess is the offset, as before counts existed
+    assertEquals(57L, TransactionalLoop.recordsCommitted(new OffsetAndMetadata(57)));
+    assertEquals(57L, TransactionalLoop.recordsCommitted(new OffsetAndMetadata(57, "someone else's note")));
+  }
+
+  @Test
   void abortsAndRewindsToTheCommittedPositionThenRedoes() {
     // Given offset 0 of P0 already committed by an earlier transaction, and a processor that fails once
     consumer.commitSync(Map.of(P0, new OffsetAndMetadata(1)));

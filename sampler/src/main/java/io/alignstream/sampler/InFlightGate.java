@@ -15,7 +15,8 @@ import java.util.Map;
  * trained sample stays within {@code maxLag + R × promptsPerBatch / U + 1} (the +1 is the update that
  * trains it). Choose promptsPerBatch ≤ U / R to keep that close to maxLag.
  *
- * <p>In flight = prompts the line's consumer group has sampled (its committed offsets, all replicas)
+ * <p>In flight = prompts the line's consumer group has sampled (the record counts committed with its
+ * offsets, all replicas: {@code TransactionalLoop.recordsCommitted})
  * minus the batches the learner has consumed (advertised in every policy manifest, with U). A line
  * whose manifests do not advertise them (a frozen base or SFT line) is not gated. Pure logic.
  */

@@ -221,8 +221,10 @@ public final class SamplerService implements Runnable, AutoCloseable {
     }
 
     /**
-     * Prompts the whole line has sampled: its group's committed offsets on the prompt topic, read at
-     * most twice a second, plus this replica's commits since.
+     * Prompts the whole line has sampled: the record counts its group committed with its offsets on the
+     * prompt topic (not the offsets: ingest's transaction markers take offsets too, and counting them
+     * made the gate hold the samplers back for work that never existed), read at most twice a second,
+     * plus this replica's commits since.
      */
     private long sampledPrompts() {
       if (System.nanoTime() - fetchedAtNanos > 500_000_000L) {
@@ -231,7 +233,7 @@ public final class SamplerService implements Runnable, AutoCloseable {
           for (var e : admin.listConsumerGroupOffsets(config.groupId()).partitionsToOffsetAndMetadata()
               .get(2, java.util.concurrent.TimeUnit.SECONDS).entrySet()) {
             if (e.getKey().topic().equals(topics.prompts.name()) && e.getValue() != null) {
-              sum += e.getValue().offset();
+              sum += TransactionalLoop.recordsCommitted(e.getValue());
             }
           }
           sampledFetched = sum;
@@ -259,7 +261,7 @@ public final class SamplerService implements Runnable, AutoCloseable {
     public void onCommitted(List<ConsumerRecord<byte[], byte[]>> batch, List<ProducerRecord<byte[], byte[]>> sent) {
       BatchSampler.Outcome o = pending;
       pending = null;
-      sampledSinceFetch += batch.size(); // committed offsets count every record, skipped ones too
+      sampledSinceFetch += batch.size(); // the committed counts include every record, skipped ones too
       if (o == null) {
         return;
       }

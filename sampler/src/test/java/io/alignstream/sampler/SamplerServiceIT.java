@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.alignstream.broker.KafkaConnection;
 import io.alignstream.model.SamplingConfig;
 import io.alignstream.schemas.Generation;
+import io.alignstream.schemas.ModelLines;
 import io.alignstream.schemas.Prompt;
 import io.alignstream.schemas.RunEvent;
 import io.alignstream.schemas.Topics;
@@ -48,6 +49,46 @@ class SamplerServiceIT {
       Thread.sleep(50);
     }
     assertTrue(service.paused(), "the sampler paused after its budget");
+  }
+
+  @Test
+  void theInFlightGateCountsPromptsNotOffsets(KafkaConnection kafka, Topics topics) throws Exception {
+    try (var upstream = new UpstreamStub(kafka, topics)) {
+      // Given a learner that has consumed nothing and trains U = 3 prompts per update, and 9 prompts
+      // written as ingest writes them: a transaction each, with markers and aborted records between
+      // (three offsets per prompt)
+      Map<String, String> consumedNone = Map.of(ModelLines.BATCHES_CONSUMED, "0", ModelLines.PROMPTS_PER_UPDATE, "3");
+      upstream.publishVersion("policy", 0, consumedNone);
+      List<String> ids = upstream.publishPromptsInTransactions(0, 9, 0);
+      SamplerConfig config = SamplerConfig.defaults(topics.runId()).withSamplerId("gated")
+          .withSamplesPerPrompt(1).withPromptsPerBatch(1).withMaxPromptsPerVersion(0).withMaxLag(1).withSeed(7)
+          .withSampling(new SamplingConfig(1.0, 1.0, 0, 4, true)).withWeightsTimeout(WAIT);
+      var failure = new AtomicReference<Throwable>();
+
+      try (var service = new SamplerService(config, kafka)) {
+        // When the sampler runs with max lag 1: at most 1 × U = 3 prompts sampled but not trained
+        Thread thread = start(service, failure);
+
+        // Then it samples exactly 3 and holds (counting offsets, it held after 1: 3 offsets a prompt)
+        upstream.awaitGenerations(g -> g.size() >= 3, WAIT);
+        awaitPaused(service);
+        Thread.sleep(2000); // longer than the gate's re-read of the group's counts (0.5 s)
+        assertEquals(3, upstream.generations().size(), "exactly maxLag × U prompts in flight");
+
+        // When the learner has consumed those 3, the next 3 go, and so on to the end
+        upstream.publishVersion("policy", 1, Map.of(ModelLines.BATCHES_CONSUMED, "3", ModelLines.PROMPTS_PER_UPDATE, "3"));
+        upstream.awaitGenerations(g -> g.size() >= 6, WAIT);
+        awaitPaused(service);
+        Thread.sleep(2000);
+        assertEquals(6, upstream.generations().size());
+        upstream.publishVersion("policy", 2, Map.of(ModelLines.BATCHES_CONSUMED, "6", ModelLines.PROMPTS_PER_UPDATE, "3"));
+        List<Generation> gens = upstream.awaitGenerations(g -> g.size() >= 9, WAIT);
+        assertEquals(Set.copyOf(ids), gens.stream().map(Generation::getPromptId).collect(Collectors.toSet()));
+        assertEquals(null, failure.get());
+        service.close();
+        thread.join(30_000);
+      }
+    }
   }
 
   @Test

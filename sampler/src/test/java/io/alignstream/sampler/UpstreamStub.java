@@ -68,12 +68,17 @@ final class UpstreamStub implements AutoCloseable {
 
   /** Publishes random weights (seeded by the version) as {@code version} of {@code line}, in one transaction. */
   void publishVersion(String line, long version) {
+    publishVersion(line, version, Map.of());
+  }
+
+  /** As {@link #publishVersion(String, long)}, with the manifest's metadata (what the learner advertises). */
+  void publishVersion(String line, long version, Map<String, String> metadata) {
     byte[] payload;
     try (Policy policy = Policy.create(config, 1000 + version)) {
       payload = policy.weightsToBytes();
     }
     weights.beginTransaction();
-    new WeightPublisher(weights, topics).publish(line, version, payload, configJson, tokenizerJson, 0, Map.of());
+    new WeightPublisher(weights, topics).publish(line, version, payload, configJson, tokenizerJson, 0, metadata);
     weights.commitTransaction();
   }
 
@@ -92,6 +97,34 @@ final class UpstreamStub implements AutoCloseable {
       ids.add(id);
     }
     prompts.flush();
+    return ids;
+  }
+
+  /**
+   * As {@link #publishPrompts}, but as a transactional writer such as the ingest topology does: each
+   * prompt in its own committed transaction, each followed by an aborted one, so the prompt topic holds
+   * three offsets per prompt (the prompt, its commit marker, an aborted record with its abort marker).
+   */
+  List<String> publishPromptsInTransactions(int from, int to, int round) {
+    List<String> ids = new java.util.ArrayList<>();
+    try (var tx = new KafkaProducer<>(kafka.transactionalProducerConfig("it-ingest-" + UUID.randomUUID()),
+        new ByteArraySerializer(), new ByteArraySerializer())) {
+      tx.initTransactions();
+      for (int i = from; i < to; i++) {
+        String text = "prompt " + i + " : the cat saw a dog";
+        String id = ContentId.ofPrompt(text);
+        Prompt prompt = Prompt.newBuilder().setPromptId(id).setText(text).setRound(round)
+            .setCreatedAtMs(System.currentTimeMillis()).build();
+        tx.beginTransaction();
+        tx.send(topics.prompts.record(id, prompt));
+        tx.commitTransaction();
+        tx.beginTransaction();
+        tx.send(topics.prompts.record(id, prompt));
+        tx.flush();
+        tx.abortTransaction();
+        ids.add(id);
+      }
+    }
     return ids;
   }
 

@@ -14,8 +14,16 @@ public final class ModelLines {
   /** π_SFT, frozen after the SFT stage: the positives of Init-SFT, the negatives of SFT-Demo. */
   public static final String SFT = "sft";
 
-  /** Policy-manifest metadata: training batches (prompt groups) the learner had consumed. */
+  /**
+   * Policy-manifest metadata: training batch records (prompt groups) the learner had consumed, a count
+   * of records, which the samplers' in-flight gate compares with the prompt records they sampled.
+   */
   public static final String BATCHES_CONSUMED = "batches_consumed";
+  /**
+   * Policy-manifest metadata: the batches partition's offset the learner had consumed up to. Not a count
+   * (transaction markers take offsets); it says exactly which batches each version trained.
+   */
+  public static final String BATCHES_OFFSET = "batches_offset";
   /** Policy-manifest metadata: batches per learner update (the recipe's loop.prompts_per_update). */
   public static final String PROMPTS_PER_UPDATE = "prompts_per_update";
 

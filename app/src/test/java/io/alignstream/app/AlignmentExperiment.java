@@ -35,6 +35,7 @@ public final class AlignmentExperiment {
     int evalEvery = intArg(sets, "eval_every", 20);
     boolean extraPrompts = intArg(sets, "extra_prompts", 0) == 1;
     double sftOnlyLr = doubleArg(sets, "sft_only_lr", 1e-3);
+    int demoCount = intArg(sets, "demos", Integer.MAX_VALUE);
     Path work = Path.of(System.getProperty("work", "/tmp/align-exp"));
     Files.createDirectories(work);
     int corpusSize = intArg(sets, "corpus", TaskConfig.defaults().corpusSize());
@@ -46,8 +47,8 @@ public final class AlignmentExperiment {
     Path baseDir = work.resolve("base-" + corpusSize + "-" + pretrainSteps);
     long t0 = System.nanoTime();
     try (Tokenizer tok = Tokenizer.load(builder.write(work.resolve("tokenizer.json")))) {
-      System.out.printf("vocab %d, corpus %d, demos %d, eval %d%n", tok.vocabSize(), task.corpus().size(),
-          task.demonstrations().size(), task.evalPrompts().size());
+      System.out.printf("vocab %d, corpus %d, demos %d (of %d), eval %d%n", tok.vocabSize(), task.corpus().size(),
+          Math.min(demoCount, task.demonstrations().size()), task.demonstrations().size(), task.evalPrompts().size());
       if (!Files.exists(baseDir.resolve("model.safetensors"))) {
         try (Policy p = Policy.create(GptConfig.tiny(tok.vocabSize(), tok.eosId()), 1)) {
           List<Example> corpus = new ArrayList<>();
@@ -61,7 +62,12 @@ public final class AlignmentExperiment {
       tok.save(baseDir); // the tokenizer as built now (the weights do not depend on its decoder)
       List<Example> demos = new ArrayList<>();
       List<InProcessLoop.Demo> demoTexts = new ArrayList<>();
-      task.demonstrations().forEach(e -> {
+      // demos=N: a seeded sample of N of the task's demonstrations (the tokenizer above saw them all,
+      // so the cached base model's vocabulary does not change).
+      List<io.alignstream.task.Example> chosenDemos = new ArrayList<>(task.demonstrations());
+      Collections.shuffle(chosenDemos, new Random(17));
+      chosenDemos = chosenDemos.subList(0, Math.min(demoCount, chosenDemos.size()));
+      chosenDemos.forEach(e -> {
         demos.add(new Example(tok.encode(e.prompt()), tok.responseIds(e.response())));
         demoTexts.add(new InProcessLoop.Demo(e.prompt(), e.response()));
       });

@@ -178,7 +178,7 @@ public final class AlignmentExperiment {
     return (int) doubleArg(sets, key, def);
   }
 
-  private static double doubleArg(List<String> sets, String key, double def) {
+  static double doubleArg(List<String> sets, String key, double def) {
     for (var it = sets.iterator(); it.hasNext(); ) {
       String s = it.next();
       if (s.startsWith(key + "=")) {

@@ -40,15 +40,15 @@ public final class OracleBound {
   public static void main(String[] args) throws Exception {
     System.setProperty("ai.djl.offline", "true");
     List<String> sets = new ArrayList<>(Arrays.asList(args));
-    int pretrain = (int) arg(sets, "pretrain", 3500);
+    int pretrain = (int) AlignmentExperiment.doubleArg(sets, "pretrain", 3500);
     boolean dpo = sets.remove("objective=dpo") || !sets.remove("objective=best_of_n");
-    double lr = arg(sets, "lr", 2e-4);
-    int updates = (int) arg(sets, "updates", 60);
-    int promptsPerUpdate = (int) arg(sets, "prompts", 16);
-    int k = (int) arg(sets, "k", 8);
-    double demoWeight = arg(sets, "demo_weight", 0.5);
-    boolean greedyInGroup = arg(sets, "greedy_in_group", 1) == 1;
-    int evalEvery = (int) arg(sets, "eval_every", 20);
+    double lr = AlignmentExperiment.doubleArg(sets, "lr", 2e-4);
+    int updates = (int) AlignmentExperiment.doubleArg(sets, "updates", 60);
+    int promptsPerUpdate = (int) AlignmentExperiment.doubleArg(sets, "prompts", 16);
+    int k = (int) AlignmentExperiment.doubleArg(sets, "k", 8);
+    double demoWeight = AlignmentExperiment.doubleArg(sets, "demo_weight", 0.5);
+    boolean greedyInGroup = AlignmentExperiment.doubleArg(sets, "greedy_in_group", 1) == 1;
+    int evalEvery = (int) AlignmentExperiment.doubleArg(sets, "eval_every", 20);
     if (!sets.isEmpty()) {
       throw new IllegalArgumentException("unknown arguments " + sets);
     }
@@ -132,16 +132,5 @@ public final class OracleBound {
 
   private static long[] response(Sample s, Tokenizer tok) {
     return s.responseIds().length > 0 ? s.responseIds() : new long[] {tok.eosId()};
-  }
-
-  private static double arg(List<String> sets, String key, double def) {
-    for (var it = sets.iterator(); it.hasNext(); ) {
-      String s = it.next();
-      if (s.startsWith(key + "=")) {
-        it.remove();
-        return Double.parseDouble(s.substring(key.length() + 1));
-      }
-    }
-    return def;
   }
 }

@@ -1,7 +1,7 @@
 package io.alignstream.app;
 
 import io.alignstream.broker.DurationConverter;
-import io.alignstream.broker.KafkaOptions;
+import io.alignstream.broker.KafkaConnectionOptions;
 import io.alignstream.broker.KafkaSession;
 import io.alignstream.learner.LearnerCommand;
 import io.alignstream.learner.Recipe;
@@ -17,6 +17,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code alignstream align}: bring your own base model and demonstrations. Only wiring: see {@link AlignJob}. */
@@ -102,17 +103,9 @@ public final class AlignCommand implements Callable<Integer> {
       description = "The learner's checkpoints and the topologies' state. Default: .alignstream/runs/<run>.")
   private Path workDir;
 
-  @Option(names = "--bootstrap", paramLabel = "HOST:PORT[,...]",
-      description = "An external Kafka cluster. Default: a broker on 127.0.0.1:9092 if one answers, else one "
-          + "started in this process.")
-  private String bootstrap;
-
-  @Option(names = "--kafka-config", paramLabel = "FILE", description = "Kafka client properties (SASL, SSL...).")
-  private Path kafkaConfig;
-
-  @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = ".alignstream/kafka",
-      description = "Data directory of a broker started in this process. Default: ${DEFAULT-VALUE}.")
-  private Path dataDir;
+  /** --bootstrap, --kafka-config, --data-dir, --replication-factor: where the run's topics live. */
+  @Mixin
+  private KafkaConnectionOptions kafka = new KafkaConnectionOptions();
 
   @Option(names = "--dashboard-port", paramLabel = "PORT", defaultValue = "8080",
       description = "Port of the live dashboard on 127.0.0.1; 0 = any free port, -1 = none. Default: ${DEFAULT-VALUE}.")
@@ -145,7 +138,7 @@ public final class AlignCommand implements Callable<Integer> {
     PrintStream log = System.out;
     AlignJob.Plan plan = AlignJob.plan(config, "== alignstream align: run " + runId + " ==", log);
     AlignJob.Result result;
-    try (KafkaSession session = KafkaOptions.of(bootstrap, kafkaConfig, runId, dataDir).open(System.err)) {
+    try (KafkaSession session = kafka.open(Topics.forRun(runId), System.err)) {
       result = AlignJob.align(plan, session.connection(), session.topics(), log);
     }
     AlignJob.evaluate(plan, evalTemperature, log);

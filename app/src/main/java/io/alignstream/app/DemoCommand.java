@@ -1,7 +1,7 @@
 package io.alignstream.app;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.alignstream.broker.KafkaOptions;
+import io.alignstream.broker.KafkaConnectionOptions;
 import io.alignstream.broker.KafkaSession;
 import io.alignstream.console.ProgressBar;
 import io.alignstream.dashboard.Dashboard;
@@ -47,6 +47,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -73,19 +74,12 @@ public final class DemoCommand implements Callable<Integer> {
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
 
-  @Option(names = "--bootstrap", paramLabel = "HOST:PORT[,...]",
-      description = "An external Kafka cluster; default: the embedded broker (or one on 127.0.0.1:9092).")
-  private String bootstrap;
-
-  @Option(names = "--kafka-config", paramLabel = "FILE", description = "Kafka client properties (SASL, SSL...).")
-  private Path kafkaConfig;
-
   @Option(names = "--run", paramLabel = "ID", description = "Run id. Default: demo-<date>-<time>.")
   private String run;
 
-  @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = ".alignstream/kafka",
-      description = "Data directory of the embedded broker. Default: ${DEFAULT-VALUE}.")
-  private Path dataDir;
+  /** --bootstrap, --kafka-config, --data-dir, --replication-factor: where the run's topics live. */
+  @Mixin
+  private KafkaConnectionOptions kafka = new KafkaConnectionOptions();
 
   @Option(names = "--runs-dir", paramLabel = "DIR", defaultValue = "runs",
       description = "Where run reports and models go. Default: ${DEFAULT-VALUE}.")
@@ -171,8 +165,7 @@ public final class DemoCommand implements Callable<Integer> {
     List<CurvePoint> curve = new CopyOnWriteArrayList<>();
     Path aligned = runDir.resolve("models/aligned");
     t = System.nanoTime();
-    KafkaOptions kafka = KafkaOptions.of(bootstrap, kafkaConfig, runId, dataDir);
-    try (KafkaSession session = kafka.open(System.err)) {
+    try (KafkaSession session = kafka.open(Topics.forRun(runId), System.err)) {
       Topics topics = session.topics();
       // SFT starts once every distinct demonstration is in (ingest keeps one copy of duplicates).
       int distinct = (int) task.demonstrations().stream().map(d -> d.prompt() + "\u0000" + d.response()).distinct().count();

@@ -1,8 +1,9 @@
 package io.alignstream.app;
 
-import io.alignstream.broker.KafkaOptions;
+import io.alignstream.broker.KafkaConnectionOptions;
 import io.alignstream.broker.KafkaSession;
 import io.alignstream.learner.LearnerCommand;
+import io.alignstream.schemas.Topics;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -12,6 +13,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code alignstream replay}: a recorded run's data, trained again by a new learner. Only wiring: see {@link Replay}. */
@@ -52,17 +54,9 @@ public final class ReplayCommand implements Callable<Integer> {
           + "DIR/replay.json (what was replayed, with weight checksums). Default: runs/<B>.")
   private Path out;
 
-  @Option(names = "--bootstrap", paramLabel = "HOST:PORT[,...]",
-      description = "The cluster that holds run A. Default: a broker on 127.0.0.1:9092 if one answers, else one "
-          + "started in this process on --data-dir.")
-  private String bootstrap;
-
-  @Option(names = "--kafka-config", paramLabel = "FILE", description = "Kafka client properties (SASL, SSL...).")
-  private Path kafkaConfig;
-
-  @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = ".alignstream/kafka",
-      description = "Data directory of a broker started in this process (where 'demo' records). Default: ${DEFAULT-VALUE}.")
-  private Path dataDir;
+  /** --bootstrap, --kafka-config, --data-dir, --replication-factor: where the run's topics live. */
+  @Mixin
+  private KafkaConnectionOptions kafka = new KafkaConnectionOptions();
 
   @Option(names = "--threads", paramLabel = "N", defaultValue = "1",
       description = "libtorch threads per operation. Default: ${DEFAULT-VALUE}.")
@@ -83,7 +77,7 @@ public final class ReplayCommand implements Callable<Integer> {
     var config = new Replay.Config(fromRun, asRun, recipeFile, overrides, out != null ? out : Path.of("runs", asRun),
         Duration.ofMinutes(2));
     PrintStream log = System.out;
-    try (KafkaSession session = KafkaOptions.of(bootstrap, kafkaConfig, asRun, dataDir).open(System.err)) {
+    try (KafkaSession session = kafka.open(Topics.forRun(asRun), System.err)) {
       Replay.Result r = Replay.run(session.connection(), config, log);
       log.printf(Locale.ROOT, "replayed %s as %s: SFT on %d demonstrations, %d updates on %d of %d recorded batches%n",
           fromRun, asRun, r.demonstrations(), r.updates(), r.batchesTrained(), r.batchesRecorded());

@@ -40,35 +40,35 @@ class KafkaOptionsTest {
     KafkaOptions o = KafkaOptions.of(null, null, null, null);
     assertEquals(Topics.DEFAULT_RUN, o.runId());
     assertEquals(Path.of(".alignstream/kafka"), o.dataDir());
-    assertInstanceOf(KafkaOptions.UseExternal.class, KafkaOptions.of("h:1", null, "r", null).plan(a -> false));
+    assertInstanceOf(KafkaConnectionOptions.UseExternal.class, KafkaOptions.of("h:1", null, "r", null).connection().plan(a -> false));
   }
 
   @Test
   void bootstrapMeansAnExternalClusterWithoutProbingLocally() {
-    var plan = parse("--bootstrap", "k1:9092,k2:9092", "--run", "exp-7").plan(a -> {
+    var plan = parse("--bootstrap", "k1:9092,k2:9092", "--run", "exp-7").connection().plan(a -> {
       throw new AssertionError("must not probe " + a);
     });
-    assertEquals("k1:9092,k2:9092", assertInstanceOf(KafkaOptions.UseExternal.class, plan).connection().bootstrapServers());
+    assertEquals("k1:9092,k2:9092", assertInstanceOf(KafkaConnectionOptions.UseExternal.class, plan).connection().bootstrapServers());
   }
 
   @Test
   void clientPropertiesFileAloneNamesTheCluster(@TempDir Path dir) throws IOException {
     Path file = dir.resolve("c.properties");
     Files.writeString(file, "bootstrap.servers=k:9093\nsecurity.protocol=SSL\n");
-    var plan = assertInstanceOf(KafkaOptions.UseExternal.class, parse("--kafka-config", file.toString()).plan(a -> false));
+    var plan = assertInstanceOf(KafkaConnectionOptions.UseExternal.class, parse("--kafka-config", file.toString()).connection().plan(a -> false));
     assertEquals("k:9093", plan.connection().bootstrapServers());
     assertEquals("SSL", plan.connection().clientProperties().get("security.protocol"));
   }
 
   @Test
   void aLocalBrokerThatAnswersIsShared() {
-    var plan = parse().plan(a -> a.getPort() == 9092 && a.getHostString().equals("127.0.0.1"));
-    assertEquals("127.0.0.1:9092", assertInstanceOf(KafkaOptions.UseLocal.class, plan).connection().bootstrapServers());
+    var plan = parse().connection().plan(a -> a.getPort() == 9092 && a.getHostString().equals("127.0.0.1"));
+    assertEquals("127.0.0.1:9092", assertInstanceOf(KafkaConnectionOptions.UseLocal.class, plan).connection().bootstrapServers());
   }
 
   @Test
   void otherwiseABrokerIsStartedInProcessOnTheDataDir() {
-    var plan = assertInstanceOf(KafkaOptions.StartEmbedded.class, parse("--data-dir", "x/k").plan(a -> false));
+    var plan = assertInstanceOf(KafkaConnectionOptions.StartEmbedded.class, parse("--data-dir", "x/k").connection().plan(a -> false));
     assertEquals(Path.of("x/k"), plan.config().dataDir());
     assertEquals(9092, plan.config().port());
   }

@@ -112,6 +112,12 @@ public final class IngestBenchmark {
         System.out.printf(Locale.ROOT, "ingest committed (demonstrations visible): %.2f s = %,.0f demonstrations/s%n",
             committedS, records / committedS);
         System.out.printf(Locale.ROOT, "counts: %s%n", ingest.counts());
+        System.out.println();
+        System.out.println("| records | validate + Avro, 1 thread, no Kafka (records/s) | start to RUNNING (s) "
+            + "| ingest processed (demonstrations/s) | committed and visible (demonstrations/s) | ingest / ceiling |");
+        System.out.println("|---|---|---|---|---|---|");
+        System.out.printf(Locale.ROOT, "| %,d | %,.0f | %.1f | %,.0f | %,.0f | %.2f |%n", records, records / validateS,
+            startS, records / processS, records / committedS, validateS / processS);
       }
     }
   }

@@ -36,8 +36,9 @@ import re, sys
 name, out, cmd, started, before, after, commit, machine = sys.argv[1:9]
 tables = []
 current = []
+ansi = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 for line in open(out, encoding="utf-8", errors="replace"):
-    line = line.rstrip("\n")
+    line = ansi.sub("", line.rstrip("\n"))
     if line.startswith("|"):
         current.append(line)
     elif current:

@@ -4,8 +4,8 @@
 # Usage: bench/model/flops.sh [tiny_steps=20] [gpt2_steps=3] [threads=1]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-mvn -q -o -pl model test-compile
-mvn -q -o -pl model dependency:build-classpath -Dmdep.outputFile="$PWD/model/target/flops-cp.txt" -Dmdep.includeScope=test >/dev/null
+mvn -B -q -o -pl model test-compile
+mvn -B -q -o -pl model dependency:build-classpath -Dmdep.outputFile="$PWD/model/target/flops-cp.txt" -Dmdep.includeScope=test >/dev/null
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "load before: $(uptime)"
 java -Xmx6g -Dai.djl.offline=true -Dai.djl.pytorch.num_threads="${3:-1}" -Dai.djl.pytorch.num_interop_threads=1 \

@@ -9,8 +9,8 @@ OUT=${1:-model/target/bench}
 ARGS=("${@:2}")
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
-mvn -q -o -pl model test-compile
-mvn -q -o -pl model dependency:build-classpath -Dmdep.outputFile="$OUT/cp.txt" -Dmdep.includeScope=test >/dev/null
+mvn -B -q -o -pl model test-compile
+mvn -B -q -o -pl model dependency:build-classpath -Dmdep.outputFile="$OUT/cp.txt" -Dmdep.includeScope=test >/dev/null
 CP="model/target/classes:model/target/test-classes:$(cat "$OUT/cp.txt")"
 for THREADS in 1 2; do
   java -Xmx2g -Dai.djl.offline=true -Dai.djl.pytorch.num_threads=$THREADS -Dai.djl.pytorch.num_interop_threads=1 \

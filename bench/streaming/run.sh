@@ -2,7 +2,8 @@
 # The price of streaming: the same alignment workload in process and through Kafka, arms alternated,
 # each in its own JVM, first pinned to one core (taskset -c 0), then unpinned.
 # Usage: bench/streaming/run.sh [pairs=2] [updates=20]
-# Environment: MODES=pinned|unpinned (default both), ARM_JVM_OPTS (extra options for every arm's JVM).
+# Environment: MODES=pinned|unpinned (default both), ARM_JVM_OPTS (extra options for every arm's JVM),
+# WARMUP (updates before the timed window, default 5; more measures a steadier state, both arms alike).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 mvn -B -q -o -pl app -am install -DskipTests >/dev/null
@@ -20,7 +21,7 @@ done
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "load before: $(uptime)"
 java -Xmx1g -Dai.djl.offline=true -Dorg.slf4j.simpleLogger.defaultLogLevel=error \
-  -Dbench.modes="${MODES:-pinned,unpinned}" -Dbench.jvmOpts="${ARM_JVM_OPTS:-}" \
+  -Dbench.modes="${MODES:-pinned,unpinned}" -Dbench.jvmOpts="${ARM_JVM_OPTS:-}" -Dbench.warmup="${WARMUP:-5}" \
   -cp "$CLASSES/test:$CLASSES/main:$(cat target/streaming-cp.txt)" \
   io.alignstream.app.StreamingCostBenchmark "${1:-2}" "${2:-20}"
 echo "load after: $(uptime)"

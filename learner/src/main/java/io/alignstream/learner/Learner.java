@@ -513,6 +513,19 @@ public final class Learner implements AutoCloseable {
     }
   }
 
+  /**
+   * The policy's {@code weightsToBytes()} as checkpoint {@code dir} holds it: byte for byte what
+   * encoding {@link #policy()} again would give right after {@link #save}, without the encoding.
+   */
+  public static byte[] savedPolicyBytes(Path dir) throws IOException {
+    return Policy.savedWeightsToBytes(dir.resolve("policy"));
+  }
+
+  /** The reward ensemble's {@code weightsToBytes()} as checkpoint {@code dir} holds it (see {@link #savedPolicyBytes}). */
+  public static byte[] savedRewardBytes(Path dir) throws IOException {
+    return RewardEnsemble.savedWeightsToBytes(dir.resolve("reward"));
+  }
+
   /** The caller's {@code extra} map saved with a checkpoint. */
   @SuppressWarnings("unchecked")
   public static Map<String, Object> savedExtra(Path dir) throws IOException {

@@ -192,7 +192,7 @@ public final class LearnerService implements Runnable, AutoCloseable {
       if (offset > committed) {
         // Died after the checkpoint, before its transaction committed: publish what it would have.
         List<TrainingBatch> unpublished = readBatches(committed, offset);
-        publish(unpublished, offset, Map.of("recovered", 1.0));
+        publish(unpublished, offset, Map.of("recovered", 1.0), latest.get());
       }
       return offset;
     }
@@ -227,10 +227,11 @@ public final class LearnerService implements Runnable, AutoCloseable {
     try {
       var publisher = new WeightPublisher(producer, topics);
       // Frozen lines for the Init-SFT / SFT-Demo reward-model recipes' samplers.
-      publishModel(publisher, ModelLines.BASE, 0, learner.base(), baseMetadata());
-      publishModel(publisher, ModelLines.SFT, 1, learner.policy(), Map.of("stage", "sft"));
-      publishModel(publisher, ModelLines.POLICY, 1, learner.policy(), progress("sft", committed));
-      publishReward(publisher, 1);
+      byte[] sft = learner.policy().weightsToBytes();
+      publishModel(publisher, ModelLines.BASE, 0, learner.base(), learner.base().weightsToBytes(), baseMetadata());
+      publishModel(publisher, ModelLines.SFT, 1, learner.policy(), sft, Map.of("stage", "sft"));
+      publishModel(publisher, ModelLines.POLICY, 1, learner.policy(), sft, progress("sft", committed));
+      publishReward(publisher, 1, learner.reward().weightsToBytes());
       producer.sendOffsetsToTransaction(Map.of(batchesPartition, TransactionalLoop.committedOffset(committed, batchesRead)),
           new ConsumerGroupMetadata(config.groupId()));
       producer.commitTransaction();
@@ -288,7 +289,8 @@ public final class LearnerService implements Runnable, AutoCloseable {
     long t0 = System.nanoTime();
     Learner.UpdateResult result = learner.update(batches);
     batchesRead += records;
-    learner.save(checkpointDir(result.version()), Map.of(OFFSET_KEY, offsetAfter, BATCHES_READ_KEY, batchesRead));
+    Path checkpoint = checkpointDir(result.version());
+    learner.save(checkpoint, Map.of(OFFSET_KEY, offsetAfter, BATCHES_READ_KEY, batchesRead));
     if (Long.getLong(HALT_AFTER_CHECKPOINT, -1) == result.version()) {
       log.warn("halting after checkpoint v{} as asked by -D{}", result.version(), HALT_AFTER_CHECKPOINT);
       Runtime.getRuntime().halt(137);
@@ -298,20 +300,27 @@ public final class LearnerService implements Runnable, AutoCloseable {
     metrics.put("learner.update_seconds", seconds);
     long samples = batches.stream().mapToLong(b -> b.getSamples().size()).sum();
     metrics.put("learner.samples_per_s", samples / Math.max(1e-9, seconds));
-    publish(batches, offsetAfter, metrics);
+    publish(batches, offsetAfter, metrics, checkpoint);
     lastMetrics = Map.copyOf(metrics);
     version.set(result.version());
     pruneCheckpoints();
   }
 
-  /** One transaction: the learner's current weights, the next round's prompts, and the offset. */
-  private void publish(List<TrainingBatch> batches, long offsetAfter, Map<String, Double> metrics) {
+  /**
+   * One transaction: the learner's current weights, the next round's prompts, and the offset. The
+   * weights are taken from {@code checkpoint}, the learner's state just saved: the same bytes as
+   * encoding the models again (one encoder), without paying for it on every update.
+   */
+  private void publish(List<TrainingBatch> batches, long offsetAfter, Map<String, Double> metrics, Path checkpoint)
+      throws IOException {
     long v = learner.version();
+    byte[] policy = Learner.savedPolicyBytes(checkpoint);
+    byte[] reward = Learner.savedRewardBytes(checkpoint);
     producer.beginTransaction();
     try {
       var publisher = new WeightPublisher(producer, topics);
-      publishModel(publisher, ModelLines.POLICY, v, learner.policy(), progress("loop", offsetAfter));
-      publishReward(publisher, v);
+      publishModel(publisher, ModelLines.POLICY, v, learner.policy(), policy, progress("loop", offsetAfter));
+      publishReward(publisher, v, reward);
       for (TrainingBatch b : batches) {
         nextRound(b).ifPresent(p -> producer.send(topics.prompts.record(p.getPromptId(), p)));
       }
@@ -360,14 +369,15 @@ public final class LearnerService implements Runnable, AutoCloseable {
         .setRound(b.getRound() + 1).setDemonstrationId(demoId).setCreatedAtMs(System.currentTimeMillis()).build());
   }
 
-  private void publishModel(WeightPublisher publisher, String line, long v, Policy model, Map<String, String> meta) {
-    publisher.publish(line, v, model.weightsToBytes(), configJson(model.config()), tokenizerJson(),
-        learner.trainedSamples(), meta);
+  /** Publishes {@code weights}, which are {@code model}'s {@code weightsToBytes()}, with its config. */
+  private void publishModel(WeightPublisher publisher, String line, long v, Policy model, byte[] weights,
+      Map<String, String> meta) {
+    publisher.publish(line, v, weights, configJson(model.config()), tokenizerJson(), learner.trainedSamples(), meta);
   }
 
-  private void publishReward(WeightPublisher publisher, long v) {
+  private void publishReward(WeightPublisher publisher, long v, byte[] weights) {
     var reward = learner.reward();
-    publisher.publish(ModelLines.REWARD, v, reward.weightsToBytes(), configJson(reward.members().get(0).config()),
+    publisher.publish(ModelLines.REWARD, v, weights, configJson(reward.members().get(0).config()),
         tokenizerJson(), learner.trainedSamples(), Map.of("members", Integer.toString(reward.size())));
   }
 

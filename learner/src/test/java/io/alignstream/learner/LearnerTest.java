@@ -186,6 +186,21 @@ class LearnerTest {
   }
 
   @Test
+  void aCheckpointHoldsExactlyTheBytesThatArePublished() throws IOException {
+    // The learner service publishes each update's weights from the checkpoint it just saved.
+    Path checkpoint = dir.resolve("published");
+    try (Learner l = learner()) {
+      l.sft(demos(l), step -> { });
+      l.update(batches(l));
+      l.update(batches(l));
+      l.save(checkpoint, Map.of());
+      assertArrayEquals(l.policy().weightsToBytes(), Learner.savedPolicyBytes(checkpoint));
+      assertArrayEquals(l.reward().weightsToBytes(), Learner.savedRewardBytes(checkpoint));
+      assertEquals(2, l.reward().size(), "both members, in order");
+    }
+  }
+
+  @Test
   void sameInputsGiveBitIdenticalWeights() throws IOException {
     byte[][] runs = new byte[2][];
     for (int run = 0; run < 2; run++) {

@@ -59,6 +59,14 @@ abstract class GptModel implements AutoCloseable {
   }
 
   /**
+   * What {@link #weightsToBytes()} gave for the model {@link #save} wrote to {@code dir}: the file is
+   * those bytes (the same encoder), read back instead of encoded again.
+   */
+  public static byte[] savedWeightsToBytes(Path dir) throws IOException {
+    return Files.readAllBytes(dir.resolve(WEIGHTS_FILE));
+  }
+
+  /**
    * Replaces the weights in place with safetensors bytes of the same architecture (hot swap).
    * Decoding happens before the write lock is taken, so readers wait only for the pointer swap.
    *

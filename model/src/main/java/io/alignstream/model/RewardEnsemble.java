@@ -53,8 +53,27 @@ public final class RewardEnsemble implements AutoCloseable {
   /** Writes every member as {@code dir/member-NN}. */
   public void save(Path dir) throws IOException {
     for (int k = 0; k < members.size(); k++) {
-      members.get(k).save(dir.resolve(String.format("member-%02d", k)));
+      members.get(k).save(memberDir(dir, k));
     }
+  }
+
+  private static Path memberDir(Path dir, int k) {
+    return dir.resolve(String.format("member-%02d", k));
+  }
+
+  /**
+   * What {@link #weightsToBytes()} gave for the ensemble {@link #save} wrote to {@code dir}, built from
+   * the members' files (each is its member's bytes) instead of encoding the weights again.
+   */
+  public static byte[] savedWeightsToBytes(Path dir) throws IOException {
+    List<byte[]> parts = new ArrayList<>();
+    for (int k = 0; Files.isDirectory(memberDir(dir, k)); k++) {
+      parts.add(GptModel.savedWeightsToBytes(memberDir(dir, k)));
+    }
+    if (parts.isEmpty()) {
+      throw new IllegalArgumentException(dir + " holds no saved ensemble (no member-00)");
+    }
+    return payload(parts);
   }
 
   /**
@@ -63,10 +82,15 @@ public final class RewardEnsemble implements AutoCloseable {
    */
   public byte[] weightsToBytes() {
     List<byte[]> parts = new ArrayList<>();
-    int total = 4;
     for (RewardModel m : members) {
-      byte[] b = m.weightsToBytes();
-      parts.add(b);
+      parts.add(m.weightsToBytes());
+    }
+    return payload(parts);
+  }
+
+  private static byte[] payload(List<byte[]> parts) {
+    int total = 4;
+    for (byte[] b : parts) {
       total += 4 + b.length;
     }
     java.nio.ByteBuffer out = java.nio.ByteBuffer.allocate(total);

@@ -20,12 +20,16 @@ import org.apache.kafka.clients.producer.RecordMetadata;
  *
  * <p>Contract: call {@link #publish} inside the caller's producer transaction and commit it; a
  * {@code read_committed} reader then sees either the whole version or none of it. The manifest
- * records the offset of the first chunk, so new readers seek straight to it.
+ * records the offset of the first chunk, so new readers seek straight to it. A model line's chunks
+ * go to its own partition of the chunk topic ({@link Topics#weightChunkPartition}, over the topic's
+ * actual partition count, so a run created with one chunk partition keeps working).
  */
 public final class WeightPublisher {
   private final Producer<byte[], byte[]> producer;
   private final Topics topics;
   private final int chunkBytes;
+  /** Partitions of the chunk topic as the broker has it; 0 until the first publication asks. */
+  private int chunkPartitions;
 
   public WeightPublisher(Producer<byte[], byte[]> producer, Topics topics) {
     this(producer, topics, Topics.WEIGHT_CHUNK_BYTES);
@@ -53,12 +57,13 @@ public final class WeightPublisher {
   public ModelVersion publish(String modelName, long version, byte[] payload, String configJson,
       String tokenizerJson, long trainedSamples, Map<String, String> metadata) {
     int count = Math.max(1, (payload.length + chunkBytes - 1) / chunkBytes);
+    int partition = Topics.weightChunkPartition(modelName, chunkPartitions());
     List<Future<RecordMetadata>> sent = new ArrayList<>(count);
     for (int i = 0; i < count; i++) {
       byte[] slice = Arrays.copyOfRange(payload, i * chunkBytes, Math.min(payload.length, (i + 1) * chunkBytes));
       WeightChunk chunk = WeightChunk.newBuilder().setModelName(modelName).setVersion(version).setIndex(i)
           .setSha256(ContentId.sha256(slice)).setData(ByteBuffer.wrap(slice)).build();
-      sent.add(producer.send(topics.weightChunks.record(modelName + "/" + i, chunk)));
+      sent.add(producer.send(topics.weightChunks.record(partition, modelName + "/" + i, chunk)));
     }
     producer.flush();
     long firstOffset;
@@ -77,5 +82,14 @@ public final class WeightPublisher {
         .setMetadata(Map.copyOf(metadata)).build();
     producer.send(topics.modelVersions.record(modelName, manifest));
     return manifest;
+  }
+
+  private int chunkPartitions() {
+    if (chunkPartitions == 0) {
+      var known = producer.partitionsFor(topics.weightChunks.name());
+      // A client that knows no partitions (a mock) gets the run's layout.
+      chunkPartitions = known == null || known.isEmpty() ? topics.weightChunks.partitions() : known.size();
+    }
+    return chunkPartitions;
   }
 }

@@ -6,6 +6,8 @@ import io.alignstream.schemas.Topics;
 import io.alignstream.schemas.WeightChunk;
 import java.io.ByteArrayOutputStream;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,6 +19,7 @@ import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,8 +33,10 @@ import org.slf4j.LoggerFactory;
  * {@code partialTimeout}), or one the listener refuses (throws) is rejected: the listener keeps its
  * old weights and the subscriber waits for the next version. Versions only increase.
  *
- * <p>The consumer must be {@code read_committed} with no group (it is assigned both topics'
- * partitions). It is used by the subscriber's own thread only; start it with {@link #start()}.
+ * <p>The consumer must be {@code read_committed} with no group: it is assigned the manifest partition
+ * and only the chunk partitions of the watched models ({@link Topics#weightChunkPartition}, over the
+ * chunk topic's actual partition count, so a run created with one chunk partition is still read). It
+ * is used by the subscriber's own thread only; start it with {@link #start()}.
  */
 public final class WeightSubscriber implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(WeightSubscriber.class);
@@ -50,7 +55,8 @@ public final class WeightSubscriber implements AutoCloseable {
   private final Listener listener;
   private final Duration partialTimeout;
   private final TopicPartition manifestPartition;
-  private final TopicPartition chunkPartition;
+  /** The chunk partition of each watched model; set again from the broker's partition count on start. */
+  private Map<String, TopicPartition> chunkPartitions;
 
   private final Map<String, Long> delivered = new ConcurrentHashMap<>();
   private final Map<String, ModelVersion> pending = new HashMap<>();
@@ -71,7 +77,15 @@ public final class WeightSubscriber implements AutoCloseable {
     this.listener = listener;
     this.partialTimeout = partialTimeout;
     this.manifestPartition = new TopicPartition(topics.modelVersions.name(), 0);
-    this.chunkPartition = new TopicPartition(topics.weightChunks.name(), 0);
+    this.chunkPartitions = chunkPartitions(topics.weightChunks.partitions());
+  }
+
+  private Map<String, TopicPartition> chunkPartitions(int partitionCount) {
+    var out = new HashMap<String, TopicPartition>();
+    for (String model : models) {
+      out.put(model, new TopicPartition(topics.weightChunks.name(), Topics.weightChunkPartition(model, partitionCount)));
+    }
+    return Map.copyOf(out);
   }
 
   /** Starts following from the beginning of the weight topics on a daemon thread. */
@@ -118,8 +132,18 @@ public final class WeightSubscriber implements AutoCloseable {
 
   private void run() {
     try {
-      consumer.assign(List.of(manifestPartition, chunkPartition));
-      consumer.seekToBeginning(List.of(manifestPartition, chunkPartition));
+      int count = chunkPartitionCount();
+      if (count != topics.weightChunks.partitions()) {
+        log.info("{} has {} partitions (the layout has {}): chunks are read where that count puts them",
+            topics.weightChunks.name(), count, topics.weightChunks.partitions());
+        chunkPartitions = chunkPartitions(count);
+      }
+      var assigned = new ArrayList<TopicPartition>();
+      assigned.add(manifestPartition);
+      chunkPartitions.values().stream().distinct().sorted(Comparator.comparingInt(TopicPartition::partition))
+          .forEach(assigned::add);
+      consumer.assign(assigned);
+      consumer.seekToBeginning(assigned);
       while (running) {
         pollOnce(Duration.ofMillis(200));
       }
@@ -135,10 +159,25 @@ public final class WeightSubscriber implements AutoCloseable {
     }
   }
 
+  /**
+   * The chunk topic's partition count on the broker; the run's layout when the topic is not there yet
+   * or the broker does not answer in time (the publisher, which asks too, then sees the same layout).
+   */
+  private int chunkPartitionCount() {
+    try {
+      var known = consumer.partitionsFor(topics.weightChunks.name(), Duration.ofSeconds(30));
+      return known == null || known.isEmpty() ? topics.weightChunks.partitions() : known.size();
+    } catch (TimeoutException e) {
+      log.warn("no partition count for {} in 30 s, assuming the run's layout: {}", topics.weightChunks.name(),
+          e.getMessage());
+      return topics.weightChunks.partitions();
+    }
+  }
+
   /** One poll and the deliveries it allows; package-private so tests can drive it without a thread. */
   void pollOnce(Duration timeout) {
     for (ConsumerRecord<byte[], byte[]> record : consumer.poll(timeout)) {
-      if (record.topic().equals(chunkPartition.topic())) {
+      if (record.topic().equals(topics.weightChunks.name())) {
         onChunk(record);
       } else {
         onManifest(record);
@@ -184,6 +223,7 @@ public final class WeightSubscriber implements AutoCloseable {
     pending.put(model, manifest);
     pendingSinceMs.put(model, System.currentTimeMillis());
     long first = manifest.getFirstChunkOffset();
+    TopicPartition chunkPartition = chunkPartitions.get(model);
     // A reader that starts late may be past this version's chunks, or far behind them.
     if (first >= 0 && !chunks.containsKey(new Key(model, manifest.getVersion()))
         && consumer.position(chunkPartition) != first) {

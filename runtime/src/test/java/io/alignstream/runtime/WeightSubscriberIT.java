@@ -142,7 +142,8 @@ class WeightSubscriberIT {
         return r;
       }
       edit.accept(c);
-      return topics.weightChunks.record(new String(r.key(), StandardCharsets.UTF_8), c);
+      // Same partition: the tamper edits the chunk, not where its model line's chunks are kept.
+      return topics.weightChunks.record(r.partition(), new String(r.key(), StandardCharsets.UTF_8), c);
     };
   }
 

@@ -34,6 +34,12 @@ public record Topic<K, V>(String name, Serde<K> keySerde, Serde<V> valueSerde, i
         valueSerde.serializer().serialize(name, value));
   }
 
+  /** A record for a byte-level producer, for partition {@code partition}, serialized with this topic's serdes. */
+  public ProducerRecord<byte[], byte[]> record(int partition, K key, V value) {
+    return new ProducerRecord<>(name, partition, keySerde.serializer().serialize(name, key),
+        valueSerde.serializer().serialize(name, value));
+  }
+
   /** The key of a record read from this topic by a byte-level consumer. */
   public K key(ConsumerRecord<byte[], byte[]> record) {
     return keySerde.deserializer().deserialize(name, record.headers(), record.key());

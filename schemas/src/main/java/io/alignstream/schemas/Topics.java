@@ -33,6 +33,14 @@ public final class Topics {
   public static final int RAW_RECORD_MAX_BYTES = 1 << 20;
   /** Partitions of the topics samplers and rewarders consume: the most replicas that can share them. */
   public static final int SAMPLE_PARTITIONS = 6;
+  /**
+   * Partitions of the weight-chunk topic: one per model line the learner publishes, so a subscriber
+   * fetches only the chunks of the lines it watches (see {@link #weightChunkPartition}).
+   */
+  public static final int WEIGHT_CHUNK_PARTITIONS = 4;
+  /** The model lines with a partition of their own, in partition order. */
+  private static final List<String> LINES_BY_PARTITION =
+      List.of(ModelLines.POLICY, ModelLines.REWARD, ModelLines.BASE, ModelLines.SFT);
 
   private static final Pattern RUN_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]{0,63}");
   private static final Map<String, String> KEEP_FOREVER = Map.of("retention.ms", "-1");
@@ -85,9 +93,11 @@ public final class Topics {
     batches = new Topic<>(p + "batches", STRING, AvroSerde.of(TrainingBatch.class), 1, KEEP_FOREVER);
     var weights = new HashMap<>(LATEST_PER_KEY);
     weights.put("max.message.bytes", Integer.toString(WEIGHT_RECORD_MAX_BYTES));
-    // One partition each: readers must see a manifest and its chunks in publication order.
+    // One manifest partition: readers see every line's versions in publication order. A line's chunks
+    // stay in order on its own partition (weightChunkPartition), and the manifest points at the first.
     modelVersions = new Topic<>(p + "model-versions", STRING, AvroSerde.of(ModelVersion.class), 1, weights);
-    weightChunks = new Topic<>(p + "weight-chunks", STRING, AvroSerde.of(WeightChunk.class), 1, weights);
+    weightChunks = new Topic<>(p + "weight-chunks", STRING, AvroSerde.of(WeightChunk.class), WEIGHT_CHUNK_PARTITIONS,
+        weights);
     metrics = new Topic<>(p + "metrics", STRING, AvroSerde.of(Metric.class), 1, KEEP_FOREVER);
     events = new Topic<>(p + "events", STRING, AvroSerde.of(RunEvent.class), 1, KEEP_FOREVER);
   }
@@ -109,6 +119,24 @@ public final class Topics {
 
   public static String prefix(String runId) {
     return PREFIX + runId + ".";
+  }
+
+  /**
+   * The partition of the weight-chunk topic that holds every chunk of {@code modelName}, when the
+   * topic has {@code partitionCount} partitions: publisher and subscribers both ask here. The four
+   * {@link ModelLines} get one each; other names share them by a stable hash. A run created before
+   * the topic had a partition per line has 1 partition: everything maps to partition 0, as it was.
+   */
+  public static int weightChunkPartition(String modelName, int partitionCount) {
+    if (partitionCount < 1) {
+      throw new IllegalArgumentException("a topic has at least one partition, got " + partitionCount);
+    }
+    int line = LINES_BY_PARTITION.indexOf(modelName);
+    if (line < 0) {
+      // String.hashCode is specified by the language, so every JVM maps a name to the same partition.
+      line = Math.floorMod(modelName.hashCode(), WEIGHT_CHUNK_PARTITIONS);
+    }
+    return line % partitionCount;
   }
 
   /** The run a topic name belongs to, if it is an alignstream topic. */

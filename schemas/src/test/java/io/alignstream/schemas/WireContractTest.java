@@ -94,6 +94,22 @@ class WireContractTest {
   }
 
   @Test
+  void eachModelLineHasItsOwnChunkPartitionAndOldOneChunkPartitionRunsStillMap() {
+    Topics t = Topics.forRun("exp-1");
+    int n = t.weightChunks.partitions();
+    var lines = List.of(ModelLines.POLICY, ModelLines.REWARD, ModelLines.BASE, ModelLines.SFT);
+    assertEquals(lines.size(), lines.stream().map(l -> Topics.weightChunkPartition(l, n)).distinct().count(),
+        "a subscriber of one line must not fetch another's chunks");
+    for (String line : List.of(ModelLines.POLICY, ModelLines.REWARD, ModelLines.BASE, ModelLines.SFT, "policy-b", "x")) {
+      int p = Topics.weightChunkPartition(line, n);
+      assertTrue(p >= 0 && p < n, line + " -> " + p);
+      assertEquals(p, Topics.weightChunkPartition(line, n), "stable");
+      assertEquals(0, Topics.weightChunkPartition(line, 1), "a run created with one chunk partition");
+    }
+    assertThrows(IllegalArgumentException.class, () -> Topics.weightChunkPartition(ModelLines.POLICY, 0));
+  }
+
+  @Test
   void topicsArePerRunUniqueAndBound() {
     Topics a = Topics.forRun("exp-1");
     Topics b = Topics.forRun("exp-2");
@@ -110,7 +126,7 @@ class WireContractTest {
     assertEquals("-1", a.generations.configs().get("retention.ms"), "replay needs the whole history");
     assertTrue(Integer.parseInt(a.weightChunks.configs().get("max.message.bytes"))
         > Topics.WEIGHT_CHUNK_BYTES);
-    assertEquals(1, a.weightChunks.partitions(), "chunks must stay in publication order");
+    assertEquals(1, a.modelVersions.partitions(), "manifests of every line stay in publication order");
     // Any raw record the broker stores must fit on the dead-letter topic with the reason headers added.
     int raw = Integer.parseInt(a.demosRaw.configs().get("max.message.bytes"));
     assertEquals(Topics.RAW_RECORD_MAX_BYTES, raw);

@@ -127,7 +127,11 @@ public final class DemoCommand implements Callable<Integer> {
   record Result(String name, double greedy, double sampled, String how, Map<String, Double> greedyByKind) {}
 
   /** A point of the golden-success curve. */
-  record CurvePoint(long version, double success, double seconds) {}
+  /** One judgement of the streaming policy: its version, golden success, seconds since the start, samples the loop trained. */
+  record CurvePoint(long version, double success, double seconds, long samplesTrained) {}
+
+  /** The golden success the demo aims at (the goal). */
+  static final double GOAL = 0.90;
 
   @Override
   public Integer call() throws Exception {
@@ -236,6 +240,7 @@ public final class DemoCommand implements Callable<Integer> {
     for (Result r : results) {
       out.printf(Locale.ROOT, "  %-24s %5.1f%%%n", r.name(), 100 * r.greedy());
     }
+    out.println(Report.goalLine(curve, task.demonstrations().size()));
     out.printf(Locale.ROOT, "report: %s  (%.0f s in all)%n", report.toAbsolutePath(), seconds(t0));
     return 0;
   }
@@ -319,7 +324,7 @@ public final class DemoCommand implements Callable<Integer> {
     Learner learner = pipeline.learner().learner().orElseThrow();
     try (Policy snapshot = learner.policy().copy()) {
       double s = Evaluation.greedy(snapshot, learner.tokenizer(), eval, MAX_NEW_TOKENS).success();
-      curve.add(new CurvePoint(version, s, seconds(t0)));
+      curve.add(new CurvePoint(version, s, seconds(t0), learner.trainedSamples()));
       evaluator.metric("eval.golden_success", s, learner.updates(), version);
     }
   }

@@ -10,6 +10,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Optional;
 import java.util.Locale;
 import java.util.Map;
 
@@ -18,6 +19,23 @@ final class Report {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private Report() {}
+
+  /** The first judgement of the streaming policy at or above the goal, if any. */
+  static Optional<DemoCommand.CurvePoint> firstAtGoal(List<DemoCommand.CurvePoint> curve) {
+    return curve.stream().filter(p -> p.success() >= DemoCommand.GOAL - 1e-9).findFirst();
+  }
+
+  /** Time and samples to the goal, as one line for the terminal and the report. */
+  static String goalLine(List<DemoCommand.CurvePoint> curve, int demonstrations) {
+    String goal = String.format(Locale.ROOT, "%.0f%%", 100 * DemoCommand.GOAL);
+    return firstAtGoal(curve).map(p -> String.format(Locale.ROOT,
+        "%s golden success first reached at policy version %d, %.0f s after the start (pretraining included), "
+            + "after SFT on %d demonstrations and %,d samples trained by the loop; %s at the end.",
+        goal, p.version(), p.seconds(), demonstrations, p.samplesTrained(),
+        curve.isEmpty() ? "?" : String.format(Locale.ROOT, "%.1f%%", 100 * curve.get(curve.size() - 1).success())))
+        .orElse(String.format(Locale.ROOT, "%s golden success not reached by the streaming policy (best %.1f%%).", goal,
+            100 * curve.stream().mapToDouble(DemoCommand.CurvePoint::success).max().orElse(Double.NaN)));
+  }
 
   static Path write(Path runDir, String runId, BuiltinTask task, Recipe recipe, List<DemoCommand.Result> results,
       List<DemoCommand.CurvePoint> curve, Map<String, Double> stageSeconds) throws IOException {
@@ -45,7 +63,13 @@ final class Report {
     }
     summary.put("results", rows);
     summary.put("curve", curve.stream().map(p -> Map.of("version", p.version(), "golden_success", p.success(),
-        "seconds", p.seconds())).toList());
+        "seconds", p.seconds(), "samples_trained", p.samplesTrained())).toList());
+    Map<String, Object> goal = new LinkedHashMap<>();
+    goal.put("golden_success", DemoCommand.GOAL);
+    firstAtGoal(curve).ifPresentOrElse(p -> goal.put("first_reached", Map.of("version", p.version(),
+        "seconds", p.seconds(), "samples_trained", p.samplesTrained(), "demonstrations", task.demonstrations().size())),
+        () -> goal.put("first_reached", "not reached"));
+    summary.put("goal", goal);
     summary.put("seconds", stageSeconds);
     JSON.writerWithDefaultPrettyPrinter().writeValue(runDir.resolve("report.json").toFile(), summary);
 
@@ -89,6 +113,7 @@ final class Report {
     }
     html.append("</table>");
     html.append("<h2>During the run</h2><img src=\"curve.png\" alt=\"golden success over versions\">");
+    html.append("<p>").append(esc(goalLine(curve, task.demonstrations().size()))).append("</p>");
     html.append("<h2>Time</h2><table>");
     stageSeconds.forEach((k, v) -> html.append("<tr><td>").append(esc(k)).append("</td><td class=n>")
         .append(String.format(Locale.ROOT, "%.0f s", v)).append("</td></tr>"));

@@ -12,11 +12,13 @@ import io.alignstream.learner.Learner;
 import io.alignstream.learner.LearnerConfig;
 import io.alignstream.learner.Recipe;
 import io.alignstream.model.GptConfig;
+import io.alignstream.model.NativeArrays;
 import io.alignstream.model.SamplingConfig;
 import io.alignstream.model.Tokenizer;
 import io.alignstream.model.cli.GenerateCommand;
 import io.alignstream.model.cli.PretrainCommand;
 import io.alignstream.rewarder.RewarderConfig;
+import io.alignstream.runtime.ResourceReport;
 import io.alignstream.sampler.SamplerConfig;
 import io.alignstream.schemas.Demonstration;
 import io.alignstream.schemas.Topics;
@@ -211,7 +213,10 @@ final class AlignJob {
     try (RunFollower follower = c.dashboardPort() < 0 ? null : RunFollower.start(kafka, topics, store);
         Dashboard dashboard = c.dashboardPort() < 0 ? null
             : Dashboard.start(DashboardConfig.loopback(topics.runId(), c.dashboardPort()), store);
-        Pipeline pipeline = Pipeline.start(kafka, settings)) {
+        Pipeline pipeline = Pipeline.start(kafka, settings);
+        // One process runs every service here: its memory, threads and native arrays, as each service reports its own.
+        ResourceReport resources = ResourceReport.start(kafka.producerConfig(), topics, "align",
+            NativeArrays::liveInProcess)) {
       if (dashboard != null) {
         log.println("dashboard: " + dashboard.url() + "  (live charts of this run)");
       }

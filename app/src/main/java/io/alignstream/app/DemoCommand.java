@@ -15,12 +15,14 @@ import io.alignstream.model.AdamW;
 import io.alignstream.model.AdamWConfig;
 import io.alignstream.model.Example;
 import io.alignstream.model.LrSchedule;
+import io.alignstream.model.NativeArrays;
 import io.alignstream.model.Policy;
 import io.alignstream.model.PolicyTrainer;
 import io.alignstream.model.SamplingConfig;
 import io.alignstream.model.Tokenizer;
 import io.alignstream.model.cli.PretrainCommand;
 import io.alignstream.rewarder.RewarderConfig;
+import io.alignstream.runtime.ResourceReport;
 import io.alignstream.runtime.RunReporter;
 import io.alignstream.sampler.SamplerConfig;
 import io.alignstream.schemas.Topics;
@@ -191,7 +193,10 @@ public final class DemoCommand implements Callable<Integer> {
               : Dashboard.start(DashboardConfig.loopback(runId, dashboardPort), store);
           Pipeline pipeline = Pipeline.start(session.connection(), settings);
           RunReporter evaluator = new RunReporter(new KafkaProducer<>(session.connection().producerConfig(),
-              new ByteArraySerializer(), new ByteArraySerializer()), topics, "evaluator")) {
+              new ByteArraySerializer(), new ByteArraySerializer()), topics, "evaluator");
+          // One process runs every service here: its memory, threads and native arrays, as each service reports its own.
+          ResourceReport resources = ResourceReport.start(session.connection().producerConfig(), topics, "demo",
+              NativeArrays::liveInProcess)) {
         if (dashboard != null) {
           out.println("dashboard: " + dashboard.url() + "  (live charts of this run)");
         }

@@ -128,7 +128,6 @@ public final class DemoCommand implements Callable<Integer> {
   /** Golden success of one policy on the held-out prompts. */
   record Result(String name, double greedy, double sampled, String how, Map<String, Double> greedyByKind) {}
 
-  /** A point of the golden-success curve. */
   /** One judgement of the streaming policy: its version, golden success, seconds since the start, samples the loop trained. */
   record CurvePoint(long version, double success, double seconds, long samplesTrained) {}
 

@@ -32,7 +32,7 @@ final class Report {
         "%s golden success first reached at policy version %d, %.0f s after the start (pretraining included), "
             + "after SFT on %d demonstrations and %,d samples trained by the loop; %s at the end.",
         goal, p.version(), p.seconds(), demonstrations, p.samplesTrained(),
-        curve.isEmpty() ? "?" : String.format(Locale.ROOT, "%.1f%%", 100 * curve.get(curve.size() - 1).success())))
+        String.format(Locale.ROOT, "%.1f%%", 100 * curve.get(curve.size() - 1).success())))
         .orElse(String.format(Locale.ROOT, "%s golden success not reached by the streaming policy (best %.1f%%).", goal,
             100 * curve.stream().mapToDouble(DemoCommand.CurvePoint::success).max().orElse(Double.NaN)));
   }

@@ -24,6 +24,7 @@ import io.alignstream.task.BuiltinTask;
 import io.alignstream.task.Example;
 import io.alignstream.task.TaskConfig;
 import io.alignstream.testkit.KafkaFixture;
+import io.alignstream.testkit.ScratchDirectory;
 import io.alignstream.testkit.ServiceProcess;
 import io.alignstream.testkit.TopicReader;
 import java.io.IOException;
@@ -139,12 +140,8 @@ class FaultInjectionIT {
     for (ServiceProcess p : processes) {
       p.close();
     }
-    if (passed && logs != null && Files.exists(logs.resolve("kafka"))) {
-      try (var files = Files.walk(logs.resolve("kafka"))) {
-        for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
-          Files.delete(f);
-        }
-      }
+    if (passed && logs != null) {
+      ScratchDirectory.deleteTree(logs.resolve("kafka"));
     }
   }
 

@@ -17,6 +17,7 @@ import io.alignstream.schemas.Topics;
 import io.alignstream.task.BuiltinTask;
 import io.alignstream.task.Example;
 import io.alignstream.task.TaskConfig;
+import io.alignstream.testkit.ScratchDirectory;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -92,7 +93,7 @@ final class SoakBenchmark {
     } finally {
       // Keep the services' logs; the broker's data and the checkpoints are hundreds of MB after 20 minutes.
       for (String data : List.of("kafka", "checkpoints", "ingest", ".alignstream", "base")) {
-        deleteTree(work.resolve(data));
+        ScratchDirectory.deleteTree(work.resolve(data));
       }
     }
     List<Verdict> verdicts = judge(run.samples());
@@ -101,17 +102,6 @@ final class SoakBenchmark {
     System.out.println(Files.readString(results.resolve("soak-summary.txt")));
     System.out.println("logs: " + work);
     System.exit(pass ? 0 : 1);
-  }
-
-  private static void deleteTree(Path root) throws IOException {
-    if (!Files.exists(root)) {
-      return;
-    }
-    try (Stream<Path> paths = Files.walk(root)) {
-      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
-    }
   }
 
   /** What a soak saw: the samples, and the services that died (with their exit codes). */

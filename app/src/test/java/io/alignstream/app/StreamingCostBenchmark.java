@@ -25,6 +25,7 @@ import io.alignstream.schemas.Topics;
 import io.alignstream.schemas.TrainingBatch;
 import io.alignstream.task.BuiltinTask;
 import io.alignstream.task.TaskConfig;
+import io.alignstream.testkit.ScratchDirectory;
 import io.alignstream.testkit.TopicReader;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
@@ -216,11 +217,7 @@ public final class StreamingCostBenchmark {
       }
       return null;
     }));
-    try (var paths = Files.walk(dir)) {
-      for (Path f : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
-        Files.delete(f);
-      }
-    }
+    ScratchDirectory.deleteTree(dir);
     byte[][] payload = new byte[2][];
     parts.put("weights_to_bytes_ms", best(() -> {
       payload[0] = learner.policy().weightsToBytes();
@@ -519,6 +516,10 @@ public final class StreamingCostBenchmark {
         for (int i = 0; i < 2; i++) {
           Path runDir = Files.createDirectories(work.resolve((pinned ? "pinned-" : "free-") + pair + "-" + arms[i]));
           ab[i] = runArm(arms[i], pinned, base, runDir, updates);
+          // Keep result.json and the logs; the broker's data and the checkpoints are ~300 MB a run.
+          for (String data : List.of("kafka", "checkpoints", "state")) {
+            ScratchDirectory.deleteTree(runDir.resolve(data));
+          }
           ArmResult r = ab[i];
           System.out.printf(Locale.ROOT, "| %s | %d | %s | %.1f | %.1f | %.3f | %.1f | %.0f | %.3f | %.2f | %s |%n",
               pinned ? "1 (taskset -c 0)" : r.cpus() + "", pair, r.arm(), r.startupSeconds(), r.seconds(),

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.alignstream.broker.KafkaConnection;
 import io.alignstream.schemas.Topics;
 import io.alignstream.testkit.KafkaFixture;
+import io.alignstream.testkit.ScratchDirectory;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -14,7 +15,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
@@ -112,7 +112,7 @@ class DashboardBrowserIT {
       process.descendants().forEach(ProcessHandle::destroyForcibly);
       process.destroyForcibly();
       process.waitFor(10, TimeUnit.SECONDS);
-      deleteTree(profile);
+      ScratchDirectory.deleteTree(profile);
     }
   }
 
@@ -137,11 +137,5 @@ class DashboardBrowserIT {
       }
     }
     return colours.size();
-  }
-
-  private static void deleteTree(Path dir) throws IOException {
-    try (var paths = Files.walk(dir)) {
-      paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    }
   }
 }

@@ -3,7 +3,9 @@ package io.alignstream.model;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Iterator;
@@ -28,7 +30,6 @@ public final class Tokenizer implements AutoCloseable {
   private final HuggingFaceTokenizer native_;
   private final int vocabSize;
   private final int eosId;
-  private Path temporary; // the private copy made by fromJson, deleted on close
 
   private Tokenizer(String json, HuggingFaceTokenizer tokenizer, int vocabSize, int eosId) {
     this.json = json;
@@ -47,7 +48,20 @@ public final class Tokenizer implements AutoCloseable {
     if (!Files.isRegularFile(file)) {
       throw new IllegalArgumentException("no tokenizer at " + file);
     }
-    String text = Files.readString(file);
+    return parse(Files.readString(file), file.toString());
+  }
+
+  /**
+   * A tokenizer from the text of a {@code tokenizer.json} (e.g. from a published manifest, so that
+   * readers on other hosts need no shared files).
+   *
+   * @throws IllegalArgumentException when the text has no {@value #EOS_TOKEN} token
+   */
+  public static Tokenizer fromJson(String json) throws IOException {
+    return parse(json, "the tokenizer.json text");
+  }
+
+  private static Tokenizer parse(String text, String origin) throws IOException {
     JsonNode root = JSON.readTree(text);
     int size = 0;
     Integer eos = null;
@@ -66,35 +80,15 @@ public final class Tokenizer implements AutoCloseable {
       }
     }
     if (eos == null) {
-      throw new IllegalArgumentException(file + " has no " + EOS_TOKEN + " token");
+      throw new IllegalArgumentException(origin + " has no " + EOS_TOKEN + " token");
     }
     GptModel.engineDefaults();
-    HuggingFaceTokenizer tok = HuggingFaceTokenizer.builder()
-        .optTokenizerPath(file)
-        .optAddSpecialTokens(false)
-        .optTruncation(false)
-        .optPadding(false)
-        .build();
+    // Built from memory, not from a path: a temporary copy for the native library outlived every
+    // process that was killed (150 leftover directories in /tmp after a day of fault-injection runs).
+    HuggingFaceTokenizer tok = HuggingFaceTokenizer.newInstance(
+        new ByteArrayInputStream(text.getBytes(StandardCharsets.UTF_8)),
+        Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false"));
     return new Tokenizer(text, tok, size, eos);
-  }
-
-  /**
-   * A tokenizer from the text of a {@code tokenizer.json} (e.g. from a published manifest, so that
-   * readers on other hosts need no shared files). The native library reads files only, so the text is
-   * kept in a private temporary copy, deleted on {@link #close()}.
-   */
-  public static Tokenizer fromJson(String json) throws IOException {
-    Path dir = Files.createTempDirectory("alignstream-tokenizer-");
-    Path file = Files.writeString(dir.resolve(FILE_NAME), json);
-    try {
-      Tokenizer t = load(file);
-      t.temporary = dir;
-      return t;
-    } catch (IOException | RuntimeException e) {
-      Files.deleteIfExists(file);
-      Files.deleteIfExists(dir);
-      throw e;
-    }
   }
 
   /** The {@code tokenizer.json} text this tokenizer was loaded from. */
@@ -138,13 +132,5 @@ public final class Tokenizer implements AutoCloseable {
   @Override
   public void close() {
     native_.close();
-    if (temporary != null) {
-      try {
-        Files.deleteIfExists(temporary.resolve(FILE_NAME));
-        Files.deleteIfExists(temporary);
-      } catch (IOException e) {
-        // a leftover temporary file is harmless
-      }
-    }
   }
 }

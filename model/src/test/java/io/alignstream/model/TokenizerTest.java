@@ -67,6 +67,26 @@ class TokenizerTest {
   }
 
   @Test
+  void aTokenizerFromTextLeavesNoFileBehind(@TempDir Path dir) throws Exception {
+    // Services load the published tokenizer from text; a process killed with -9 never runs close(),
+    // so anything written for the native library would stay in the temporary directory for good.
+    String text = Files.readString(new WordLevelTokenizerBuilder(12).addAll(List.of("the cat sat on the mat."))
+        .write(dir.resolve(Tokenizer.FILE_NAME)));
+    Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
+    List<Path> before = tokenizerLeftovers(tmp);
+    Tokenizer unclosed = Tokenizer.fromJson(text); // as if killed before close()
+    assertEquals(7, unclosed.encode("the cat sat on the mat.").length);
+    assertEquals(before, tokenizerLeftovers(tmp));
+    unclosed.close();
+  }
+
+  private static List<Path> tokenizerLeftovers(Path tmp) throws java.io.IOException {
+    try (var files = Files.list(tmp)) {
+      return files.filter(f -> f.getFileName().toString().startsWith("alignstream-tokenizer-")).sorted().toList();
+    }
+  }
+
+  @Test
   void realGpt2TokenizerLoadsWithoutSpecialTokensOrTruncation() throws Exception {
     Path shared = TestData.shared();
     assumeTrue(shared != null, "shared/ not found above " + System.getProperty("user.dir"));

@@ -8,6 +8,7 @@ import io.alignstream.broker.KafkaConnection;
 import io.alignstream.broker.TopicAdmin;
 import io.alignstream.schemas.Topic;
 import io.alignstream.schemas.Topics;
+import io.alignstream.testkit.ScratchDirectory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -63,8 +64,8 @@ public final class IngestBenchmark {
       }
       validateS = seconds(tv);
     }
-    Path dir = Files.createTempDirectory("alignstream-bench-");
-    try (EmbeddedBroker broker = EmbeddedBroker.start(BrokerConfig.ephemeral(dir.resolve("kafka")))) {
+    try (ScratchDirectory scratch = ScratchDirectory.create("alignstream-bench-");
+        EmbeddedBroker broker = EmbeddedBroker.start(BrokerConfig.ephemeral(scratch.resolve("kafka")))) {
       KafkaConnection kafka = broker.connection();
       Topics topics = Topics.forRun("bench-" + System.currentTimeMillis());
       try (TopicAdmin admin = TopicAdmin.open(kafka)) {
@@ -90,7 +91,7 @@ public final class IngestBenchmark {
       Duration commit = Duration.ofMillis(Long.getLong("bench.commitMs", 100));
       IngestConfig base = IngestConfig.defaults();
       IngestConfig config = new IngestConfig(base.maxPromptChars(), base.maxResponseChars(), base.maxPromptTokens(),
-          base.maxResponseTokens(), commit, dir.resolve("state"));
+          base.maxResponseTokens(), commit, scratch.resolve("state"));
       try (IngestService ingest = IngestService.start(kafka, topics, config)) {
         ingest.awaitRunning(Duration.ofSeconds(120));
         double startS = seconds(t1);

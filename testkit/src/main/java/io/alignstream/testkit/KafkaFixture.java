@@ -9,10 +9,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.Locale;
 import java.util.UUID;
-import java.util.stream.Stream;
 import org.apache.kafka.common.utils.AppInfoParser;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;
@@ -164,8 +162,8 @@ public final class KafkaFixture implements ParameterResolver {
 
   /** Deletes a temporary tree; runs in a shutdown hook, so failures are ignored. */
   static void deleteRecursively(Path dir) {
-    try (Stream<Path> paths = Files.walk(dir)) {
-      paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    try {
+      ScratchDirectory.deleteTree(dir);
     } catch (IOException | UncheckedIOException e) {
       // Nothing to do at JVM exit; the OS cleans temporary directories.
     }

@@ -2,12 +2,12 @@
 # Runs one benchmark (or all the quick ones) and writes its tables into BENCHMARKS.md, between the
 # markers <!-- bench:NAME begin --> and <!-- bench:NAME end --> of the section "Latest recorded runs",
 # with the command, the commit, the machine, the UTC date and the load before and after.
-# Usage: bench/record.sh NAME [args...]   NAME: model | flops | ingest | weights | sampler | streaming | all
-#        (all = model flops ingest weights sampler; streaming takes ~10 minutes, run it by name)
+# Usage: bench/record.sh NAME [args...]   NAME: model | flops | ingest | weights | sampler | streaming | demo | all
+#        (all = model flops ingest weights sampler; streaming and demo take ~10 minutes, run them by name)
 # The full output of each run is kept in bench/results/NAME.txt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-name=${1:?"usage: bench/record.sh NAME [args...] (model | flops | ingest | weights | sampler | streaming | all)"}
+name=${1:?"usage: bench/record.sh NAME [args...] (model | flops | ingest | weights | sampler | streaming | demo | all)"}
 shift
 if [ "$name" = all ]; then
   for n in model flops ingest weights sampler; do "$0" "$n"; done
@@ -20,10 +20,16 @@ case "$name" in
   weights) cmd=(bench/weights/run.sh "$@") ;;
   sampler) cmd=(bench/sampler/run.sh "${@:-600}") ;;
   streaming) cmd=(bench/streaming/run.sh "$@") ;;
-  *) echo "bench/record.sh: unknown benchmark '$name' (model | flops | ingest | weights | sampler | streaming | all)" >&2; exit 2 ;;
+  demo) cmd=(bench/demo/run.sh "$@") ;;
+  *) echo "bench/record.sh: unknown benchmark '$name' (model | flops | ingest | weights | sampler | streaming | demo | all)" >&2; exit 2 ;;
 esac
 mkdir -p bench/results
 out=bench/results/$name.txt
+# The device is part of the machine: a GPU run is recorded with its name (the benchmarks use the first GPU
+# when libtorch is a CUDA build, see README "GPUs").
+gpu=$( (nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null || true) | head -1)
+gpu=${gpu:+GPU $gpu}
+gpu=${gpu:-no GPU}
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 started=$(date -u '+%Y-%m-%d %H:%M UTC')
 echo "bench/record.sh: running ${cmd[*]} (output in $out)" >&2
@@ -31,7 +37,7 @@ echo "bench/record.sh: running ${cmd[*]} (output in $out)" >&2
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 python3 - "$name" "$out" "${cmd[*]}" "$started" "$load_before" "$load_after" \
   "$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . ':!BENCHMARKS.md' ':!bench/results' 2>/dev/null || echo ' + uncommitted changes')" \
-  "$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')" <<'PY'
+  "$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $gpu" <<'PY'
 import re, sys
 name, out, cmd, started, before, after, commit, machine = sys.argv[1:9]
 tables = []

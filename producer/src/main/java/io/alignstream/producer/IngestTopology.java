@@ -1,5 +1,6 @@
 package io.alignstream.producer;
 
+import io.alignstream.schemas.DeadLetters;
 import io.alignstream.schemas.Demonstration;
 import io.alignstream.schemas.Metric;
 import io.alignstream.schemas.Prompt;
@@ -57,16 +58,16 @@ import org.slf4j.LoggerFactory;
 public final class IngestTopology {
   private static final Logger log = LoggerFactory.getLogger(IngestTopology.class);
 
-  /** Dead-letter header: the {@link Rejection#code}. */
-  public static final String REASON = "alignstream.dlq.reason";
+  /** Dead-letter header: the {@link Rejection#code} ({@link DeadLetters#REASON}). */
+  public static final String REASON = DeadLetters.REASON;
   /** Dead-letter header: what is wrong, for people. */
-  public static final String MESSAGE = "alignstream.dlq.message";
+  public static final String MESSAGE = DeadLetters.MESSAGE;
   /** Dead-letter header: the topic the record was read from. */
-  public static final String SOURCE_TOPIC = "alignstream.dlq.topic";
+  public static final String SOURCE_TOPIC = DeadLetters.SOURCE_TOPIC;
   /** Dead-letter header: its partition, in decimal. */
-  public static final String SOURCE_PARTITION = "alignstream.dlq.partition";
+  public static final String SOURCE_PARTITION = DeadLetters.SOURCE_PARTITION;
   /** Dead-letter header: its offset, in decimal. */
-  public static final String SOURCE_OFFSET = "alignstream.dlq.offset";
+  public static final String SOURCE_OFFSET = DeadLetters.SOURCE_OFFSET;
   /** Optional header on raw records: an id the sender gives to a batch, to be told how it went. */
   public static final String BATCH = "alignstream.batch";
 
@@ -241,17 +242,9 @@ public final class IngestTopology {
         log.warn("rejected {} ({} so far in this task): {}: {}", coordinates, rejectedHere,
             rejection.reason().code, rejection.message());
       }
-      Headers headers = new RecordHeaders(record.headers().toArray());
-      headers.add(REASON, utf8(rejection.reason().code));
-      headers.add(MESSAGE, utf8(rejection.message()));
-      headers.add(SOURCE_TOPIC, utf8(meta.topic()));
-      headers.add(SOURCE_PARTITION, utf8(Integer.toString(meta.partition())));
-      headers.add(SOURCE_OFFSET, utf8(Long.toString(meta.offset())));
+      Headers headers = DeadLetters.headers(record.headers(), rejection.reason().code, rejection.message(),
+          meta.topic(), meta.partition(), meta.offset());
       context.forward(new Record<>(null, (Object) new DeadLetter(record.key(), record.value()), record.timestamp(), headers));
-    }
-
-    private static byte[] utf8(String s) {
-      return s.getBytes(StandardCharsets.UTF_8);
     }
   }
 

@@ -38,8 +38,13 @@ class TransactionalLoopTest {
   private int committedCallbacks;
   private int abortedCallbacks;
 
-  /** Echoes each input value, upper-cased, to topic "out"; fails while failuresToInject > 0. */
+  /**
+   * Echoes each input value, upper-cased, to topic "out", except values starting with "!", which it sets
+   * aside to topic "dead"; fails while failuresToInject > 0.
+   */
   private final TransactionalLoop.Processor echo = new TransactionalLoop.Processor() {
+    private final Map<TopicPartition, Long> setAside = new java.util.HashMap<>();
+
     @Override
     public int capacity() {
       return capacity.get();
@@ -52,11 +57,22 @@ class TransactionalLoopTest {
         throw new IllegalStateException("injected failure");
       }
       List<ProducerRecord<byte[], byte[]>> out = new ArrayList<>();
+      setAside.clear();
       for (ConsumerRecord<byte[], byte[]> r : batch) {
-        out.add(new ProducerRecord<>("out", r.key(), new String(r.value(), StandardCharsets.UTF_8).toUpperCase()
-            .getBytes(StandardCharsets.UTF_8)));
+        String value = new String(r.value(), StandardCharsets.UTF_8);
+        if (value.startsWith("!")) {
+          out.add(new ProducerRecord<>("dead", r.key(), r.value()));
+          setAside.merge(new TopicPartition(r.topic(), r.partition()), 1L, Long::sum);
+        } else {
+          out.add(new ProducerRecord<>("out", r.key(), value.toUpperCase().getBytes(StandardCharsets.UTF_8)));
+        }
       }
       return out;
+    }
+
+    @Override
+    public long setAside(TopicPartition partition) {
+      return setAside.getOrDefault(partition, 0L);
     }
 
     @Override
@@ -168,10 +184,42 @@ class TransactionalLoopTest {
   }
 
   @Test
+  void recordsSetAsideAreCountedBesideTheRecordsAndTheCountsGoOnAcrossOwners() {
+    // Given a previous owner of P1 that committed 40 records, 2 of them set aside
+    consumer.commitSync(Map.of(P1, new OffsetAndMetadata(57, "records=40;aside=2")));
+    consumer.seek(P1, 57);
+    // and a batch with records the processor sets aside (dead-letters) on both partitions
+    add(P0, 0, "a");
+    add(P0, 1, "!b");
+    add(P0, 2, "c");
+    add(P1, 57, "!d");
+
+    // When the loop commits it, then one more record on P0
+    loop.step();
+    add(P0, 3, "!e");
+    loop.step();
+
+    // Then each offset says how many records were done and how many of them were set aside
+    var first = producer.consumerGroupOffsetsHistory().get(0).values().iterator().next();
+    assertEquals(3L, TransactionalLoop.recordsCommitted(first.get(P0)));
+    assertEquals(1L, TransactionalLoop.recordsSetAside(first.get(P0)));
+    assertEquals(41L, TransactionalLoop.recordsCommitted(first.get(P1)));
+    assertEquals(3L, TransactionalLoop.recordsSetAside(first.get(P1)));
+    var second = producer.consumerGroupOffsetsHistory().get(1).values().iterator().next().get(P0);
+    assertEquals(4L, TransactionalLoop.recordsCommitted(second));
+    assertEquals(2L, TransactionalLoop.recordsSetAside(second));
+    assertEquals(List.of("!b", "!d", "!e"), producer.history().stream().filter(r -> r.topic().equals("dead"))
+        .map(r -> new String(r.value(), StandardCharsets.UTF_8)).sorted().toList());
+  }
+
+  @Test
   void offsetsCommittedWithoutACountReadAsTheirOffset() {
     // An older client's commit (no metadata): the best guess is the offset, as before counts existed
     assertEquals(57L, TransactionalLoop.recordsCommitted(new OffsetAndMetadata(57)));
     assertEquals(57L, TransactionalLoop.recordsCommitted(new OffsetAndMetadata(57, "someone else's note")));
+    assertEquals(0L, TransactionalLoop.recordsSetAside(new OffsetAndMetadata(57)));
+    assertEquals(0L, TransactionalLoop.recordsSetAside(new OffsetAndMetadata(57, "records=40")));
+    assertEquals(0L, TransactionalLoop.recordsSetAside(new OffsetAndMetadata(57, "someone else's note;aside=3")));
   }
 
   @Test

@@ -4,13 +4,17 @@ import io.alignstream.model.Policy;
 import io.alignstream.model.Sample;
 import io.alignstream.model.SamplingConfig;
 import io.alignstream.model.Tokenizer;
+import io.alignstream.schemas.DeadLetters;
 import io.alignstream.schemas.Generation;
 import io.alignstream.schemas.Prompt;
 import io.alignstream.schemas.Topics;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,11 +24,16 @@ import org.slf4j.LoggerFactory;
  * so every generation of the batch names the same policy version.
  *
  * <p>Corrupt input never throws: undecodable records and prompts that do not fit the context with
- * {@code maxNewTokens} are reported in the {@link Outcome} and produce nothing (their offsets are
- * still committed with the batch). Stateless apart from its configuration; thread-confined by use.
+ * {@code maxNewTokens} are reported in the {@link Outcome} and dead-lettered ({@link DeadLetters}, in
+ * the batch's transaction, so exactly once), and their offsets are committed with the batch. Stateless
+ * apart from its configuration; thread-confined by use.
  */
 final class BatchSampler {
   private static final Logger log = LoggerFactory.getLogger(BatchSampler.class);
+  /** Dead-letter reason of a record that is not a prompt. */
+  static final String UNDECODABLE = "undecodable-prompt";
+  /** Dead-letter reason of a prompt that leaves no room for the response in the context. */
+  static final String TOO_LONG = "prompt-too-long";
 
   /**
    * What one batch did.
@@ -36,9 +45,10 @@ final class BatchSampler {
    * @param nanos time spent in the generate call
    * @param undecodable records that were not prompts, as {@code topic-partition@offset}
    * @param tooLong prompts skipped for length, as {@code promptId/round (n tokens)}
+   * @param setAside per partition, the records of both kinds, dead-lettered in the batch's transaction
    */
   record Outcome(long version, int prompts, int rows, long tokens, long nanos, List<String> undecodable,
-      List<String> tooLong) {}
+      List<String> tooLong, Map<TopicPartition, Long> setAside) {}
 
   /** The records to send for a batch, and its outcome. */
   record Result(List<ProducerRecord<byte[], byte[]>> records, Outcome outcome) {}
@@ -59,11 +69,16 @@ final class BatchSampler {
     List<long[]> promptIds = new ArrayList<>();
     List<String> undecodable = new ArrayList<>();
     List<String> tooLong = new ArrayList<>();
+    // Nothing is lost: what cannot be sampled goes, unchanged and with the reason, to the dead letters.
+    List<ProducerRecord<byte[], byte[]>> dead = new ArrayList<>();
+    Map<TopicPartition, Long> setAside = new HashMap<>();
     for (ConsumerRecord<byte[], byte[]> record : batch) {
       String where = record.topic() + "-" + record.partition() + "@" + record.offset();
       Prompt prompt = decode(record, where);
       if (prompt == null) {
         undecodable.add(where);
+        dead.add(DeadLetters.of(topics, record, UNDECODABLE, "not a Prompt record (null, or not its Avro encoding)"));
+        setAside.merge(new TopicPartition(record.topic(), record.partition()), 1L, Long::sum);
         continue;
       }
       long[] ids = tokenizer.encode(prompt.getText());
@@ -74,13 +89,16 @@ final class BatchSampler {
         log.warn("prompt {} round {} at {} has {} tokens: with {} new tokens it exceeds the context of {}; skipped",
             prompt.getPromptId(), prompt.getRound(), where, ids.length, sampling.maxNewTokens(), context);
         tooLong.add(prompt.getPromptId() + "/" + prompt.getRound() + " (" + ids.length + " tokens)");
+        dead.add(DeadLetters.of(topics, record, TOO_LONG, ids.length + " prompt tokens + " + sampling.maxNewTokens()
+            + " new tokens exceed the policy's context of " + context));
+        setAside.merge(new TopicPartition(record.topic(), record.partition()), 1L, Long::sum);
         continue;
       }
       accepted.add(prompt);
       promptIds.add(ids);
     }
     if (accepted.isEmpty()) {
-      return new Result(List.of(), new Outcome(-1, 0, 0, 0, 0, undecodable, tooLong));
+      return new Result(dead, new Outcome(-1, 0, 0, 0, 0, undecodable, tooLong, setAside));
     }
     int k = config.samplesPerPrompt();
     List<long[]> rows = new ArrayList<>(accepted.size() * k); // (prompts × K) rows, prompt-major
@@ -93,7 +111,8 @@ final class BatchSampler {
     List<Sample> samples = policy.generate(rows, sampling, SampleSeeds.forBatch(config.seed(), accepted));
     long nanos = System.nanoTime() - t0;
     long now = System.currentTimeMillis();
-    List<ProducerRecord<byte[], byte[]>> out = new ArrayList<>(rows.size());
+    List<ProducerRecord<byte[], byte[]>> out = new ArrayList<>(rows.size() + dead.size());
+    out.addAll(dead);
     long tokens = 0;
     for (int p = 0; p < accepted.size(); p++) {
       Prompt prompt = accepted.get(p);
@@ -105,7 +124,8 @@ final class BatchSampler {
     }
     // One generate call holds the policy's read lock throughout, so every sample names the same version.
     long version = samples.get(0).policyVersion();
-    return new Result(out, new Outcome(version, accepted.size(), rows.size(), tokens, nanos, undecodable, tooLong));
+    return new Result(out, new Outcome(version, accepted.size(), rows.size(), tokens, nanos, undecodable, tooLong,
+        setAside));
   }
 
   private Prompt decode(ConsumerRecord<byte[], byte[]> record, String where) {

@@ -15,6 +15,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
@@ -34,8 +35,9 @@ import org.slf4j.LoggerFactory;
  *   <li>Each batch of up to promptsPerBatch prompts becomes one generate call of prompts × K rows at one
  *       policy version; the generations and the prompts' offsets commit in one transaction
  *       ({@link TransactionalLoop}); any failure aborts and redoes the batch.</li>
- *   <li>Undecodable prompt records are counted, logged with their offset and committed past; prompts that
- *       do not fit the context with maxNewTokens are skipped with a metric and an event.</li>
+ *   <li>Undecodable prompt records, and prompts that do not fit the context with maxNewTokens, are
+ *       dead-lettered with their reason in the batch's transaction, counted (a metric; an event for each
+ *       prompt too long) and committed past; the in-flight gate does not count them as sampled.</li>
  *   <li>Pacing ({@link Pacer}): after maxPromptsPerVersion prompts at one version, the prompt partitions
  *       are paused (the member keeps polling, so it stays in the group) until a newer version loads.</li>
  * </ul>
@@ -223,8 +225,9 @@ public final class SamplerService implements Runnable, AutoCloseable {
     /**
      * Prompts the whole line has sampled: the record counts its group committed with its offsets on the
      * prompt topic (not the offsets: ingest's transaction markers take offsets too, and counting them
-     * made the gate hold the samplers back for work that never existed), read at most twice a second,
-     * plus this replica's commits since.
+     * made the gate hold the samplers back for work that never existed), less the records it
+     * dead-lettered (the learner never trains those, and counting them narrowed the gate for good),
+     * read at most twice a second, plus this replica's commits since.
      */
     private long sampledPrompts() {
       if (System.nanoTime() - fetchedAtNanos > 500_000_000L) {
@@ -233,7 +236,7 @@ public final class SamplerService implements Runnable, AutoCloseable {
           for (var e : admin.listConsumerGroupOffsets(config.groupId()).partitionsToOffsetAndMetadata()
               .get(2, java.util.concurrent.TimeUnit.SECONDS).entrySet()) {
             if (e.getKey().topic().equals(topics.prompts.name()) && e.getValue() != null) {
-              sum += TransactionalLoop.recordsCommitted(e.getValue());
+              sum += TransactionalLoop.recordsCommitted(e.getValue()) - TransactionalLoop.recordsSetAside(e.getValue());
             }
           }
           sampledFetched = sum;
@@ -258,13 +261,19 @@ public final class SamplerService implements Runnable, AutoCloseable {
     }
 
     @Override
+    public long setAside(TopicPartition partition) {
+      return pending == null ? 0 : pending.setAside().getOrDefault(partition, 0L);
+    }
+
+    @Override
     public void onCommitted(List<ConsumerRecord<byte[], byte[]>> batch, List<ProducerRecord<byte[], byte[]>> sent) {
       BatchSampler.Outcome o = pending;
       pending = null;
-      sampledSinceFetch += batch.size(); // the committed counts include every record, skipped ones too
       if (o == null) {
+        sampledSinceFetch += batch.size();
         return;
       }
+      sampledSinceFetch += batch.size() - o.setAside().values().stream().mapToLong(Long::longValue).sum();
       long step = batches.incrementAndGet();
       long version = o.prompts() > 0 ? o.version() : live.version();
       // Counted on commit, not when seen: an aborted batch is redone and would count them twice.

@@ -1,5 +1,6 @@
 package io.alignstream.sampler;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,14 +10,17 @@ import io.alignstream.model.Policy;
 import io.alignstream.model.SamplingConfig;
 import io.alignstream.model.Tokenizer;
 import io.alignstream.model.WordLevelTokenizerBuilder;
+import io.alignstream.schemas.DeadLetters;
 import io.alignstream.schemas.Generation;
 import io.alignstream.schemas.Prompt;
 import io.alignstream.schemas.Topics;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -113,7 +117,7 @@ class BatchSamplerTest {
   }
 
   @Test
-  void corruptAndOversizePromptsAreReportedNotThrown() {
+  void corruptAndOversizePromptsAreDeadLetteredWithTheirReasonNotThrown() {
     var junk = new ConsumerRecord<>(topics.prompts.name(), 1, 41L, "k".getBytes(), new byte[] {9, 9, 9});
     var empty = new ConsumerRecord<byte[], byte[]>(topics.prompts.name(), 1, 42L, "k".getBytes(), null);
     var huge = record(prompt("h", "the cat ".repeat(80), 0));
@@ -124,14 +128,37 @@ class BatchSamplerTest {
     assertEquals(List.of(topics.prompts.name() + "-1@41", topics.prompts.name() + "-1@42"), result.outcome().undecodable());
     assertEquals(1, result.outcome().tooLong().size());
     assertTrue(result.outcome().tooLong().get(0).startsWith("h/0"));
-    assertEquals(K, result.records().size(), "only the good prompt is answered");
+    List<ProducerRecord<byte[], byte[]>> generations = result.records().stream()
+        .filter(r -> r.topic().equals(topics.generations.name())).toList();
+    assertEquals(K, generations.size(), "only the good prompt is answered");
+
+    // Nothing is lost: the three others are dead letters, bytes unchanged, with why and where from
+    List<ProducerRecord<byte[], byte[]>> dead = result.records().stream()
+        .filter(r -> r.topic().equals(topics.deadLetters.name())).toList();
+    assertEquals(3, dead.size());
+    assertEquals(K + 3, result.records().size());
+    assertEquals(List.of(BatchSampler.UNDECODABLE, BatchSampler.UNDECODABLE, BatchSampler.TOO_LONG),
+        dead.stream().map(r -> header(r, DeadLetters.REASON)).toList());
+    assertEquals(List.of("41", "42", Long.toString(huge.offset())),
+        dead.stream().map(r -> header(r, DeadLetters.SOURCE_OFFSET)).toList());
+    assertArrayEquals(junk.value(), dead.get(0).value());
+    assertArrayEquals(huge.value(), dead.get(2).value());
+    assertTrue(header(dead.get(2), DeadLetters.MESSAGE).contains("context"), header(dead.get(2), DeadLetters.MESSAGE));
+    // and the loop is told, per partition, how many records were set aside
+    assertEquals(Map.of(new TopicPartition(topics.prompts.name(), 1), 2L, new TopicPartition(topics.prompts.name(), 0), 1L),
+        result.outcome().setAside());
+  }
+
+  private static String header(ProducerRecord<byte[], byte[]> r, String name) {
+    return new String(r.headers().lastHeader(name).value(), java.nio.charset.StandardCharsets.UTF_8);
   }
 
   @Test
   void aBatchWithNothingUsableProducesNothing() {
     var junk = new ConsumerRecord<>(topics.prompts.name(), 0, 7L, "k".getBytes(), new byte[] {1});
     BatchSampler.Result result = sampler.sample(List.of(junk), policy, tokenizer);
-    assertTrue(result.records().isEmpty());
+    assertEquals(List.of(topics.deadLetters.name()), result.records().stream().map(ProducerRecord::topic).toList(),
+        "no generations, one dead letter");
     assertEquals(0, result.outcome().prompts());
   }
 }

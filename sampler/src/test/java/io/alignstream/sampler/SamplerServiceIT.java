@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.alignstream.broker.KafkaConnection;
 import io.alignstream.model.SamplingConfig;
+import io.alignstream.schemas.DeadLetters;
 import io.alignstream.schemas.Generation;
 import io.alignstream.schemas.ModelLines;
 import io.alignstream.schemas.Prompt;
@@ -92,6 +93,46 @@ class SamplerServiceIT {
   }
 
   @Test
+  void deadLetteredPromptsDoNotNarrowTheInFlightGate(KafkaConnection kafka, Topics topics) throws Exception {
+    try (var upstream = new UpstreamStub(kafka, topics)) {
+      // Given a learner that has consumed nothing and trains U = 3 prompts per update, and a sampler
+      // gated at max lag 1 (at most 3 prompts sampled but not trained)
+      upstream.publishVersion("policy", 0, Map.of(ModelLines.BATCHES_CONSUMED, "0", ModelLines.PROMPTS_PER_UPDATE, "3"));
+      SamplerConfig config = SamplerConfig.defaults(topics.runId()).withSamplerId("gated-dlq")
+          .withSamplesPerPrompt(1).withPromptsPerBatch(1).withMaxPromptsPerVersion(0).withMaxLag(1).withSeed(7)
+          .withSampling(new SamplingConfig(1.0, 1.0, 0, 4, true)).withWeightsTimeout(WAIT);
+      var failure = new AtomicReference<Throwable>();
+      try (var service = new SamplerService(config, kafka)) {
+        Thread thread = start(service, failure);
+
+        // When a corrupt record and a prompt too long for the context come first
+        upstream.publishGarbage();
+        upstream.publish(Prompt.newBuilder().setPromptId("too-long").setText("the cat ".repeat(80)).setRound(0)
+            .setCreatedAtMs(1).build());
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (upstream.deadLetters().size() < 2 && System.nanoTime() < deadline) {
+          Thread.sleep(100);
+        }
+        assertEquals(List.of("prompt-too-long", "undecodable-prompt"), upstream.deadLetters().stream()
+            .map(r -> new String(r.headers().lastHeader(DeadLetters.REASON).value())).sorted().toList(),
+            "both are dead-lettered with their reason");
+
+        // and then 3 good prompts
+        List<String> ids = upstream.publishPrompts(0, 3, 0);
+
+        // Then all 3 are sampled: the dead letters do not count as prompts in flight (they did, and the
+        // gate held after 1, for good, since the learner never trains what was never sampled)
+        List<Generation> gens = upstream.awaitGenerations(g -> g.size() >= 3, WAIT);
+        assertEquals(Set.copyOf(ids), gens.stream().map(Generation::getPromptId).collect(Collectors.toSet()));
+        awaitPaused(service);
+        assertEquals(null, failure.get());
+        service.close();
+        thread.join(30_000);
+      }
+    }
+  }
+
+  @Test
   @SuppressWarnings("try") // closes the service early, inside its try, to check the events it leaves
   void pacesPerVersionHotSwapsAndSkipsBadPrompts(KafkaConnection kafka, Topics topics) throws Exception {
     try (var upstream = new UpstreamStub(kafka, topics)) {
@@ -133,6 +174,7 @@ class SamplerServiceIT {
         assertEquals(Set.copyOf(ids), gens.stream().map(Generation::getPromptId).collect(Collectors.toSet()));
         assertEquals(1, service.undecodablePrompts(), "the corrupt record was counted");
         assertEquals(1, service.tooLongPrompts(), "the oversize prompt was skipped");
+        assertEquals(2, upstream.deadLetters().size(), "both are on the dead-letter topic");
         assertEquals(2, service.policyVersion());
         assertEquals(null, failure.get());
         service.close();

@@ -143,6 +143,11 @@ final class UpstreamStub implements AutoCloseable {
     return TopicReader.readCommitted(kafka, topics.generations).stream().map(ConsumerRecord::value).toList();
   }
 
+  /** What the samplers dead-lettered (committed), with the reason headers. */
+  List<ConsumerRecord<byte[], byte[]>> deadLetters() {
+    return TopicReader.readCommitted(kafka, topics.deadLetters);
+  }
+
   List<Metric> metrics() {
     return TopicReader.readCommitted(kafka, topics.metrics).stream().map(ConsumerRecord::value).toList();
   }

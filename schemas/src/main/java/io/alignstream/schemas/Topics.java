@@ -55,7 +55,10 @@ public final class Topics {
   private final String runId;
   /** Raw JSON demonstrations from any Kafka client; validated by the producer's topology. */
   public final Topic<byte[], byte[]> demosRaw;
-  /** Raw records the validator rejected, unchanged, with the reason and source offset in headers. */
+  /**
+   * Records set aside, unchanged, with the reason and source offset in headers ({@link DeadLetters}):
+   * raw demonstrations the validator rejected, and prompts a sampler could not sample.
+   */
   public final Topic<byte[], byte[]> deadLetters;
   /** Validated demonstrations keyed by content id (compacted: producing twice does not duplicate). */
   public final Topic<String, Demonstration> demonstrations;

@@ -2,6 +2,7 @@ package io.alignstream.rewarder;
 
 import io.alignstream.model.Example;
 import io.alignstream.model.RewardEnsemble;
+import io.alignstream.schemas.DeadLetters;
 import io.alignstream.schemas.Demonstration;
 import io.alignstream.schemas.Generation;
 import io.alignstream.schemas.ScoredSample;
@@ -19,16 +20,24 @@ import org.slf4j.LoggerFactory;
  * every valid one with one ensemble call at one version, and returns the {@link ScoredSample} records
  * (keyed by promptId, in input order) plus what was skipped and why. Records that do not decode, or
  * that the model cannot score (see {@link ScoringInput#unfit}), are logged with their offset and
- * skipped; nothing here throws on bad input, so a poison record can never stall the group.
+ * dead-lettered with the reason ({@link DeadLetters}); nothing here throws on bad input, so a poison
+ * record can never stall the group, and nothing is lost.
  */
 final class BatchScorer {
   private static final Logger log = LoggerFactory.getLogger(BatchScorer.class);
 
   enum Reason {
     /** Not a Demonstration/Generation record (corrupt bytes, wrong schema, empty value). */
-    UNDECODABLE,
+    UNDECODABLE("undecodable-sample"),
     /** Decodes, but the reward model cannot score it (empty, too long for the context, bad ids). */
-    UNFIT
+    UNFIT("unscorable-sample");
+
+    /** The dead letter's {@link DeadLetters#REASON}. */
+    final String code;
+
+    Reason(String code) {
+      this.code = code;
+    }
   }
 
   record Skipped(String topic, int partition, long offset, Reason reason, String detail) {
@@ -38,9 +47,19 @@ final class BatchScorer {
     }
   }
 
-  /** What one micro-batch produced; {@code scored} and {@code records} are parallel lists. */
+  /**
+   * What one micro-batch produced; {@code scored} and {@code records} are parallel lists, and
+   * {@code deadLetters} holds the skipped records, in the order of {@code skipped}.
+   */
   record Result(List<ScoredSample> scored, List<ProducerRecord<byte[], byte[]>> records, List<Skipped> skipped,
-      long version, long nanos) {}
+      List<ProducerRecord<byte[], byte[]>> deadLetters, long version, long nanos) {
+    /** Everything the batch's transaction sends: the scored samples, then the dead letters. */
+    List<ProducerRecord<byte[], byte[]>> toSend() {
+      List<ProducerRecord<byte[], byte[]>> all = new ArrayList<>(records);
+      all.addAll(deadLetters);
+      return all;
+    }
+  }
 
   private final Topics topics;
 
@@ -52,21 +71,22 @@ final class BatchScorer {
     long t0 = System.nanoTime();
     List<ScoringInput> inputs = new ArrayList<>(batch.size());
     List<Skipped> skipped = new ArrayList<>();
+    List<ProducerRecord<byte[], byte[]>> dead = new ArrayList<>();
     for (ConsumerRecord<byte[], byte[]> record : batch) {
       ScoringInput input;
       try {
         input = decode(record, model);
       } catch (RuntimeException e) { // SerializationException, or an Avro error on a truncated record
-        skipped.add(skip(record, Reason.UNDECODABLE, e.toString()));
+        skip(record, Reason.UNDECODABLE, e.toString(), skipped, dead);
         continue;
       }
       if (input == null) {
-        skipped.add(skip(record, Reason.UNDECODABLE, record.value() == null ? "empty record" : "unknown topic"));
+        skip(record, Reason.UNDECODABLE, record.value() == null ? "empty record" : "unknown topic", skipped, dead);
         continue;
       }
       Optional<String> unfit = input.unfit(model.config());
       if (unfit.isPresent()) {
-        skipped.add(skip(record, Reason.UNFIT, input.kind() + " " + input.id() + ": " + unfit.get()));
+        skip(record, Reason.UNFIT, input.kind() + " " + input.id() + ": " + unfit.get(), skipped, dead);
         continue;
       }
       inputs.add(input);
@@ -89,7 +109,7 @@ final class BatchScorer {
         out.add(topics.scored.record(in.promptId(), sample));
       }
     }
-    return new Result(scored, out, skipped, model.version(), System.nanoTime() - t0);
+    return new Result(scored, out, skipped, dead, model.version(), System.nanoTime() - t0);
   }
 
   /** The input a record holds, or null when its topic is not one the rewarder reads or it is empty. */
@@ -108,9 +128,11 @@ final class BatchScorer {
     return null;
   }
 
-  private static Skipped skip(ConsumerRecord<byte[], byte[]> record, Reason reason, String detail) {
+  private void skip(ConsumerRecord<byte[], byte[]> record, Reason reason, String detail, List<Skipped> skipped,
+      List<ProducerRecord<byte[], byte[]>> dead) {
     Skipped s = new Skipped(record.topic(), record.partition(), record.offset(), reason, detail);
     log.warn("skipped {}", s);
-    return s;
+    skipped.add(s);
+    dead.add(DeadLetters.of(topics, record, reason.code, detail));
   }
 }

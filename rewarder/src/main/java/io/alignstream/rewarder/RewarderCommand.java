@@ -26,7 +26,7 @@ import picocli.CommandLine.Option;
         "",
         "Waits for the first 'reward' weights from the learner and hot-swaps every new version; a version the model "
             + "refuses is rejected and scoring goes on with the old one. Records that do not decode or do not fit the "
-            + "model's context are logged, counted and skipped.",
+            + "model's context are logged, counted and dead-lettered with the reason (demos.dead-letter).",
         "",
         "Scores on the GPU when PyTorch sees one (CUDA build: mvn -Pcuda), else on the CPU; --device forces either.",
         "",

@@ -19,6 +19,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
@@ -236,7 +237,13 @@ public final class RewarderService implements Runnable, AutoCloseable {
       pending = null;
       BatchScorer.Result result = live.withModel(model -> scorer.score(batch, model));
       pending = result;
-      return result.records();
+      return result.toSend();
+    }
+
+    @Override
+    public long setAside(TopicPartition partition) {
+      return pending == null ? 0 : pending.skipped().stream()
+          .filter(s -> s.topic().equals(partition.topic()) && s.partition() == partition.partition()).count();
     }
 
     @Override

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.alignstream.model.Example;
 import io.alignstream.model.RewardEnsemble;
+import io.alignstream.schemas.DeadLetters;
 import io.alignstream.schemas.ScoredSample;
 import io.alignstream.schemas.Topics;
 import java.io.IOException;
@@ -61,6 +62,14 @@ class BatchScorerTest {
       assertEquals(List.of(BatchScorer.Reason.UNDECODABLE, BatchScorer.Reason.UNFIT, BatchScorer.Reason.UNDECODABLE),
           r.skipped().stream().map(BatchScorer.Skipped::reason).toList());
       assertEquals(5, r.version());
+      // Nothing is lost: each skipped record is a dead letter, bytes unchanged, with the reason
+      assertEquals(List.of("undecodable-sample", "unscorable-sample", "undecodable-sample"), r.deadLetters().stream()
+          .map(d -> new String(d.headers().lastHeader(DeadLetters.REASON).value(), StandardCharsets.UTF_8)).toList());
+      assertEquals(List.of("1", "2", "4"), r.deadLetters().stream()
+          .map(d -> new String(d.headers().lastHeader(DeadLetters.SOURCE_OFFSET).value(), StandardCharsets.UTF_8)).toList());
+      assertArrayEquals(batch.get(2).value(), r.deadLetters().get(1).value());
+      assertTrue(r.deadLetters().stream().allMatch(d -> d.topic().equals(TOPICS.deadLetters.name())));
+      assertEquals(5, r.toSend().size(), "2 scored samples and 3 dead letters in the batch's transaction");
 
       RewardEnsemble.Scores expected = ensemble.score(List.of(
           new Example(line.tokenizer.encode("the cat sat"), line.tokenizer.responseIds("on the mat")),
@@ -83,7 +92,7 @@ class BatchScorerTest {
   }
 
   @Test
-  void aBatchOfOnlyBadRecordsProducesNothing() {
+  void aBatchOfOnlyBadRecordsProducesOnlyDeadLetters() {
     List<ConsumerRecord<byte[], byte[]>> batch = List.of(
         new ConsumerRecord<>(TOPICS.demonstrations.name(), 2, 9, null, new byte[] {(byte) 0xC3, 1, 0}));
     byte[] payload = line.payload(1);
@@ -91,6 +100,7 @@ class BatchScorerTest {
       BatchScorer.Result r = new BatchScorer(TOPICS).score(batch,
           new LiveRewardModel.Snapshot(ensemble, line.tokenizer, line.config, 1));
       assertEquals(List.of(), r.records());
+      assertEquals(List.of(TOPICS.deadLetters.name()), r.toSend().stream().map(ProducerRecord::topic).toList());
       assertEquals(1, r.skipped().size());
       assertEquals(9, r.skipped().get(0).offset());
     }

@@ -9,6 +9,7 @@ import io.alignstream.model.Example;
 import io.alignstream.model.RewardEnsemble;
 import io.alignstream.runtime.WeightPublisher;
 import io.alignstream.schemas.ContentId;
+import io.alignstream.schemas.DeadLetters;
 import io.alignstream.schemas.Demonstration;
 import io.alignstream.schemas.Generation;
 import io.alignstream.schemas.ModelLines;
@@ -234,6 +235,9 @@ class RewarderServiceIT {
         assertEquals(phase1.size() + 3, out.size(), "each input exactly once");
         assertEquals(1, service.undecodableRecords());
         assertEquals(1, service.unfitRecords());
+        assertEquals(List.of("undecodable-sample", "unscorable-sample"), TopicReader.readCommitted(kafka, topics.deadLetters)
+            .stream().map(r -> new String(r.headers().lastHeader(DeadLetters.REASON).value(), StandardCharsets.UTF_8))
+            .sorted().toList(), "both are dead-lettered, once");
         assertEquals(5 + 1, service.demonstrationsScored());
         assertEquals(200 + 1, service.generationsScored());
         assertNull(failure.get());

@@ -4,7 +4,7 @@ import io.alignstream.broker.BrokerConfig;
 import io.alignstream.broker.EmbeddedBroker;
 import io.alignstream.broker.TopicAdmin;
 import io.alignstream.schemas.Topics;
-import java.nio.file.Files;
+import io.alignstream.testkit.ScratchDirectory;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,8 +21,9 @@ public final class SamplerScalingBenchmark {
   public static void main(String[] args) throws Exception {
     int prompts = args.length > 0 ? Integer.parseInt(args[0]) : 240;
     int k = 4;
-    Path dir = Files.createTempDirectory("sampler-bench-");
-    try (EmbeddedBroker broker = EmbeddedBroker.start(BrokerConfig.ephemeral(dir.resolve("kafka")))) {
+    try (ScratchDirectory scratch = ScratchDirectory.create("sampler-bench-");
+        EmbeddedBroker broker = EmbeddedBroker.start(BrokerConfig.ephemeral(scratch.resolve("kafka")))) {
+      Path dir = scratch.path();
       var kafka = broker.connection();
       System.out.printf(Locale.ROOT, "| sampler processes | generations | s from start | s steady | "
           + "generations/s steady | tokens/s steady |%n");
@@ -38,7 +39,7 @@ public final class SamplerScalingBenchmark {
           List<Process> ps = new ArrayList<>();
           long t0 = System.nanoTime();
           for (int r = 0; r < replicas; r++) {
-            ps.add(start(kafka.bootstrapServers(), topics, "bench-" + r, k, dir));
+            ps.add(start(kafka.bootstrapServers(), topics, "bench-" + r, k, 8, dir));
           }
           long expected = (long) prompts * k;
           long seen;
@@ -72,11 +73,13 @@ public final class SamplerScalingBenchmark {
     }
   }
 
-  private static Process start(String bootstrap, Topics topics, String id, int k, Path dir) throws Exception {
+  /** A sampler process of run {@code topics} (pacing and the in-flight gate off), its output in {@code dir/id.log}. */
+  static Process start(String bootstrap, Topics topics, String id, int k, int promptsPerBatch, Path dir)
+      throws Exception {
     var cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m",
         "-Dai.djl.offline=true", "-cp", System.getProperty("java.class.path"), SamplerMain.class.getName(),
         "--bootstrap", bootstrap, "--run", topics.runId(), "--sampler-id", id, "--samples-per-prompt",
-        Integer.toString(k), "--prompts-per-batch", "8", "--max-new-tokens", "16", "--max-prompts-per-version", "0",
+        Integer.toString(k), "--prompts-per-batch", Integer.toString(promptsPerBatch), "--max-new-tokens", "16", "--max-prompts-per-version", "0",
         "--max-lag", "0", "--threads", "1");
     return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve(id + ".log").toFile()).start();
   }

@@ -73,10 +73,18 @@ final class UpstreamStub implements AutoCloseable {
 
   /** As {@link #publishVersion(String, long)}, with the manifest's metadata (what the learner advertises). */
   void publishVersion(String line, long version, Map<String, String> metadata) {
-    byte[] payload;
+    publishWeights(line, version, randomWeights(version), metadata);
+  }
+
+  /** The weights {@link #publishVersion} publishes as {@code version}: a tiny random policy, seeded by it. */
+  byte[] randomWeights(long version) {
     try (Policy policy = Policy.create(config, 1000 + version)) {
-      payload = policy.weightsToBytes();
+      return policy.weightsToBytes();
     }
+  }
+
+  /** Publishes {@code payload} as {@code version} of {@code line} in one transaction, as the learner does. */
+  void publishWeights(String line, long version, byte[] payload, Map<String, String> metadata) {
     weights.beginTransaction();
     new WeightPublisher(weights, topics).publish(line, version, payload, configJson, tokenizerJson, 0, metadata);
     weights.commitTransaction();

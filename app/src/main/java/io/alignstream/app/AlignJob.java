@@ -234,6 +234,7 @@ final class AlignJob {
       learner.policy().save(c.out());
       learner.tokenizer().save(c.out());
       learner.reward().save(reward);
+      log.println(Report.deadLetterLine(topics.runId(), TopicExport.deadLettersByReason(kafka, topics)));
       Result result = new Result(learner.version(), learner.updates(), stalled, c.out(), reward,
           (System.nanoTime() - t0) / 1e9);
       writeSummary(plan, topics, result);

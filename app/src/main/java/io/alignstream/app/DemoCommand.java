@@ -168,6 +168,7 @@ public final class DemoCommand implements Callable<Integer> {
 
     // 2-3. Everything streaming, over Kafka.
     List<CurvePoint> curve = new CopyOnWriteArrayList<>();
+    Map<String, Long> deadLetters;
     Path aligned = runDir.resolve("models/aligned");
     t = System.nanoTime();
     try (KafkaSession session = kafka.open(Topics.forRun(runId), System.err)) {
@@ -204,6 +205,7 @@ public final class DemoCommand implements Callable<Integer> {
             + " samplers, rewarder, batching and learner running over " + session.source().name().toLowerCase(Locale.ROOT)
             + " Kafka at " + session.connection().bootstrapServers());
         follow(pipeline, recipe, eval, curve, evaluator, t0);
+        deadLetters = TopicExport.deadLettersByReason(session.connection(), topics);
         Learner learner = pipeline.learner().learner().orElseThrow();
         learner.policy().save(aligned);
         learner.tokenizer().save(aligned);
@@ -238,13 +240,14 @@ public final class DemoCommand implements Callable<Integer> {
     }
     stageSeconds.put("compare", seconds(t));
     stageSeconds.put("total", seconds(t0));
-    Path report = Report.write(runDir, runId, task, recipe, results, curve, stageSeconds);
+    Path report = Report.write(runDir, runId, task, recipe, results, curve, stageSeconds, deadLetters);
     out.println();
     out.println("golden success on " + eval.size() + " held-out prompts (greedy):");
     for (Result r : results) {
       out.printf(Locale.ROOT, "  %-24s %5.1f%%%n", r.name(), 100 * r.greedy());
     }
     out.println(Report.goalLine(curve, task.demonstrations().size()));
+    out.println(Report.deadLetterLine(runId, deadLetters));
     out.printf(Locale.ROOT, "report: %s  (%.0f s in all)%n", report.toAbsolutePath(), seconds(t0));
     return 0;
   }

@@ -25,6 +25,19 @@ final class Report {
     return curve.stream().filter(p -> p.success() >= DemoCommand.GOAL - 1e-9).findFirst();
   }
 
+  /** What the run set aside (dead letters by reason), as one line for the terminal and the report. */
+  static String deadLetterLine(String runId, Map<String, Long> byReason) {
+    if (byReason.isEmpty()) {
+      return "dead letters: none (every demonstration, prompt and sample was used)";
+    }
+    StringBuilder s = new StringBuilder("dead letters: ")
+        .append(byReason.values().stream().mapToLong(Long::longValue).sum()).append(" (");
+    byReason.forEach((reason, n) -> s.append(reason).append(' ').append(n).append(", "));
+    s.setLength(s.length() - 2);
+    return s.append("), kept with their reasons: alignstream export --run ").append(runId)
+        .append(" --topic demos.dead-letter --out FILE").toString();
+  }
+
   /** Time and samples to the goal, as one line for the terminal and the report. */
   static String goalLine(List<DemoCommand.CurvePoint> curve, int demonstrations) {
     String goal = String.format(Locale.ROOT, "%.0f%%", 100 * DemoCommand.GOAL);
@@ -38,7 +51,8 @@ final class Report {
   }
 
   static Path write(Path runDir, String runId, BuiltinTask task, Recipe recipe, List<DemoCommand.Result> results,
-      List<DemoCommand.CurvePoint> curve, Map<String, Double> stageSeconds) throws IOException {
+      List<DemoCommand.CurvePoint> curve, Map<String, Double> stageSeconds, Map<String, Long> deadLetters)
+      throws IOException {
     Map<String, Object> summary = new LinkedHashMap<>();
     summary.put("run", runId);
     summary.put("created", Instant.now().toString());
@@ -71,6 +85,7 @@ final class Report {
         () -> goal.put("first_reached", "not reached"));
     summary.put("goal", goal);
     summary.put("seconds", stageSeconds);
+    summary.put("dead_letters", deadLetters);
     JSON.writerWithDefaultPrettyPrinter().writeValue(runDir.resolve("report.json").toFile(), summary);
 
     List<ChartPng.Bar> bars = new ArrayList<>();
@@ -114,6 +129,7 @@ final class Report {
     html.append("</table>");
     html.append("<h2>During the run</h2><img src=\"curve.png\" alt=\"golden success over versions\">");
     html.append("<p>").append(esc(goalLine(curve, task.demonstrations().size()))).append("</p>");
+    html.append("<p>").append(esc(deadLetterLine(runId, deadLetters))).append("</p>");
     html.append("<h2>Time</h2><table>");
     stageSeconds.forEach((k, v) -> html.append("<tr><td>").append(esc(k)).append("</td><td class=n>")
         .append(String.format(Locale.ROOT, "%.0f s", v)).append("</td></tr>"));

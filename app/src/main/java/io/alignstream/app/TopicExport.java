@@ -3,7 +3,9 @@ package io.alignstream.app;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.alignstream.broker.KafkaConnection;
+import io.alignstream.schemas.DeadLetters;
 import io.alignstream.schemas.Topic;
+import io.alignstream.schemas.Topics;
 import java.io.IOException;
 import java.io.Writer;
 import java.nio.ByteBuffer;
@@ -15,6 +17,8 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.specific.SpecificRecordBase;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -37,52 +41,77 @@ final class TopicExport {
   /** How many records were written, and how many did not decode (written with their raw bytes). */
   record Counts(long records, long undecodable) {}
 
-  /** Exports every committed record below each partition's end as of the call; returns the counts. */
-  static Counts export(KafkaConnection kafka, Topic<?, ?> topic, Writer out) throws IOException {
-    long records = 0;
-    long undecodable = 0;
+  /** A step over one record that may fail writing. */
+  private interface RecordStep {
+    void accept(ConsumerRecord<byte[], byte[]> record) throws IOException;
+  }
+
+  /** Calls {@code step} on every committed record of {@code topic} below each partition's end as of the call. */
+  private static void readCommitted(KafkaConnection kafka, String topic, RecordStep step) throws IOException {
     try (var consumer = new KafkaConsumer<>(kafka.readerConfig("alignstream-export"), new ByteArrayDeserializer(),
         new ByteArrayDeserializer())) {
       List<TopicPartition> parts = new ArrayList<>();
-      consumer.partitionsFor(topic.name()).forEach(p -> parts.add(new TopicPartition(p.topic(), p.partition())));
+      consumer.partitionsFor(topic).forEach(p -> parts.add(new TopicPartition(p.topic(), p.partition())));
       consumer.assign(parts);
       consumer.seekToBeginning(parts);
       Map<TopicPartition, Long> end = consumer.endOffsets(parts);
       while (parts.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
         for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-          if (r.offset() >= end.get(new TopicPartition(r.topic(), r.partition()))) {
-            continue;
+          if (r.offset() < end.get(new TopicPartition(r.topic(), r.partition()))) {
+            step.accept(r);
           }
-          ObjectNode line = JSON.createObjectNode();
-          line.put("topic", r.topic());
-          line.put("partition", r.partition());
-          line.put("offset", r.offset());
-          line.put("timestamp", r.timestamp());
-          putBytes(line, "key", r.key());
-          ObjectNode headers = line.putObject("headers");
-          for (Header h : r.headers()) {
-            putBytes(headers, h.key(), h.value());
-          }
-          try {
-            Object value = topic.value(r);
-            if (value instanceof SpecificRecordBase avro) {
-              line.set("value", JSON.readTree(GenericData.get().toString(avro)));
-            } else {
-              putBytes(line, "value", r.value());
-            }
-          } catch (SerializationException e) {
-            undecodable++;
-            line.put("error", e.getMessage());
-            putBytes(line, "value", r.value());
-          }
-          out.write(JSON.writeValueAsString(line));
-          out.write('\n');
-          records++;
         }
       }
     }
+  }
+
+  /**
+   * The run's dead letters so far, counted by their {@link DeadLetters#REASON} (ingest's rejects, and
+   * what samplers and rewarders could not use); sorted by reason, empty when nothing was set aside.
+   */
+  static SortedMap<String, Long> deadLettersByReason(KafkaConnection kafka, Topics topics) throws IOException {
+    SortedMap<String, Long> counts = new TreeMap<>();
+    readCommitted(kafka, topics.deadLetters.name(), r -> {
+      Header h = r.headers().lastHeader(DeadLetters.REASON);
+      counts.merge(h == null || h.value() == null ? "(no reason)" : new String(h.value(), StandardCharsets.UTF_8),
+          1L, Long::sum);
+    });
+    return counts;
+  }
+
+  /** Exports every committed record below each partition's end as of the call; returns the counts. */
+  static Counts export(KafkaConnection kafka, Topic<?, ?> topic, Writer out) throws IOException {
+    long[] records = {0};
+    long[] undecodable = {0};
+    readCommitted(kafka, topic.name(), r -> {
+      ObjectNode line = JSON.createObjectNode();
+      line.put("topic", r.topic());
+      line.put("partition", r.partition());
+      line.put("offset", r.offset());
+      line.put("timestamp", r.timestamp());
+      putBytes(line, "key", r.key());
+      ObjectNode headers = line.putObject("headers");
+      for (Header h : r.headers()) {
+        putBytes(headers, h.key(), h.value());
+      }
+      try {
+        Object value = topic.value(r);
+        if (value instanceof SpecificRecordBase avro) {
+          line.set("value", JSON.readTree(GenericData.get().toString(avro)));
+        } else {
+          putBytes(line, "value", r.value());
+        }
+      } catch (SerializationException e) {
+        undecodable[0]++;
+        line.put("error", e.getMessage());
+        putBytes(line, "value", r.value());
+      }
+      out.write(JSON.writeValueAsString(line));
+      out.write('\n');
+      records[0]++;
+    });
     out.flush();
-    return new Counts(records, undecodable);
+    return new Counts(records[0], undecodable[0]);
   }
 
   private static void putBytes(ObjectNode node, String field, byte[] bytes) {

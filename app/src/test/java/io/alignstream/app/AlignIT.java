@@ -98,6 +98,8 @@ class AlignIT {
     assertEquals(0, run.code(), run.err() + run.out());
     assertTrue(run.out().contains("24 demonstrations in " + demosFile + ", 1 repeated lines dropped; 2 of 27 lines are "
         + "not valid demonstrations and are skipped (first: line 4: field 'response' is missing)"), run.out());
+    // and that nothing it streamed was set aside on the way (the bad lines never reached Kafka),
+    assertTrue(run.out().contains("dead letters: none"), run.out());
     // and writes a model directory in the base's layout, which loads and generates,
     for (String f : List.of("config.json", "model.safetensors", "tokenizer.json", "align.json")) {
       assertTrue(Files.isRegularFile(out.resolve(f)), f);

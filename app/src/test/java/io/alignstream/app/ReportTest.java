@@ -26,4 +26,13 @@ class ReportTest {
     assertTrue(Report.firstAtGoal(curve).isEmpty());
     assertEquals("90% golden success not reached by the streaming policy (best 89.3%).", Report.goalLine(curve, 500));
   }
+
+  @Test
+  void deadLettersAreSaidByReasonWithWhereToFindThem() {
+    assertEquals("dead letters: none (every demonstration, prompt and sample was used)",
+        Report.deadLetterLine("r1", new java.util.TreeMap<>()));
+    assertEquals("dead letters: 3 (prompt-too-long 1, too-long 2), kept with their reasons: "
+        + "alignstream export --run r1 --topic demos.dead-letter --out FILE",
+        Report.deadLetterLine("r1", new java.util.TreeMap<>(java.util.Map.of("too-long", 2L, "prompt-too-long", 1L))));
+  }
 }

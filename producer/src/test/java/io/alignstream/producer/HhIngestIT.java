@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.alignstream.broker.KafkaConnection;
 import io.alignstream.schemas.ContentId;
+import io.alignstream.schemas.DeadLetters;
 import io.alignstream.schemas.Demonstration;
 import io.alignstream.schemas.Topics;
 import io.alignstream.testkit.KafkaFixture;
@@ -53,7 +54,7 @@ class HhIngestIT {
     assertEquals(s.verdict().rejected(), dead.size());
     for (var r : dead) {
       // HH holds no such rows today; if one appears, it must be for a rule the row really breaks.
-      String reason = IngestTopology.header(r.headers(), IngestTopology.REASON).orElseThrow();
+      String reason = IngestTopology.header(r.headers(), DeadLetters.REASON).orElseThrow();
       JsonNode n = JSON.readTree(r.value());
       String response = n.path("response").asText();
       assertTrue(switch (reason) {

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.alignstream.broker.KafkaConnection;
 import io.alignstream.producer.HostileRecords.Kind;
 import io.alignstream.producer.HostileRecords.Raw;
+import io.alignstream.schemas.DeadLetters;
 import io.alignstream.schemas.Topics;
 import io.alignstream.testkit.KafkaFixture;
 import java.nio.charset.StandardCharsets;
@@ -87,13 +88,13 @@ class HostileIngestIT {
       for (ConsumerRecord<byte[], byte[]> r : dead) {
         Raw sent = byId.get(Integer.parseInt(header(r, ID)));
         assertTrue(deadIds.add(sent.id()), "dead-lettered twice: " + sent.id());
-        String reason = header(r, IngestTopology.REASON);
+        String reason = header(r, DeadLetters.REASON);
         assertTrue(sent.kind().reasons.contains(Rejection.ofCode(reason)),
-            sent.kind() + " #" + sent.id() + " dead-lettered as " + reason + ": " + header(r, IngestTopology.MESSAGE));
-        assertFalse(header(r, IngestTopology.MESSAGE).isBlank());
-        assertEquals(topics.demosRaw.name(), header(r, IngestTopology.SOURCE_TOPIC));
-        Integer.parseInt(header(r, IngestTopology.SOURCE_PARTITION));
-        Long.parseLong(header(r, IngestTopology.SOURCE_OFFSET));
+            sent.kind() + " #" + sent.id() + " dead-lettered as " + reason + ": " + header(r, DeadLetters.MESSAGE));
+        assertFalse(header(r, DeadLetters.MESSAGE).isBlank());
+        assertEquals(topics.demosRaw.name(), header(r, DeadLetters.SOURCE_TOPIC));
+        Integer.parseInt(header(r, DeadLetters.SOURCE_PARTITION));
+        Long.parseLong(header(r, DeadLetters.SOURCE_OFFSET));
         assertArrayEquals(sent.key(), r.key(), "key unchanged");
         assertArrayEquals(sent.value(), r.value(), "value unchanged, byte for byte");
         if (sent.id() % 7 == 0) {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.alignstream.schemas.ContentId;
+import io.alignstream.schemas.DeadLetters;
 import io.alignstream.schemas.Demonstration;
 import io.alignstream.schemas.Metric;
 import io.alignstream.schemas.Prompt;
@@ -155,11 +156,11 @@ class IngestTopologyTest {
     var dead = deadLetters.readRecord();
     assertArrayEquals(key, dead.key());
     assertArrayEquals(value, dead.value());
-    assertEquals(code, header(dead.headers(), IngestTopology.REASON), header(dead.headers(), IngestTopology.MESSAGE));
-    assertTrue(header(dead.headers(), IngestTopology.MESSAGE).length() > 10);
-    assertEquals(TOPICS.demosRaw.name(), header(dead.headers(), IngestTopology.SOURCE_TOPIC));
-    assertEquals("0", header(dead.headers(), IngestTopology.SOURCE_PARTITION));
-    assertEquals("1", header(dead.headers(), IngestTopology.SOURCE_OFFSET));
+    assertEquals(code, header(dead.headers(), DeadLetters.REASON), header(dead.headers(), DeadLetters.MESSAGE));
+    assertTrue(header(dead.headers(), DeadLetters.MESSAGE).length() > 10);
+    assertEquals(TOPICS.demosRaw.name(), header(dead.headers(), DeadLetters.SOURCE_TOPIC));
+    assertEquals("0", header(dead.headers(), DeadLetters.SOURCE_PARTITION));
+    assertEquals("1", header(dead.headers(), DeadLetters.SOURCE_OFFSET));
     assertEquals("x", header(dead.headers(), "client"), "the original headers stay");
     // And nothing else: the valid record alone made a demonstration
     assertEquals(1, demonstrations.readRecordsToList().size());
@@ -173,7 +174,7 @@ class IngestTopologyTest {
     var dead = deadLetters.readRecord();
     assertArrayEquals(utf8("k"), dead.key());
     assertNull(dead.value());
-    assertEquals("empty-record", header(dead.headers(), IngestTopology.REASON));
+    assertEquals("empty-record", header(dead.headers(), DeadLetters.REASON));
   }
 
   @Test
@@ -183,7 +184,7 @@ class IngestTopologyTest {
     raw.pipeInput(huge);
     var dead = deadLetters.readRecord();
     assertArrayEquals(huge, dead.value());
-    assertEquals("too-long", header(dead.headers(), IngestTopology.REASON));
+    assertEquals("too-long", header(dead.headers(), DeadLetters.REASON));
     assertTrue(demonstrations.isEmpty());
   }
 
@@ -240,8 +241,8 @@ class IngestTopologyTest {
     raw.pipeInput(utf8("{\"prompt\":\"p\",\"kind\":1,\"response\":\"r\"}"));
     var dead = deadLetters.readRecordsToList();
     assertEquals(List.of("malformed", "malformed", "wrong-type"),
-        dead.stream().map(r -> header(r.headers(), IngestTopology.REASON)).toList());
-    assertTrue(header(dead.get(0).headers(), IngestTopology.MESSAGE).contains("has no response"));
+        dead.stream().map(r -> header(r.headers(), DeadLetters.REASON)).toList());
+    assertTrue(header(dead.get(0).headers(), DeadLetters.MESSAGE).contains("has no response"));
     assertTrue(prompts.isEmpty());
     assertTrue(demonstrations.isEmpty());
   }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.alignstream.broker.KafkaConnection;
 import io.alignstream.schemas.ContentId;
+import io.alignstream.schemas.DeadLetters;
 import io.alignstream.schemas.Demonstration;
 import io.alignstream.schemas.Prompt;
 import io.alignstream.schemas.Topics;
@@ -68,12 +69,12 @@ class KcatIngestIT {
       // And the three bad records are dead letters, byte for byte, with reason and source offset
       List<ConsumerRecord<byte[], byte[]>> dead = Await.records(kafka, topics.deadLetters, 3, Duration.ofSeconds(30));
       assertEquals(List.of("not-json", "missing-field", "bad-utf8"),
-          dead.stream().map(r -> header(r, IngestTopology.REASON)).toList());
-      assertEquals(List.of("3", "4", "5"), dead.stream().map(r -> header(r, IngestTopology.SOURCE_OFFSET)).toList());
+          dead.stream().map(r -> header(r, DeadLetters.REASON)).toList());
+      assertEquals(List.of("3", "4", "5"), dead.stream().map(r -> header(r, DeadLetters.SOURCE_OFFSET)).toList());
       assertArrayEquals(utf8("this is not json"), dead.get(0).value());
       assertArrayEquals(new byte[] {'{', '"', (byte) 0xFF, '"', '}'}, dead.get(2).value());
       dead.forEach(r -> {
-        assertEquals(topics.demosRaw.name(), header(r, IngestTopology.SOURCE_TOPIC));
+        assertEquals(topics.demosRaw.name(), header(r, DeadLetters.SOURCE_TOPIC));
         assertEquals("kcat", header(r, "client"), "kcat's own header is kept");
       });
       assertEquals(new IngestCounts.Snapshot(2, 1, 3), ingest.counts());

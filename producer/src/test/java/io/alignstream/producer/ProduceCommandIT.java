@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.alignstream.broker.KafkaConnection;
+import io.alignstream.schemas.DeadLetters;
 import io.alignstream.schemas.Demonstration;
 import io.alignstream.schemas.Topics;
 import io.alignstream.testkit.KafkaFixture;
@@ -72,7 +73,7 @@ class ProduceCommandIT {
     assertEquals(d.resolve("3-conversation.jsonl") + ":1", conversation.getSource());
     var dead = Await.records(kafka, topics.deadLetters, 3, Duration.ofSeconds(30));
     assertEquals(List.of("empty-field", "not-json", "bad-utf8"),
-        dead.stream().map(r -> IngestTopology.header(r.headers(), IngestTopology.REASON).orElseThrow()).toList());
+        dead.stream().map(r -> IngestTopology.header(r.headers(), DeadLetters.REASON).orElseThrow()).toList());
     assertEquals("not a demonstration", new String(dead.get(1).value(), StandardCharsets.UTF_8), "sent as it was");
 
     // When the same directory is produced again, Then nothing new: all duplicates, the same rejects

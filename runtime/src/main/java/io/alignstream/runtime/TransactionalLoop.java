@@ -276,7 +276,7 @@ public final class TransactionalLoop implements Runnable {
 
   /** An offset to commit that also says how many records the group has done below it (see {@link #recordsCommitted}). */
   public static OffsetAndMetadata committedOffset(long offset, long records) {
-    return new OffsetAndMetadata(offset, RECORDS_PREFIX + records);
+    return committedOffset(offset, records, 0);
   }
 
   /** As {@link #committedOffset(long, long)}, with how many of the records were set aside. */

@@ -269,11 +269,11 @@ public final class SamplerService implements Runnable, AutoCloseable {
     public void onCommitted(List<ConsumerRecord<byte[], byte[]>> batch, List<ProducerRecord<byte[], byte[]>> sent) {
       BatchSampler.Outcome o = pending;
       pending = null;
+      // The group's committed counts leave out what was dead-lettered; so does this replica's.
+      sampledSinceFetch += batch.size() - (o == null ? 0 : o.setAside().values().stream().mapToLong(Long::longValue).sum());
       if (o == null) {
-        sampledSinceFetch += batch.size();
         return;
       }
-      sampledSinceFetch += batch.size() - o.setAside().values().stream().mapToLong(Long::longValue).sum();
       long step = batches.incrementAndGet();
       long version = o.prompts() > 0 ? o.version() : live.version();
       // Counted on commit, not when seen: an aborted batch is redone and would count them twice.

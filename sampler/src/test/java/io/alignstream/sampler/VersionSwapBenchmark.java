@@ -67,8 +67,10 @@ public final class VersionSwapBenchmark {
           double[][] made = new double[versions][]; // (versions, replicas) ms
           double[][] visible = new double[versions][]; // (versions, replicas) ms
           long[] publishedMs = new long[versions];
+          int payloadBytes = 0;
           for (int v = 1; v <= versions; v++) {
             byte[] payload = upstream.randomWeights(v); // made before the clock starts, as the learner's checkpoint is
+            payloadBytes = payload.length;
             long t0Nanos = System.nanoTime();
             long t0Ms = System.currentTimeMillis();
             publishedMs[v - 1] = t0Ms;
@@ -79,7 +81,7 @@ public final class VersionSwapBenchmark {
             Thread.sleep(300);
           }
           double[][] loaded = loadedMs(upstream, ids, publishedMs);
-          print(versions, replicas, promptsPerBatch, payloadMb(upstream), loaded, made, visible);
+          print(versions, replicas, promptsPerBatch, payloadBytes / 1e6, loaded, made, visible);
         } finally {
           feeding.set(false);
           feeder.join();
@@ -114,10 +116,6 @@ public final class VersionSwapBenchmark {
       }).toArray();
     }
     return out;
-  }
-
-  private static double payloadMb(UpstreamStub upstream) {
-    return upstream.randomWeights(0).length / 1e6;
   }
 
   /** Keeps the samplers busy: 8 new prompts every 50 ms, more than they answer. */

@@ -41,6 +41,7 @@ public final class BatchingService implements AutoCloseable {
     Properties props = kafka.streamsConfig(applicationId(topics), stateDir, KafkaConnection.CLUSTER_DEFAULT_REPLICATION);
     // A batch is emitted by count or time bound; commit often so the learner sees it soon.
     props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "200");
+    props.putAll(BatchingTopology.streamsProperties(topics));
     var streams = new KafkaStreams(BatchingTopology.build(topics, config), props);
     // Start from the changelog, never from what a previous process left on disk: a learner killed (-9)
     // while Streams re-created a corrupted task left stores RocksDB refuses to open ("wal_dir contains

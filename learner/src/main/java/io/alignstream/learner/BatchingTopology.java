@@ -1,5 +1,6 @@
 package io.alignstream.learner;
 
+import io.alignstream.schemas.DeadLetters;
 import io.alignstream.schemas.SampleKind;
 import io.alignstream.schemas.ScoredSample;
 import io.alignstream.schemas.Topics;
@@ -7,10 +8,16 @@ import io.alignstream.schemas.TrainingBatch;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.errors.DeserializationExceptionHandler;
+import org.apache.kafka.streams.errors.ErrorHandlerContext;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.processor.PunctuationType;
@@ -19,6 +26,8 @@ import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.Stores;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Groups the scored samples of each prompt into training batches: the K generations of one
@@ -30,10 +39,51 @@ import org.apache.kafka.streams.state.Stores;
  * the same partition and task; state lives in two changelogged stores.
  */
 public final class BatchingTopology {
+  private static final Logger log = LoggerFactory.getLogger(BatchingTopology.class);
   static final String DEMONSTRATIONS_STORE = "scored-demonstrations";
   static final String PENDING_STORE = "pending-batches";
 
+  /** Dead-letter reason of a scored record that does not decode. */
+  public static final String UNDECODABLE = "undecodable-scored-sample";
+
   private BatchingTopology() {}
+
+  /**
+   * The Streams settings the topology needs besides the connection's. A scored record that does not
+   * decode is dead-lettered and skipped: Streams' default fails the thread, which is replaced, reads
+   * the same record and fails again, so one bad record would stop batching for good.
+   */
+  public static Properties streamsProperties(Topics topics) {
+    Properties p = new Properties();
+    p.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLettering.class.getName());
+    p.put(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, topics.deadLetters.name());
+    return p;
+  }
+
+  /**
+   * Writes an undecodable record to the dead-letter topic with the run's {@link DeadLetters} headers,
+   * in the task's transaction, and goes on. Streams' own dead-letter records carry other headers, which
+   * {@code alignstream demo} and {@code export} would not count.
+   */
+  public static final class DeadLettering implements DeserializationExceptionHandler {
+    private String deadLetterTopic;
+
+    @Override
+    public void configure(Map<String, ?> configs) {
+      deadLetterTopic = (String) configs.get(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG);
+      if (deadLetterTopic == null) {
+        throw new IllegalArgumentException(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG
+            + " is not set: use BatchingTopology.streamsProperties");
+      }
+    }
+
+    @Override
+    public Response handleError(ErrorHandlerContext context, ConsumerRecord<byte[], byte[]> record, Exception e) {
+      log.warn("dead-lettering undecodable record {}-{}@{}: {}", record.topic(), record.partition(), record.offset(),
+          e.getMessage());
+      return Response.resume(List.of(DeadLetters.of(deadLetterTopic, record, UNDECODABLE, e.getMessage())));
+    }
+  }
 
   public static Topology build(Topics topics, BatchingConfig config) {
     StreamsBuilder builder = new StreamsBuilder();

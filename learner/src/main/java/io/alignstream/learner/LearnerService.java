@@ -8,6 +8,7 @@ import io.alignstream.model.Tokenizer;
 import io.alignstream.runtime.RunReporter;
 import io.alignstream.runtime.TransactionalLoop;
 import io.alignstream.runtime.WeightPublisher;
+import io.alignstream.schemas.DeadLetters;
 import io.alignstream.schemas.Demonstration;
 import io.alignstream.schemas.ModelLines;
 import io.alignstream.schemas.ModelVersion;
@@ -42,6 +43,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.SerializationException;
@@ -73,6 +75,8 @@ public final class LearnerService implements Runnable, AutoCloseable {
    * before publishing it (the one moment where checkpoint and Kafka disagree). Unset in production.
    */
   static final String HALT_AFTER_CHECKPOINT = "alignstream.learner.haltAfterCheckpoint";
+  /** Dead-letter reason of a batch record that does not decode. */
+  public static final String UNDECODABLE_BATCH = "undecodable-batch";
 
   private final LearnerConfig config;
   private final Topics topics;
@@ -191,8 +195,9 @@ public final class LearnerService implements Runnable, AutoCloseable {
           Map.of("offset", Long.toString(offset), "committed", Long.toString(committed)));
       if (offset > committed) {
         // Died after the checkpoint, before its transaction committed: publish what it would have.
-        List<TrainingBatch> unpublished = readBatches(committed, offset);
-        publish(unpublished, offset, Map.of("recovered", 1.0), latest.get());
+        List<ProducerRecord<byte[], byte[]>> deadLetters = new ArrayList<>();
+        List<TrainingBatch> unpublished = readBatches(committed, offset, deadLetters);
+        publish(unpublished, deadLetters, offset, Map.of("recovered", 1.0), latest.get());
       }
       return offset;
     }
@@ -245,6 +250,8 @@ public final class LearnerService implements Runnable, AutoCloseable {
 
   private void loop(long offset) throws IOException {
     List<TrainingBatch> pending = new ArrayList<>();
+    // Undecodable batch records, dead-lettered in the transaction of the update that reads past them.
+    List<ProducerRecord<byte[], byte[]>> deadLetters = new ArrayList<>();
     long pendingEnd = offset;
     long pendingRecords = 0;
     long lastArrival = System.nanoTime();
@@ -254,18 +261,11 @@ public final class LearnerService implements Runnable, AutoCloseable {
         pendingEnd = r.offset() + 1;
         pendingRecords++;
         lastArrival = System.nanoTime();
-        try {
-          TrainingBatch b = topics.batches.value(r);
-          if (b != null) {
-            pending.add(b);
-          }
-        } catch (SerializationException e) {
-          log.warn("skipping undecodable batch at offset {}: {}", r.offset(), e.getMessage());
-          reporter.metric("learner.undecodable_batches", 1, learner.updates(), learner.version());
-        }
+        decode(r, deadLetters).ifPresent(pending::add);
         if (pending.size() >= config.recipe().promptsPerUpdate()) {
-          update(pending, pendingEnd, pendingRecords);
+          update(pending, deadLetters, pendingEnd, pendingRecords);
           pending = new ArrayList<>();
+          deadLetters = new ArrayList<>();
           pendingRecords = 0;
           if (maxUpdates > 0 && learner.updates() >= maxUpdates) {
             break;
@@ -275,8 +275,9 @@ public final class LearnerService implements Runnable, AutoCloseable {
       boolean idle = !config.idleFlush().isZero()
           && System.nanoTime() - lastArrival > config.idleFlush().toNanos();
       if (!pending.isEmpty() && idle) {
-        update(pending, pendingEnd, pendingRecords);
+        update(pending, deadLetters, pendingEnd, pendingRecords);
         pending = new ArrayList<>();
+        deadLetters = new ArrayList<>();
         pendingRecords = 0;
       }
     }
@@ -285,7 +286,23 @@ public final class LearnerService implements Runnable, AutoCloseable {
     }
   }
 
-  private void update(List<TrainingBatch> batches, long offsetAfter, long records) throws IOException {
+  /**
+   * The batch a record holds, or empty: a tombstone, or a record that does not decode, which is added
+   * to {@code deadLetters} with the reason.
+   */
+  private Optional<TrainingBatch> decode(ConsumerRecord<byte[], byte[]> r, List<ProducerRecord<byte[], byte[]>> deadLetters) {
+    try {
+      return Optional.ofNullable(topics.batches.value(r));
+    } catch (SerializationException e) {
+      log.warn("dead-lettering undecodable batch at offset {}: {}", r.offset(), e.getMessage());
+      reporter.metric("learner.undecodable_batches", 1, learner.updates(), learner.version());
+      deadLetters.add(DeadLetters.of(topics, r, UNDECODABLE_BATCH, e.getMessage()));
+      return Optional.empty();
+    }
+  }
+
+  private void update(List<TrainingBatch> batches, List<ProducerRecord<byte[], byte[]>> deadLetters, long offsetAfter,
+      long records) throws IOException {
     long t0 = System.nanoTime();
     Learner.UpdateResult result = learner.update(batches);
     batchesRead += records;
@@ -300,19 +317,20 @@ public final class LearnerService implements Runnable, AutoCloseable {
     metrics.put("learner.update_seconds", seconds);
     long samples = batches.stream().mapToLong(b -> b.getSamples().size()).sum();
     metrics.put("learner.samples_per_s", samples / Math.max(1e-9, seconds));
-    publish(batches, offsetAfter, metrics, checkpoint);
+    publish(batches, deadLetters, offsetAfter, metrics, checkpoint);
     lastMetrics = Map.copyOf(metrics);
     version.set(result.version());
     pruneCheckpoints();
   }
 
   /**
-   * One transaction: the learner's current weights, the next round's prompts, and the offset. The
+   * One transaction: the learner's current weights, the next round's prompts, the dead letters of the
+   * records it could not decode, and the offset. The
    * weights are taken from {@code checkpoint}, the learner's state just saved: the same bytes as
    * encoding the models again (one encoder), without paying for it on every update.
    */
-  private void publish(List<TrainingBatch> batches, long offsetAfter, Map<String, Double> metrics, Path checkpoint)
-      throws IOException {
+  private void publish(List<TrainingBatch> batches, List<ProducerRecord<byte[], byte[]>> deadLetters, long offsetAfter,
+      Map<String, Double> metrics, Path checkpoint) throws IOException {
     long v = learner.version();
     byte[] policy = Learner.savedPolicyBytes(checkpoint);
     byte[] reward = Learner.savedRewardBytes(checkpoint);
@@ -324,6 +342,7 @@ public final class LearnerService implements Runnable, AutoCloseable {
       for (TrainingBatch b : batches) {
         nextRound(b).ifPresent(p -> producer.send(topics.prompts.record(p.getPromptId(), p)));
       }
+      deadLetters.forEach(producer::send);
       producer.sendOffsetsToTransaction(Map.of(batchesPartition, TransactionalLoop.committedOffset(offsetAfter, batchesRead)),
           new ConsumerGroupMetadata(config.groupId()));
       producer.commitTransaction();
@@ -448,7 +467,8 @@ public final class LearnerService implements Runnable, AutoCloseable {
     return ids.stream().map(byId::get).toList();
   }
 
-  private List<TrainingBatch> readBatches(long from, long to) {
+  /** The batches in [from, to), adding the records that do not decode to {@code deadLetters}. */
+  private List<TrainingBatch> readBatches(long from, long to, List<ProducerRecord<byte[], byte[]>> deadLetters) {
     List<TrainingBatch> out = new ArrayList<>();
     try (Consumer<byte[], byte[]> reader = readers.apply("learner-recovery")) {
       reader.assign(List.of(batchesPartition));
@@ -456,11 +476,7 @@ public final class LearnerService implements Runnable, AutoCloseable {
       while (reader.position(batchesPartition) < to) {
         for (ConsumerRecord<byte[], byte[]> r : reader.poll(Duration.ofMillis(200))) {
           if (r.offset() < to) {
-            try {
-              out.add(topics.batches.value(r));
-            } catch (SerializationException e) {
-              log.warn("skipping undecodable batch at offset {}", r.offset());
-            }
+            decode(r, deadLetters).ifPresent(out::add);
           }
         }
       }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.alignstream.broker.KafkaConnection;
+import io.alignstream.schemas.DeadLetters;
 import io.alignstream.schemas.SampleKind;
 import io.alignstream.schemas.ScoredSample;
 import io.alignstream.schemas.Topics;
@@ -12,6 +13,7 @@ import io.alignstream.schemas.TrainingBatch;
 import io.alignstream.testkit.KafkaFixture;
 import io.alignstream.testkit.TopicReader;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -21,6 +23,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -61,8 +64,13 @@ class BatchingServiceIT {
       leaveOnlyALogFile(store);
     }
 
-    // When the topology starts again on that directory, and the prompt's second generation arrives
+    // When the topology starts again on that directory, and a record that does not decode, then the
+    // prompt's second generation arrive
     try (BatchingService again = BatchingService.start(kafka, topics, CONFIG, stateDir, START)) {
+      try (var producer = new KafkaProducer<>(kafka.producerConfig(), new ByteArraySerializer(),
+          new ByteArraySerializer())) {
+        producer.send(new ProducerRecord<>(topics.scored.name(), "p1".getBytes(StandardCharsets.UTF_8), new byte[] {7}));
+      }
       send(kafka, topics, sample(SampleKind.GENERATION, 1));
 
       // Then the prompt's batch is whole: the demonstration and both generations
@@ -70,6 +78,9 @@ class BatchingServiceIT {
       assertTrue(batch.getComplete());
       assertEquals(List.of("demo-p1", "p1/0/policy/0", "p1/0/policy/1"),
           batch.getSamples().stream().map(ScoredSample::getId).toList());
+      // And the bad record is a dead letter with its reason, once
+      assertEquals(List.of(BatchingTopology.UNDECODABLE), TopicReader.readCommitted(kafka, topics.deadLetters).stream()
+          .map(r -> new String(r.headers().lastHeader(DeadLetters.REASON).value(), StandardCharsets.UTF_8)).toList());
     }
   }
 

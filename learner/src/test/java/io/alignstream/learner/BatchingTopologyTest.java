@@ -1,18 +1,24 @@
 package io.alignstream.learner;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.alignstream.schemas.DeadLetters;
 import io.alignstream.schemas.SampleKind;
 import io.alignstream.schemas.ScoredSample;
 import io.alignstream.schemas.Topics;
 import io.alignstream.schemas.TrainingBatch;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Properties;
+import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
@@ -33,7 +39,7 @@ class BatchingTopologyTest {
 
   @BeforeEach
   void setUp() throws Exception {
-    Properties props = new Properties();
+    Properties props = BatchingTopology.streamsProperties(topics);
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, "batching-test");
     props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
     props.put(StreamsConfig.STATE_DIR_CONFIG, Files.createDirectories(stateDir.resolve("state")).toString());
@@ -113,5 +119,30 @@ class BatchingTopologyTest {
     pipe(sample("p3", SampleKind.GENERATION, 0, "policy", 2));
     driver.advanceWallClockTime(Duration.ofSeconds(11));
     assertEquals(1, batches.readValue().getSamples().size());
+  }
+
+  @Test
+  void anUndecodableScoredRecordIsDeadLetteredAndBatchingGoesOn() {
+    var raw = driver.createInputTopic(topics.scored.name(), new ByteArraySerializer(), new ByteArraySerializer());
+    byte[] garbage = {0x13, 0x37, (byte) 0xff};
+    raw.pipeInput("p4".getBytes(StandardCharsets.UTF_8), garbage);
+    for (int i = 0; i < 3; i++) {
+      pipe(sample("p4", SampleKind.GENERATION, 0, "policy", i));
+    }
+    assertEquals(3, batches.readValue().getSamples().size(), "the records after the bad one are batched");
+    var dead = driver.createOutputTopic(topics.deadLetters.name(), new ByteArrayDeserializer(),
+        new ByteArrayDeserializer()).readRecordsToList();
+    assertEquals(1, dead.size());
+    var letter = dead.get(0);
+    assertArrayEquals(garbage, letter.value(), "the bytes as they came");
+    assertEquals("p4", new String(letter.key(), StandardCharsets.UTF_8));
+    assertEquals(BatchingTopology.UNDECODABLE, header(letter.headers(), DeadLetters.REASON));
+    assertEquals(topics.scored.name(), header(letter.headers(), DeadLetters.SOURCE_TOPIC));
+    assertEquals("0", header(letter.headers(), DeadLetters.SOURCE_OFFSET));
+  }
+
+  private static String header(Headers headers, String name) {
+    var h = headers.lastHeader(name);
+    return h == null ? null : new String(h.value(), StandardCharsets.UTF_8);
   }
 }

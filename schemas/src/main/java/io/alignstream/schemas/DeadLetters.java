@@ -9,8 +9,9 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
 /**
  * What a dead letter carries, whoever writes it: the record's key and value bytes unchanged, its
  * original headers, and these {@code alignstream.dlq.*} headers saying why and where it came from.
- * Ingest writes the demonstrations it rejects; samplers the prompts they cannot sample. Both go to
- * the run's {@link Topics#deadLetters} topic, so one place holds everything a run set aside.
+ * Ingest writes the demonstrations it rejects; samplers the prompts they cannot sample; the rewarder,
+ * batching and the learner the records they cannot decode or use. All go to the run's
+ * {@link Topics#deadLetters} topic, so one place holds everything a run set aside.
  */
 public final class DeadLetters {
   /** Header: a short, stable code for why (e.g. {@code too-long}, {@code undecodable-prompt}). */
@@ -41,8 +42,14 @@ public final class DeadLetters {
   /** {@code record} as a dead letter on {@code topics.deadLetters}. */
   public static ProducerRecord<byte[], byte[]> of(Topics topics, ConsumerRecord<byte[], byte[]> record, String reason,
       String message) {
-    return new ProducerRecord<>(topics.deadLetters.name(), null, record.key(), record.value(),
-        headers(record.headers(), reason, message, record.topic(), record.partition(), record.offset()));
+    return of(topics.deadLetters.name(), record, reason, message);
+  }
+
+  /** {@code record} as a dead letter on the topic named {@code deadLetterTopic}. */
+  public static ProducerRecord<byte[], byte[]> of(String deadLetterTopic, ConsumerRecord<byte[], byte[]> record,
+      String reason, String message) {
+    return new ProducerRecord<>(deadLetterTopic, null, record.key(), record.value(),
+        headers(record.headers(), reason, String.valueOf(message), record.topic(), record.partition(), record.offset()));
   }
 
   private static byte[] utf8(String s) {

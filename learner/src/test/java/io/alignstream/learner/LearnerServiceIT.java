@@ -1,0 +1,145 @@
+package io.alignstream.learner;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.alignstream.broker.KafkaConnection;
+import io.alignstream.model.GptConfig;
+import io.alignstream.model.Policy;
+import io.alignstream.model.Tokenizer;
+import io.alignstream.model.WordLevelTokenizerBuilder;
+import io.alignstream.schemas.DeadLetters;
+import io.alignstream.schemas.Demonstration;
+import io.alignstream.schemas.ModelLines;
+import io.alignstream.schemas.ModelVersion;
+import io.alignstream.schemas.SampleKind;
+import io.alignstream.schemas.ScoredSample;
+import io.alignstream.schemas.Topics;
+import io.alignstream.schemas.TrainingBatch;
+import io.alignstream.testkit.KafkaFixture;
+import io.alignstream.testkit.TopicReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The learner service on a real broker, on its own: a batch record that does not decode goes to the
+ * run's dead letters, unchanged and with the reason, in the transaction of the update that reads past
+ * it; the batches after it are trained.
+ */
+@ExtendWith(KafkaFixture.class)
+class LearnerServiceIT {
+  private static final List<String[]> DEMOS = List.of(
+      new String[] {"what is one plus one ?", "one plus one is two ."},
+      new String[] {"what is two plus two ?", "two plus two is four ."},
+      new String[] {"name a fruit .", "an apple ."},
+      new String[] {"name a colour .", "red ."});
+
+  @TempDir
+  Path dir;
+
+  @Test
+  void anUndecodableBatchIsDeadLetteredAndTheNextOnesTrained(KafkaConnection kafka, Topics topics) throws Exception {
+    Path base = tinyBase();
+    Recipe recipe = Recipe.load(null, List.of("samples.per_prompt=2", "sft.steps=2", "sft.batch=2",
+        "reward.members=1", "loop.prompts_per_update=2", "loop.rounds=1", "loop.max_updates=1"));
+    byte[] garbage = {0x13, 0x37, (byte) 0xff};
+    try (Tokenizer tok = Tokenizer.load(base);
+        var producer = new KafkaProducer<>(kafka.producerConfig(), new ByteArraySerializer(), new ByteArraySerializer())) {
+      for (String[] d : DEMOS) {
+        var demo = Demonstration.newBuilder().setId("d-" + d[0]).setPromptId("p-" + d[0]).setPrompt(d[0])
+            .setResponse(d[1]).setSource("test").setCreatedAtMs(1).build();
+        producer.send(topics.demonstrations.record(demo.getId(), demo));
+      }
+      producer.send(new ProducerRecord<>(topics.batches.name(), 0, "bad".getBytes(StandardCharsets.UTF_8), garbage));
+      for (int i = 0; i < 2; i++) {
+        TrainingBatch b = batch(tok, DEMOS.get(i));
+        producer.send(topics.batches.record(b.getPromptId(), b));
+      }
+    }
+
+    var config = new LearnerConfig(topics, dir.resolve("checkpoints"), base, recipe, DEMOS.size(),
+        Duration.ofMinutes(1), Duration.ZERO, 2);
+    AtomicReference<Throwable> failure = new AtomicReference<>();
+    try (LearnerService service = LearnerService.create(kafka, config)) {
+      Thread thread = new Thread(() -> {
+        try {
+          service.run();
+        } catch (Throwable t) {
+          failure.set(t);
+        }
+      }, "learner");
+      thread.start();
+      thread.join(Duration.ofMinutes(3).toMillis());
+      assertFalse(thread.isAlive(), "the learner made its one update and stopped");
+    }
+    assertEquals(null, failure.get());
+
+    var versions = TopicReader.readCommitted(kafka, topics.modelVersions).stream().map(ConsumerRecord::value)
+        .filter(m -> m.getModelName().equals(ModelLines.POLICY)).map(ModelVersion::getVersion).toList();
+    assertEquals(List.of(1L, 2L), versions, "SFT, then one update from the two good batches");
+    var dead = TopicReader.readCommitted(kafka, topics.deadLetters);
+    assertEquals(1, dead.size());
+    var letter = dead.get(0);
+    assertArrayEquals(garbage, letter.value());
+    assertEquals(LearnerService.UNDECODABLE_BATCH, header(letter, DeadLetters.REASON));
+    assertEquals(topics.batches.name(), header(letter, DeadLetters.SOURCE_TOPIC));
+    assertEquals("0", header(letter, DeadLetters.SOURCE_OFFSET));
+    assertTrue(header(letter, DeadLetters.MESSAGE).length() > 0);
+  }
+
+  private Path tinyBase() throws Exception {
+    var builder = new WordLevelTokenizerBuilder(100);
+    DEMOS.forEach(d -> builder.add(d[0]).add(d[1]));
+    Path base = dir.resolve("base");
+    try (Tokenizer tok = Tokenizer.load(builder.write(dir.resolve("tokenizer.json")));
+        Policy p = Policy.create(new GptConfig(tok.vocabSize(), 32, 32, 1, 2, 1e-5, tok.eosId(), tok.eosId()), 3)) {
+      p.save(base);
+      tok.save(base);
+    }
+    return base;
+  }
+
+  /** A prompt's batch as batching would emit it: two generations of policy v1, scored. */
+  private static TrainingBatch batch(Tokenizer tok, String[] demo) {
+    String promptId = "p-" + demo[0];
+    List<ScoredSample> samples = new ArrayList<>();
+    for (int k = 0; k < 2; k++) {
+      List<Integer> response = ints(tok.responseIds(k == 0 ? demo[1] : "red ."));
+      List<Float> logProbs = new ArrayList<>();
+      response.forEach(t -> logProbs.add(-1f));
+      samples.add(ScoredSample.newBuilder().setId(promptId + "/0/policy/" + k).setKind(SampleKind.GENERATION)
+          .setPromptId(promptId).setRound(0).setPrompt(demo[0]).setResponse(k == 0 ? demo[1] : "red .")
+          .setPromptTokenIds(ints(tok.encode(demo[0]))).setResponseTokenIds(response).setLogProbs(logProbs)
+          .setPolicyName("policy").setPolicyVersion(1).setRewards(List.of(k == 0 ? 1f : -1f))
+          .setRewardMean(k == 0 ? 1f : -1f).setRewardStd(0f).setRewardModelVersion(1).setCreatedAtMs(1)
+          .setScoredAtMs(2).build());
+    }
+    return TrainingBatch.newBuilder().setId(promptId + "/0/policy").setPromptId(promptId).setRound(0)
+        .setSamples(samples).setComplete(true).setCreatedAtMs(3).build();
+  }
+
+  private static List<Integer> ints(long[] ids) {
+    List<Integer> out = new ArrayList<>(ids.length);
+    for (long id : ids) {
+      out.add((int) id);
+    }
+    return out;
+  }
+
+  private static String header(ConsumerRecord<byte[], byte[]> r, String name) {
+    return new String(r.headers().lastHeader(name).value(), StandardCharsets.UTF_8);
+  }
+}

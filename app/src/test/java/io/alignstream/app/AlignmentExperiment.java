@@ -36,6 +36,7 @@ public final class AlignmentExperiment {
     boolean extraPrompts = intArg(sets, "extra_prompts", 0) == 1;
     double sftOnlyLr = doubleArg(sets, "sft_only_lr", 1e-3);
     int demoCount = intArg(sets, "demos", Integer.MAX_VALUE);
+    double temperature = doubleArg(sets, "temperature", 1.0);
     Path work = Path.of(System.getProperty("work", "/tmp/align-exp"));
     Files.createDirectories(work);
     int corpusSize = intArg(sets, "corpus", TaskConfig.defaults().corpusSize());
@@ -88,7 +89,8 @@ public final class AlignmentExperiment {
         learner.sft(demos, s -> { });
         System.out.printf("afd sft stage %.0f s%n", (System.nanoTime() - t) / 1e9);
         report("afd@sft", learner.policy(), tok, eval);
-        var loop = new InProcessLoop(learner, recipe.samplesPerPrompt(), SamplingConfig.sample(32), recipe.seed());
+        var loop = new InProcessLoop(learner, recipe.samplesPerPrompt(), new SamplingConfig(temperature, 1.0, 0, 32, true),
+            recipe.seed());
         Random random = new Random(3);
         List<InProcessLoop.Demo> order = new ArrayList<>(demoTexts);
         if (extraPrompts) {

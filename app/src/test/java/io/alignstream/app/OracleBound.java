@@ -49,6 +49,8 @@ public final class OracleBound {
     double demoWeight = AlignmentExperiment.doubleArg(sets, "demo_weight", 0.5);
     boolean greedyInGroup = AlignmentExperiment.doubleArg(sets, "greedy_in_group", 1) == 1;
     int evalEvery = (int) AlignmentExperiment.doubleArg(sets, "eval_every", 20);
+    String onlyKind = sets.stream().filter(a -> a.startsWith("kind=")).findFirst().map(a -> a.substring(5)).orElse(null);
+    sets.removeIf(a -> a.startsWith("kind="));
     if (!sets.isEmpty()) {
       throw new IllegalArgumentException("unknown arguments " + sets);
     }
@@ -62,7 +64,8 @@ public final class OracleBound {
       task.demonstrations().forEach(e -> demos.add(new Example(tok.encode(e.prompt()), tok.responseIds(e.response()))));
       AlignmentExperiment.train(policy, demos, 150, 16, 3e-4, 2); // the learner's SFT stage (recipe defaults)
       AlignmentExperiment.report("π_SFT", policy, tok, task.evalPrompts());
-      List<String> prompts = new ArrayList<>(task.trainPrompts().stream().map(TaskPrompt::text).toList());
+      List<String> prompts = new ArrayList<>(task.trainPrompts().stream()
+          .filter(p -> onlyKind == null || p.kind().name().equalsIgnoreCase(onlyKind)).map(TaskPrompt::text).toList());
       Random random = new Random(3);
       try (PolicyTrainer trainer = new PolicyTrainer(policy, new AdamW(AdamWConfig.defaults(), LrSchedule.constant(lr)))) {
         for (int u = 1; u <= updates; u++) {

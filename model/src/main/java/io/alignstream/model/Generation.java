@@ -76,7 +76,8 @@ final class Generation {
     }
 
     // No backward runs here, so constants made once in m serve every decoding step.
-    GptNetwork.Constants constants = new GptNetwork.Constants(m, type, c.headWidth());
+    GptNetwork.Constants constants = GptNetwork.Constants.forDecoding(m, w, c);
+    boolean padded = Arrays.stream(pad).anyMatch(n -> n > 0);
     try (GptNetwork.KvCache cache = new GptNetwork.KvCache(m, c.layers())) {
       float[] logits;
       try (NDManager step = m.newSubManager()) {
@@ -113,7 +114,7 @@ final class Generation {
           break;
         }
         int keys = longest + t + 1;
-        float[] stepMask = new float[batch * keys]; // (batch, 1, 1, keys)
+        float[] stepMask = padded ? new float[batch * keys] : null; // (batch, 1, 1, keys)
         long[] stepPos = new long[batch];
         for (int b = 0; b < batch; b++) {
           for (int k = 0; k < pad[b]; k++) {
@@ -124,7 +125,8 @@ final class Generation {
         try (NDManager step = m.newSubManager()) {
           NDArray x = step.create(next, new Shape(batch, 1));
           NDArray pos = step.create(stepPos, new Shape(batch, 1));
-          NDArray mask = GptNetwork.mask(step, stepMask, new Shape(batch, 1, 1, keys), type);
+          // One query per row sees every cached key unless the row is left-padded.
+          NDArray mask = padded ? GptNetwork.mask(step, stepMask, new Shape(batch, 1, 1, keys), type) : null;
           NDArray h = GptNetwork.hidden(c, w, step, x, pos, mask, cache, constants); // (batch, 1, d)
           logits = GptNetwork.logits(w, h.reshape(batch, c.width())).toType(DataType.FLOAT32, false).toFloatArray();
         }

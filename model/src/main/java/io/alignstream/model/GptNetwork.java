@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -78,7 +79,8 @@ final class GptNetwork {
    *
    * @param ids token ids, int64 (batch, seq)
    * @param positions position ids, int64 (batch or 1, seq)
-   * @param mask additive attention mask (batch or 1, 1, seq, cached + seq)
+   * @param mask additive attention mask (batch or 1, 1, seq, cached + seq), or null where every key is
+   *     visible to every query (one new token per row and no padding)
    * @param cache null for a full pass; otherwise extended in place with this pass's keys and values
    * @return (batch, seq, width)
    */
@@ -98,7 +100,7 @@ final class GptNetwork {
     for (int i = 0; i < c.layers(); i++) {
       String p = "h." + i + ".";
       NDArray a = layerNorm(x, w, p + "ln_1", c); // (batch, seq, d)
-      NDArray qkv = a.matMul(w.get(p + "attn.c_attn.weight")).add(w.get(p + "attn.c_attn.bias")); // (batch, seq, 3d)
+      NDArray qkv = conv1d(a, w, p + "attn.c_attn", consts); // (batch, seq, 3d)
       NDList parts = qkv.split(3, 2);
       NDArray q = parts.get(0).reshape(split).transpose(0, 2, 1, 3); // (batch, heads, seq, hw)
       NDArray key = parts.get(1).reshape(split).transpose(0, 2, 1, 3); // (batch, heads, seq, hw)
@@ -107,15 +109,30 @@ final class GptNetwork {
         key = append(cache, cache.keys, i, key);
         v = append(cache, cache.values, i, v);
       }
-      NDArray scores = q.mul(consts.scale).matMul(key.transpose(0, 1, 3, 2)).add(mask); // (batch, heads, seq, keys)
+      NDArray scores = q.mul(consts.scale).matMul(key.transpose(0, 1, 3, 2)); // (batch, heads, seq, keys)
+      if (mask != null) {
+        scores = scores.add(mask);
+      }
       NDArray att = scores.softmax(-1).matMul(v); // (batch, heads, seq, hw)
       NDArray merged = att.transpose(0, 2, 1, 3).reshape(new Shape(batch, seq, d)); // (batch, seq, d)
-      x = x.add(merged.matMul(w.get(p + "attn.c_proj.weight")).add(w.get(p + "attn.c_proj.bias")));
+      x = x.add(conv1d(merged, w, p + "attn.c_proj", consts));
       NDArray f = layerNorm(x, w, p + "ln_2", c);
-      NDArray hmid = consts.gelu(f.matMul(w.get(p + "mlp.c_fc.weight")).add(w.get(p + "mlp.c_fc.bias"))); // (batch, seq, 4d)
-      x = x.add(hmid.matMul(w.get(p + "mlp.c_proj.weight")).add(w.get(p + "mlp.c_proj.bias")));
+      NDArray hmid = consts.gelu(conv1d(f, w, p + "mlp.c_fc", consts)); // (batch, seq, 4d)
+      x = x.add(conv1d(hmid, w, p + "mlp.c_proj", consts));
     }
     return layerNorm(x, w, "ln_f", c);
+  }
+
+  /**
+   * A Conv1D layer, x W + b with W stored (in, out): one fused {@code linear} call over the transposed
+   * view that decoding constants hold, or a matmul and an add in a differentiated pass.
+   */
+  private static NDArray conv1d(NDArray x, Weights w, String layer, Constants consts) {
+    NDArray transposed = consts.transposed.get(layer);
+    if (transposed == null) {
+      return x.matMul(w.get(layer + ".weight")).add(w.get(layer + ".bias"));
+    }
+    return x.getNDArrayInternal().linear(x, transposed, w.get(layer + ".bias")).get(0);
   }
 
   /** Next-token logits through the output layer tied to {@code wte}: (..., width) to (..., vocab). */
@@ -157,6 +174,26 @@ final class GptNetwork {
     final NDArray scale; // 1 / sqrt(head width)
     private final NDArray geluLinear;
     private final NDArray geluCubic;
+    /** Per Conv1D layer, its weight viewed as (out, in) for {@code linear}; empty in a differentiated pass. */
+    private final Map<String, NDArray> transposed = new HashMap<>();
+
+    /**
+     * Constants for decoding with {@code w}: also every Conv1D weight's transposed view, made once per
+     * generation instead of a matmul and an add per layer and token (batch-1 decoding is bound by the
+     * number of native calls, not by arithmetic).
+     */
+    static Constants forDecoding(NDManager m, Weights w, GptConfig c) {
+      Constants k = new Constants(m, w.dataType(), c.headWidth());
+      for (int i = 0; i < c.layers(); i++) {
+        for (String layer : new String[] {"attn.c_attn", "attn.c_proj", "mlp.c_fc", "mlp.c_proj"}) {
+          String name = "h." + i + "." + layer;
+          NDArray view = w.get(name + ".weight").transpose(); // (out, in), shares the weight's storage
+          view.attach(m); // made in the weight's manager (its first operand); m owns it
+          k.transposed.put(name, view);
+        }
+      }
+      return k;
+    }
 
     Constants(NDManager m, DataType type, int headWidth) {
       scale = constant(m, 1.0 / Math.sqrt(headWidth), type);

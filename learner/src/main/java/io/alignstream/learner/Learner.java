@@ -29,6 +29,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
 import java.util.function.IntConsumer;
@@ -173,6 +174,31 @@ public final class Learner implements AutoCloseable {
   }
 
   /** A scored sample as the model sees it. */
+  /**
+   * Why this batch cannot be trained on, or empty when it can: a sample whose token ids the policy
+   * cannot take, a generation whose log-probs do not match its tokens, or a reward that is not a
+   * number. Batching only ever emits what the rewarder scored, which checks the same, so this catches
+   * records from other writers before they fail an update (and the learner with it, on every restart).
+   */
+  public Optional<String> unusable(TrainingBatch batch) {
+    for (ScoredSample s : batch.getSamples()) {
+      Optional<String> why = policy.config().unfit(ids(s.getPromptTokenIds()), ids(s.getResponseTokenIds()));
+      if (why.isEmpty() && s.getKind() == SampleKind.GENERATION
+          && s.getLogProbs().size() != s.getResponseTokenIds().size()) {
+        why = Optional.of(s.getLogProbs().size() + " log-probs for " + s.getResponseTokenIds().size()
+            + " response tokens");
+      }
+      if (why.isEmpty() && (s.getRewards().isEmpty() || !Float.isFinite(s.getRewardMean())
+          || s.getRewards().stream().anyMatch(r -> !Float.isFinite(r)))) {
+        why = Optional.of("rewards " + s.getRewards() + ", mean " + s.getRewardMean() + ": not all finite numbers");
+      }
+      if (why.isPresent()) {
+        return Optional.of("sample " + s.getId() + ": " + why.get());
+      }
+    }
+    return Optional.empty();
+  }
+
   static Example example(ScoredSample s) {
     return new Example(ids(s.getPromptTokenIds()), ids(s.getResponseTokenIds()));
   }

@@ -77,6 +77,8 @@ public final class LearnerService implements Runnable, AutoCloseable {
   static final String HALT_AFTER_CHECKPOINT = "alignstream.learner.haltAfterCheckpoint";
   /** Dead-letter reason of a batch record that does not decode. */
   public static final String UNDECODABLE_BATCH = "undecodable-batch";
+  /** Dead-letter reason of a batch record that decodes but cannot be trained on ({@link Learner#unusable}). */
+  public static final String UNUSABLE_BATCH = "unusable-batch";
 
   private final LearnerConfig config;
   private final Topics topics;
@@ -287,18 +289,26 @@ public final class LearnerService implements Runnable, AutoCloseable {
   }
 
   /**
-   * The batch a record holds, or empty: a tombstone, or a record that does not decode, which is added
-   * to {@code deadLetters} with the reason.
+   * The batch a record holds, or empty: a tombstone, or a record that does not decode or cannot be
+   * trained on, which is added to {@code deadLetters} with the reason.
    */
   private Optional<TrainingBatch> decode(ConsumerRecord<byte[], byte[]> r, List<ProducerRecord<byte[], byte[]>> deadLetters) {
+    TrainingBatch batch;
     try {
-      return Optional.ofNullable(topics.batches.value(r));
+      batch = topics.batches.value(r);
     } catch (SerializationException e) {
-      log.warn("dead-lettering undecodable batch at offset {}: {}", r.offset(), e.getMessage());
-      reporter.metric("learner.undecodable_batches", 1, learner.updates(), learner.version());
-      deadLetters.add(DeadLetters.of(topics, r, UNDECODABLE_BATCH, e.getMessage()));
-      return Optional.empty();
+      return setAside(r, UNDECODABLE_BATCH, e.getMessage(), deadLetters);
     }
+    Optional<String> unusable = batch == null ? Optional.empty() : learner.unusable(batch);
+    return unusable.isPresent() ? setAside(r, UNUSABLE_BATCH, unusable.get(), deadLetters) : Optional.ofNullable(batch);
+  }
+
+  private Optional<TrainingBatch> setAside(ConsumerRecord<byte[], byte[]> r, String reason, String message,
+      List<ProducerRecord<byte[], byte[]>> deadLetters) {
+    log.warn("dead-lettering batch at offset {} ({}): {}", r.offset(), reason, message);
+    reporter.metric("learner.dead_lettered_batches", 1, learner.updates(), learner.version());
+    deadLetters.add(DeadLetters.of(topics, r, reason, message));
+    return Optional.empty();
   }
 
   private void update(List<TrainingBatch> batches, List<ProducerRecord<byte[], byte[]>> deadLetters, long offsetAfter,

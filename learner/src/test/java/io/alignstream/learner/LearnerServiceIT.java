@@ -35,9 +35,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The learner service on a real broker, on its own: a batch record that does not decode goes to the
- * run's dead letters, unchanged and with the reason, in the transaction of the update that reads past
- * it; the batches after it are trained.
+ * The learner service on a real broker, on its own: batch records that do not decode, or decode but
+ * name tokens the policy does not have, go to the run's dead letters, unchanged and with the reason,
+ * in the transaction of the update that reads past them; the batches after them are trained.
  */
 @ExtendWith(KafkaFixture.class)
 class LearnerServiceIT {
@@ -51,7 +51,7 @@ class LearnerServiceIT {
   Path dir;
 
   @Test
-  void anUndecodableBatchIsDeadLetteredAndTheNextOnesTrained(KafkaConnection kafka, Topics topics) throws Exception {
+  void badBatchesAreDeadLetteredAndTheNextOnesTrained(KafkaConnection kafka, Topics topics) throws Exception {
     Path base = tinyBase();
     Recipe recipe = Recipe.load(null, List.of("samples.per_prompt=2", "sft.steps=2", "sft.batch=2",
         "reward.members=1", "loop.prompts_per_update=2", "loop.rounds=1", "loop.max_updates=1"));
@@ -64,6 +64,11 @@ class LearnerServiceIT {
         producer.send(topics.demonstrations.record(demo.getId(), demo));
       }
       producer.send(new ProducerRecord<>(topics.batches.name(), 0, "bad".getBytes(StandardCharsets.UTF_8), garbage));
+      // Decodes, but names a token the policy does not have: it would fail inside libtorch.
+      TrainingBatch unusable = batch(tok, DEMOS.get(3));
+      unusable.getSamples().get(1).setResponseTokenIds(List.of(9999, tok.eosId()));
+      unusable.getSamples().get(1).setLogProbs(List.of(-1f, -1f));
+      producer.send(topics.batches.record(unusable.getPromptId(), unusable));
       for (int i = 0; i < 2; i++) {
         TrainingBatch b = batch(tok, DEMOS.get(i));
         producer.send(topics.batches.record(b.getPromptId(), b));
@@ -91,13 +96,18 @@ class LearnerServiceIT {
         .filter(m -> m.getModelName().equals(ModelLines.POLICY)).map(ModelVersion::getVersion).toList();
     assertEquals(List.of(1L, 2L), versions, "SFT, then one update from the two good batches");
     var dead = TopicReader.readCommitted(kafka, topics.deadLetters);
-    assertEquals(1, dead.size());
+    assertEquals(2, dead.size());
     var letter = dead.get(0);
     assertArrayEquals(garbage, letter.value());
     assertEquals(LearnerService.UNDECODABLE_BATCH, header(letter, DeadLetters.REASON));
     assertEquals(topics.batches.name(), header(letter, DeadLetters.SOURCE_TOPIC));
     assertEquals("0", header(letter, DeadLetters.SOURCE_OFFSET));
     assertTrue(header(letter, DeadLetters.MESSAGE).length() > 0);
+    var second = dead.get(1);
+    assertEquals(LearnerService.UNUSABLE_BATCH, header(second, DeadLetters.REASON));
+    assertEquals("1", header(second, DeadLetters.SOURCE_OFFSET));
+    assertTrue(header(second, DeadLetters.MESSAGE).contains("token id 9999 outside the vocabulary"),
+        header(second, DeadLetters.MESSAGE));
   }
 
   private Path tinyBase() throws Exception {

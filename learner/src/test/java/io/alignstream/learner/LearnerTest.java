@@ -150,6 +150,27 @@ class LearnerTest {
   }
 
   @Test
+  void aBatchItCannotTrainOnSaysWhy() throws IOException {
+    try (Learner l = learner()) {
+      TrainingBatch good = batches(l).get(0);
+      assertEquals(java.util.Optional.empty(), l.unusable(good));
+      TrainingBatch badId = TrainingBatch.newBuilder(good).build();
+      badId.getSamples().get(1).setPromptTokenIds(List.of(l.policy().config().vocabSize()));
+      assertTrue(l.unusable(badId).orElseThrow().contains("outside the vocabulary"), l.unusable(badId).toString());
+      TrainingBatch shortLogProbs = TrainingBatch.newBuilder(good).build();
+      shortLogProbs.getSamples().get(2).setLogProbs(List.of(-1f));
+      assertTrue(l.unusable(shortLogProbs).orElseThrow().contains("log-probs for"), l.unusable(shortLogProbs).toString());
+      TrainingBatch nanReward = TrainingBatch.newBuilder(good).build();
+      nanReward.getSamples().get(0).setRewardMean(Float.NaN);
+      assertTrue(l.unusable(nanReward).orElseThrow().contains("not all finite"), l.unusable(nanReward).toString());
+      TrainingBatch empty = TrainingBatch.newBuilder(good).build();
+      empty.getSamples().get(1).setResponseTokenIds(List.of());
+      assertTrue(l.unusable(empty).orElseThrow().startsWith("sample " + good.getSamples().get(1).getId() + ": empty response"),
+          l.unusable(empty).toString());
+    }
+  }
+
+  @Test
   void samplesBeyondTheLagBoundAreDroppedNotTrainedOn() throws IOException {
     try (Learner l = learner("policy.max_lag=0")) {
       l.sft(demos(l), step -> { });

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 
 /**
  * Shape of a GPT-2-architecture decoder. Immutable; the compact constructor rejects impossible shapes
@@ -77,6 +78,32 @@ public record GptConfig(
   }
 
   /** Width of one attention head. */
+  /**
+   * Why this model cannot take a prompt and response of these token ids (empty, longer than the
+   * context, an id outside the vocabulary), or empty when it can: what every reader of token ids from
+   * a topic checks before a tensor is built from them, since a bad id fails inside libtorch.
+   */
+  public Optional<String> unfit(long[] promptIds, long[] responseIds) {
+    if (promptIds.length == 0) {
+      return Optional.of("empty prompt");
+    }
+    if (responseIds.length == 0) {
+      return Optional.of("empty response (not even EOS)");
+    }
+    if (promptIds.length + responseIds.length > contextLength) {
+      return Optional.of(promptIds.length + " + " + responseIds.length + " tokens exceed the context of "
+          + contextLength);
+    }
+    for (long[] ids : new long[][] {promptIds, responseIds}) {
+      for (long id : ids) {
+        if (id < 0 || id >= vocabSize) {
+          return Optional.of("token id " + id + " outside the vocabulary [0, " + vocabSize + ")");
+        }
+      }
+    }
+    return Optional.empty();
+  }
+
   public int headWidth() {
     return width / heads;
   }

@@ -61,27 +61,11 @@ public record ScoringInput(
 
   /** Why the model cannot score this input, or empty when it can. */
   public Optional<String> unfit(GptConfig config) {
-    if (promptIds.length == 0) {
-      return Optional.of("empty prompt");
-    }
-    if (responseIds.length == 0) {
-      return Optional.of("empty response (not even EOS)");
-    }
-    if (promptIds.length + responseIds.length > config.contextLength()) {
-      return Optional.of(promptIds.length + " + " + responseIds.length + " tokens exceed the context of "
-          + config.contextLength());
-    }
-    if (kind == SampleKind.GENERATION && logProbs.length != responseIds.length) {
+    Optional<String> tokens = config.unfit(promptIds, responseIds);
+    if (tokens.isEmpty() && kind == SampleKind.GENERATION && logProbs.length != responseIds.length) {
       return Optional.of(logProbs.length + " log-probs for " + responseIds.length + " response tokens");
     }
-    for (long[] ids : new long[][] {promptIds, responseIds}) {
-      for (long id : ids) {
-        if (id < 0 || id >= config.vocabSize()) {
-          return Optional.of("token id " + id + " outside the vocabulary [0, " + config.vocabSize() + ")");
-        }
-      }
-    }
-    return Optional.empty();
+    return tokens;
   }
 
   public Example example() {

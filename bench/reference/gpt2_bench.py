@@ -149,8 +149,9 @@ def main():
     for gb in (1, gen_batch):
         prompts = [[1, 2 + b % (V - 2), 3] for b in range(gb)]
         gen = torch.Generator().manual_seed(0)
-        generate(model, prompts, gen_tokens, gen)
-        reps = 3 if gb == 1 else 2
+        for _ in range(5):  # the same warm-up as the Java side
+            generate(model, prompts, gen_tokens, gen)
+        reps = 10 if gb == 1 else 4
         t0, c0 = time.perf_counter(), time.process_time()
         for _ in range(reps):
             generate(model, prompts, gen_tokens, gen)

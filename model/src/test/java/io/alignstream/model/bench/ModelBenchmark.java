@@ -89,8 +89,12 @@ public final class ModelBenchmark {
           prompts.add(new long[] {1, 2 + b % (vocab - 2), 3});
         }
         SamplingConfig sampling = new SamplingConfig(1.0, 1.0, 0, genTokens, false);
-        policy.generate(prompts, sampling, 0); // warm-up
-        int reps = gb == 1 ? 3 : 2;
+        // Warm-up: five calls, so that the JIT has compiled the decoding loop (with one, batch 1 measured
+        // mostly the compiler: half the rate, and half the process's CPU in compiler threads).
+        for (int i = 0; i < 5; i++) {
+          policy.generate(prompts, sampling, 1000 + i);
+        }
+        int reps = gb == 1 ? 10 : 4;
         long t0 = System.nanoTime();
         long c0 = cpuNanos();
         for (int i = 0; i < reps; i++) {

@@ -51,7 +51,10 @@ public final class AlignmentExperiment {
       System.out.printf("vocab %d, corpus %d, demos %d (of %d), eval %d%n", tok.vocabSize(), task.corpus().size(),
           Math.min(demoCount, task.demonstrations().size()), task.demonstrations().size(), task.evalPrompts().size());
       if (!Files.exists(baseDir.resolve("model.safetensors"))) {
-        try (Policy p = Policy.create(GptConfig.tiny(tok.vocabSize(), tok.eosId()), 1)) {
+        // -Dexp.layers / -Dexp.width try other shapes than the tiny preset (use another -Dwork).
+        GptConfig shape = new GptConfig(tok.vocabSize(), 128, Integer.getInteger("exp.width", 128),
+            Integer.getInteger("exp.layers", 2), 4, 1e-5, tok.eosId(), tok.eosId());
+        try (Policy p = Policy.create(shape, 1)) {
           List<Example> corpus = new ArrayList<>();
           task.corpus().forEach(e -> corpus.add(new Example(tok.encode(e.prompt()), tok.responseIds(e.response()))));
           train(p, corpus, pretrainSteps, 32, 2e-3, 1);

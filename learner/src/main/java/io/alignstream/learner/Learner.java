@@ -173,7 +173,6 @@ public final class Learner implements AutoCloseable {
     }
   }
 
-  /** A scored sample as the model sees it. */
   /**
    * Why this batch cannot be trained on, or empty when it can: a sample whose token ids the policy
    * cannot take, a generation whose log-probs do not match its tokens, or a reward that is not a
@@ -199,6 +198,7 @@ public final class Learner implements AutoCloseable {
     return Optional.empty();
   }
 
+  /** A scored sample as the model sees it. */
   static Example example(ScoredSample s) {
     return new Example(ids(s.getPromptTokenIds()), ids(s.getResponseTokenIds()));
   }

@@ -252,7 +252,7 @@ public final class LearnerService implements Runnable, AutoCloseable {
 
   private void loop(long offset) throws IOException {
     List<TrainingBatch> pending = new ArrayList<>();
-    // Undecodable batch records, dead-lettered in the transaction of the update that reads past them.
+    // Batch records set aside (see decode), dead-lettered in the transaction of the update that reads past them.
     List<ProducerRecord<byte[], byte[]>> deadLetters = new ArrayList<>();
     long pendingEnd = offset;
     long pendingRecords = 0;
@@ -335,9 +335,9 @@ public final class LearnerService implements Runnable, AutoCloseable {
 
   /**
    * One transaction: the learner's current weights, the next round's prompts, the dead letters of the
-   * records it could not decode, and the offset. The
-   * weights are taken from {@code checkpoint}, the learner's state just saved: the same bytes as
-   * encoding the models again (one encoder), without paying for it on every update.
+   * records it could not decode or use, and the offset. The weights are taken from {@code checkpoint},
+   * the learner's state just saved: the same bytes as encoding the models again (one encoder), without
+   * paying for it on every update.
    */
   private void publish(List<TrainingBatch> batches, List<ProducerRecord<byte[], byte[]>> deadLetters, long offsetAfter,
       Map<String, Double> metrics, Path checkpoint) throws IOException {
@@ -477,7 +477,7 @@ public final class LearnerService implements Runnable, AutoCloseable {
     return ids.stream().map(byId::get).toList();
   }
 
-  /** The batches in [from, to), adding the records that do not decode to {@code deadLetters}. */
+  /** The batches in [from, to), adding the records it sets aside (see decode) to {@code deadLetters}. */
   private List<TrainingBatch> readBatches(long from, long to, List<ProducerRecord<byte[], byte[]>> deadLetters) {
     List<TrainingBatch> out = new ArrayList<>();
     try (Consumer<byte[], byte[]> reader = readers.apply("learner-recovery")) {

@@ -77,7 +77,6 @@ public record GptConfig(
     };
   }
 
-  /** Width of one attention head. */
   /**
    * Why this model cannot take a prompt and response of these token ids (empty, longer than the
    * context, an id outside the vocabulary), or empty when it can: what every reader of token ids from
@@ -104,6 +103,7 @@ public record GptConfig(
     return Optional.empty();
   }
 
+  /** Width of one attention head. */
   public int headWidth() {
     return width / heads;
   }

@@ -200,6 +200,11 @@ public final class LearnerService implements Runnable, AutoCloseable {
         List<ProducerRecord<byte[], byte[]>> deadLetters = new ArrayList<>();
         List<TrainingBatch> unpublished = readBatches(committed, offset, deadLetters);
         publish(unpublished, deadLetters, offset, Map.of("recovered", 1.0), latest.get());
+      } else if (committed > offset) {
+        // Past the checkpoint lie only records set aside: a commit of dead letters alone (no update)
+        // moved the offset on. Going back to the checkpoint's offset would dead-letter them twice.
+        batchesRead = committedOffset.map(TransactionalLoop::recordsCommitted).orElse(batchesRead);
+        return committed;
       }
       return offset;
     }
@@ -281,6 +286,12 @@ public final class LearnerService implements Runnable, AutoCloseable {
         pending = new ArrayList<>();
         deadLetters = new ArrayList<>();
         pendingRecords = 0;
+      } else if (pending.isEmpty() && !deadLetters.isEmpty() && idle) {
+        // Only bad records since the last update: set them aside now rather than with the next update,
+        // which may never come (the end of a run).
+        commitSetAside(deadLetters, pendingEnd, pendingRecords);
+        deadLetters = new ArrayList<>();
+        pendingRecords = 0;
       }
     }
     if (maxUpdates > 0 && learner.updates() >= maxUpdates) {
@@ -309,6 +320,25 @@ public final class LearnerService implements Runnable, AutoCloseable {
     reporter.metric("learner.dead_lettered_batches", 1, learner.updates(), learner.version());
     deadLetters.add(DeadLetters.of(topics, r, reason, message));
     return Optional.empty();
+  }
+
+  /**
+   * One transaction with the dead letters and the offset past them, no update and no new version. The
+   * checkpoint keeps its offset; {@link #start} resumes from the committed one when it is further on.
+   */
+  private void commitSetAside(List<ProducerRecord<byte[], byte[]>> deadLetters, long offsetAfter, long records) {
+    producer.beginTransaction();
+    try {
+      deadLetters.forEach(producer::send);
+      producer.sendOffsetsToTransaction(
+          Map.of(batchesPartition, TransactionalLoop.committedOffset(offsetAfter, batchesRead + records)),
+          new ConsumerGroupMetadata(config.groupId()));
+      producer.commitTransaction();
+    } catch (RuntimeException e) {
+      producer.abortTransaction();
+      throw e;
+    }
+    batchesRead += records;
   }
 
   private void update(List<TrainingBatch> batches, List<ProducerRecord<byte[], byte[]>> deadLetters, long offsetAfter,

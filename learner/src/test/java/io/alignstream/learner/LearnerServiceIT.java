@@ -50,55 +50,114 @@ class LearnerServiceIT {
   @TempDir
   Path dir;
 
+  private static final Recipe RECIPE = Recipe.load(null, List.of("samples.per_prompt=2", "sft.steps=2", "sft.batch=2",
+      "reward.members=1", "loop.prompts_per_update=2", "loop.rounds=1", "loop.max_updates=1"));
+  private static final byte[] GARBAGE = {0x13, 0x37, (byte) 0xff};
+
   @Test
   void badBatchesAreDeadLetteredAndTheNextOnesTrained(KafkaConnection kafka, Topics topics) throws Exception {
     Path base = tinyBase();
-    Recipe recipe = Recipe.load(null, List.of("samples.per_prompt=2", "sft.steps=2", "sft.batch=2",
-        "reward.members=1", "loop.prompts_per_update=2", "loop.rounds=1", "loop.max_updates=1"));
-    byte[] garbage = {0x13, 0x37, (byte) 0xff};
-    try (Tokenizer tok = Tokenizer.load(base);
-        var producer = new KafkaProducer<>(kafka.producerConfig(), new ByteArraySerializer(), new ByteArraySerializer())) {
-      for (String[] d : DEMOS) {
-        var demo = Demonstration.newBuilder().setId("d-" + d[0]).setPromptId("p-" + d[0]).setPrompt(d[0])
-            .setResponse(d[1]).setSource("test").setCreatedAtMs(1).build();
-        producer.send(topics.demonstrations.record(demo.getId(), demo));
-      }
-      producer.send(new ProducerRecord<>(topics.batches.name(), 0, "bad".getBytes(StandardCharsets.UTF_8), garbage));
-      // Decodes, but names a token the policy does not have: it would fail inside libtorch.
-      TrainingBatch unusable = batch(tok, DEMOS.get(3));
-      unusable.getSamples().get(1).setResponseTokenIds(List.of(9999, tok.eosId()));
-      unusable.getSamples().get(1).setLogProbs(List.of(-1f, -1f));
-      producer.send(topics.batches.record(unusable.getPromptId(), unusable));
-      for (int i = 0; i < 2; i++) {
-        TrainingBatch b = batch(tok, DEMOS.get(i));
-        producer.send(topics.batches.record(b.getPromptId(), b));
-      }
-    }
+    produce(kafka, topics, base, true, true);
 
-    var config = new LearnerConfig(topics, dir.resolve("checkpoints"), base, recipe, DEMOS.size(),
-        Duration.ofMinutes(1), Duration.ZERO, 2);
     AtomicReference<Throwable> failure = new AtomicReference<>();
-    try (LearnerService service = LearnerService.create(kafka, config)) {
-      Thread thread = new Thread(() -> {
-        try {
-          service.run();
-        } catch (Throwable t) {
-          failure.set(t);
-        }
-      }, "learner");
-      thread.start();
+    try (LearnerService service = LearnerService.create(kafka, config(topics, base, Duration.ZERO))) {
+      Thread thread = start(service, failure);
       thread.join(Duration.ofMinutes(3).toMillis());
       assertFalse(thread.isAlive(), "the learner made its one update and stopped");
     }
     assertEquals(null, failure.get());
 
-    var versions = TopicReader.readCommitted(kafka, topics.modelVersions).stream().map(ConsumerRecord::value)
+    assertEquals(List.of(1L, 2L), policyVersions(kafka, topics), "SFT, then one update from the two good batches");
+    assertTheTwoDeadLetters(kafka, topics);
+  }
+
+  @Test
+  void badRecordsAloneAreSetAsideWhenIdleAndNotAgainAfterARestart(KafkaConnection kafka, Topics topics)
+      throws Exception {
+    Path base = tinyBase();
+    produce(kafka, topics, base, true, false);
+    var config = config(topics, base, Duration.ofMillis(500));
+
+    // Only bad records after SFT: no update comes, yet they are dead-lettered once the learner is idle
+    AtomicReference<Throwable> failure = new AtomicReference<>();
+    try (LearnerService service = LearnerService.create(kafka, config)) {
+      Thread thread = start(service, failure);
+      long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+      while (TopicReader.readCommitted(kafka, topics.deadLetters).size() < 2) {
+        assertTrue(System.nanoTime() < deadline && thread.isAlive(), "no dead letters without an update: " + failure);
+        Thread.sleep(200);
+      }
+    }
+    assertEquals(null, failure.get());
+    assertEquals(List.of(1L), policyVersions(kafka, topics), "no update, no new version");
+
+    // A new learner over the same checkpoints resumes past them (its checkpoint's offset is before them)
+    produce(kafka, topics, base, false, true);
+    try (LearnerService service = LearnerService.create(kafka, config)) {
+      Thread thread = start(service, failure);
+      thread.join(Duration.ofMinutes(3).toMillis());
+      assertFalse(thread.isAlive(), "the learner made its one update and stopped");
+    }
+    assertEquals(null, failure.get());
+    assertEquals(List.of(1L, 2L), policyVersions(kafka, topics));
+    assertTheTwoDeadLetters(kafka, topics);
+  }
+
+  private LearnerConfig config(Topics topics, Path base, Duration idleFlush) {
+    return new LearnerConfig(topics, dir.resolve("checkpoints"), base, RECIPE, DEMOS.size(), Duration.ofMinutes(1),
+        idleFlush, 2);
+  }
+
+  /** The demonstrations and the two bad batch records (offsets 0 and 1), and/or two good batches. */
+  private static void produce(KafkaConnection kafka, Topics topics, Path base, boolean demosAndBad, boolean good)
+      throws Exception {
+    try (Tokenizer tok = Tokenizer.load(base);
+        var producer = new KafkaProducer<>(kafka.producerConfig(), new ByteArraySerializer(), new ByteArraySerializer())) {
+      if (demosAndBad) {
+        for (String[] d : DEMOS) {
+          var demo = Demonstration.newBuilder().setId("d-" + d[0]).setPromptId("p-" + d[0]).setPrompt(d[0])
+              .setResponse(d[1]).setSource("test").setCreatedAtMs(1).build();
+          producer.send(topics.demonstrations.record(demo.getId(), demo));
+        }
+        producer.send(new ProducerRecord<>(topics.batches.name(), 0, "bad".getBytes(StandardCharsets.UTF_8), GARBAGE));
+        // Decodes, but names a token the policy does not have: it would fail inside libtorch.
+        TrainingBatch unusable = batch(tok, DEMOS.get(3));
+        unusable.getSamples().get(1).setResponseTokenIds(List.of(9999, tok.eosId()));
+        unusable.getSamples().get(1).setLogProbs(List.of(-1f, -1f));
+        producer.send(topics.batches.record(unusable.getPromptId(), unusable));
+      }
+      if (good) {
+        for (int i = 0; i < 2; i++) {
+          TrainingBatch b = batch(tok, DEMOS.get(i));
+          producer.send(topics.batches.record(b.getPromptId(), b));
+        }
+      }
+    }
+  }
+
+  private static Thread start(LearnerService service, AtomicReference<Throwable> failure) {
+    Thread thread = new Thread(() -> {
+      try {
+        service.run();
+      } catch (Throwable t) {
+        failure.set(t);
+      }
+    }, "learner");
+    thread.start();
+    return thread;
+  }
+
+  private static List<Long> policyVersions(KafkaConnection kafka, Topics topics) {
+    return TopicReader.readCommitted(kafka, topics.modelVersions).stream().map(ConsumerRecord::value)
         .filter(m -> m.getModelName().equals(ModelLines.POLICY)).map(ModelVersion::getVersion).toList();
-    assertEquals(List.of(1L, 2L), versions, "SFT, then one update from the two good batches");
+  }
+
+  /** Exactly the two bad records, each once, unchanged, with reason and source offset. */
+  private static void assertTheTwoDeadLetters(KafkaConnection kafka, Topics topics) {
     var dead = TopicReader.readCommitted(kafka, topics.deadLetters);
     assertEquals(2, dead.size());
     var letter = dead.get(0);
-    assertArrayEquals(garbage, letter.value());
+    assertArrayEquals(GARBAGE, letter.value());
     assertEquals(LearnerService.UNDECODABLE_BATCH, header(letter, DeadLetters.REASON));
     assertEquals(topics.batches.name(), header(letter, DeadLetters.SOURCE_TOPIC));
     assertEquals("0", header(letter, DeadLetters.SOURCE_OFFSET));

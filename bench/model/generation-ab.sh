@@ -10,16 +10,19 @@ PAIRS=${3:-3}
 ARGS=("${4:-7}" "${5:-96}" "${6:-1,8}")
 WORK=$(mktemp -d)
 trap 'git worktree remove --force "$WORK/A" 2>/dev/null; git worktree remove --force "$WORK/B" 2>/dev/null; rm -rf "$WORK"' EXIT
+# GenerationBenchmark is newer than some commits worth comparing: those run this tree's copy of it
+# against their own model classes.
+mvn -B -q -o -pl model test-compile
+BENCH_CLASS=io/alignstream/model/bench/GenerationBenchmark.class
 for SIDE in A B; do
   REV=$BEFORE; [ "$SIDE" = B ] && REV=$AFTER
   git worktree add -q --detach "$WORK/$SIDE" "$REV"
   mvn -B -q -o -f "$WORK/$SIDE/pom.xml" -pl model test-compile
   mvn -B -q -o -f "$WORK/$SIDE/pom.xml" -pl model dependency:build-classpath -Dmdep.outputFile="$WORK/$SIDE.cp" \
     -Dmdep.includeScope=test >/dev/null
-  # GenerationBenchmark is new: an older commit runs this commit's copy of it against its own model classes.
-  mkdir -p "$WORK/$SIDE/model/target/test-classes/io/alignstream/model/bench"
-  cp model/target/test-classes/io/alignstream/model/bench/GenerationBenchmark.class \
-    "$WORK/$SIDE/model/target/test-classes/io/alignstream/model/bench/" 2>/dev/null || true
+  if [ ! -f "$WORK/$SIDE/model/target/test-classes/$BENCH_CLASS" ]; then
+    cp "model/target/test-classes/$BENCH_CLASS" "$WORK/$SIDE/model/target/test-classes/$BENCH_CLASS"
+  fi
 done
 echo "A = $(git rev-parse --short "$BEFORE"), B = $(git rev-parse --short "$AFTER"); load average $(cut -d' ' -f1-3 /proc/loadavg)"
 for ((i = 1; i <= PAIRS; i++)); do

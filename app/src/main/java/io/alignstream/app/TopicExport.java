@@ -67,7 +67,7 @@ final class TopicExport {
 
   /**
    * The run's dead letters so far, counted by their {@link DeadLetters#REASON} (ingest's rejects, and
-   * what samplers and rewarders could not use); sorted by reason, empty when nothing was set aside.
+   * what samplers, the rewarder, batching and the learner could not use); sorted by reason, empty when nothing was set aside.
    */
   static SortedMap<String, Long> deadLettersByReason(KafkaConnection kafka, Topics topics) throws IOException {
     SortedMap<String, Long> counts = new TreeMap<>();

@@ -11,7 +11,7 @@ import io.alignstream.dashboard.RunFollower;
 import io.alignstream.learner.Learner;
 import io.alignstream.learner.LearnerConfig;
 import io.alignstream.learner.Recipe;
-import io.alignstream.model.GptConfig;
+import io.alignstream.model.ModelConfig;
 import io.alignstream.model.NativeArrays;
 import io.alignstream.model.SamplingConfig;
 import io.alignstream.model.Tokenizer;
@@ -167,7 +167,7 @@ final class AlignJob {
 
   private static Fit fit(Config c, DemonstrationsFile demos, Path base) throws IOException {
     // The learner skips demonstrations that do not fit the context and SFT waits for the rest: count them.
-    GptConfig model = GptConfig.read(base.resolve(GptConfig.FILE_NAME));
+    ModelConfig model = ModelConfig.read(base.resolve(ModelConfig.FILE_NAME));
     int fitting = 0;
     Set<String> prompts = new HashSet<>();
     try (Tokenizer tok = Tokenizer.load(base)) {
@@ -336,10 +336,10 @@ final class AlignJob {
       throw new IllegalArgumentException("base model directory not found: " + dir
           + " (make one with 'alignstream pretrain', or pass --corpus FILE to pretrain one first)");
     }
-    for (String f : List.of(GptConfig.FILE_NAME, "model.safetensors", Tokenizer.FILE_NAME)) {
+    for (String f : List.of(ModelConfig.FILE_NAME, "model.safetensors", Tokenizer.FILE_NAME)) {
       if (!Files.isRegularFile(dir.resolve(f))) {
         throw new IllegalArgumentException(dir + " is not a model directory: " + f + " is missing (it needs "
-            + GptConfig.FILE_NAME + ", model.safetensors and " + Tokenizer.FILE_NAME + ")");
+            + ModelConfig.FILE_NAME + ", model.safetensors and " + Tokenizer.FILE_NAME + ")");
       }
     }
   }

@@ -2,7 +2,7 @@ package io.alignstream.learner;
 
 import io.alignstream.console.ProgressBar;
 import io.alignstream.model.Example;
-import io.alignstream.model.GptConfig;
+import io.alignstream.model.ModelConfig;
 import io.alignstream.model.Policy;
 import io.alignstream.model.Tokenizer;
 import io.alignstream.runtime.RunReporter;
@@ -453,7 +453,7 @@ public final class LearnerService implements Runnable, AutoCloseable {
     return tokenizerJsonCache;
   }
 
-  private static String configJson(GptConfig config) {
+  private static String configJson(ModelConfig config) {
     return config.toJson();
   }
 

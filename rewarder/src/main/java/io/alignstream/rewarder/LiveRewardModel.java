@@ -1,6 +1,6 @@
 package io.alignstream.rewarder;
 
-import io.alignstream.model.GptConfig;
+import io.alignstream.model.ModelConfig;
 import io.alignstream.model.RewardEnsemble;
 import io.alignstream.model.Tokenizer;
 import io.alignstream.runtime.PublishedWeights;
@@ -32,7 +32,7 @@ import java.util.function.Function;
  */
 final class LiveRewardModel implements WeightSubscriber.Listener, AutoCloseable {
   /** One version of the reward model, as a micro-batch sees it. */
-  record Snapshot(RewardEnsemble ensemble, Tokenizer tokenizer, GptConfig config, long version) {}
+  record Snapshot(RewardEnsemble ensemble, Tokenizer tokenizer, ModelConfig config, long version) {}
 
   private record Loaded(Snapshot snapshot, String configJson, String tokenizerJson) {}
 
@@ -99,7 +99,7 @@ final class LiveRewardModel implements WeightSubscriber.Listener, AutoCloseable 
     if (tokenizerJson == null || tokenizerJson.isBlank()) {
       throw new IllegalArgumentException("the manifest carries no tokenizer.json");
     }
-    GptConfig config = GptConfig.fromJson(configJson);
+    ModelConfig config = ModelConfig.fromJson(configJson);
     Tokenizer tokenizer = Tokenizer.fromJson(tokenizerJson);
     try {
       if (tokenizer.vocabSize() > config.vocabSize()) {

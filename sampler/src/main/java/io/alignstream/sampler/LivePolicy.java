@@ -1,6 +1,6 @@
 package io.alignstream.sampler;
 
-import io.alignstream.model.GptConfig;
+import io.alignstream.model.ModelConfig;
 import io.alignstream.model.Policy;
 import io.alignstream.model.Tokenizer;
 import io.alignstream.runtime.PublishedWeights;
@@ -77,7 +77,7 @@ final class LivePolicy implements WeightSubscriber.Listener, AutoCloseable {
     if (tokenizerJson == null || tokenizerJson.isBlank()) {
       throw new IllegalArgumentException("the manifest carries no tokenizer.json");
     }
-    GptConfig config = GptConfig.fromJson(configJson);
+    ModelConfig config = ModelConfig.fromJson(configJson);
     Tokenizer tokenizer = Tokenizer.fromJson(tokenizerJson);
     try {
       if (tokenizer.vocabSize() > config.vocabSize()) {

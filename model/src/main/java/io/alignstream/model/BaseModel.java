@@ -162,14 +162,13 @@ abstract class BaseModel implements AutoCloseable {
   }
 
   static Weights readWeights(Path dir, Network network, Map<String, Shape> spec, NDManager root) {
-    Path file = dir.resolve(WEIGHTS_FILE);
-    if (!Files.isRegularFile(file)) {
+    if (!Weights.present(dir)) {
       throw new IllegalArgumentException(dir + " is not a model directory: " + WEIGHTS_FILE + " is missing");
     }
     try {
-      return Weights.read(file, network, spec, root);
+      return Weights.read(dir, network, spec, root);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot read " + file, e);
+      throw new UncheckedIOException("cannot read the weights in " + dir, e);
     }
   }
 

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * A family's forward pass at one shape, as plain tensor operations over {@link Weights}: the seam
@@ -19,6 +20,14 @@ public interface Network {
 
   /** Names and shapes of the backbone parameters, in the family's Hugging Face names and layouts. */
   Map<String, Shape> spec();
+
+  /**
+   * Parameters of {@link #spec()} that only the output layer uses (an untied {@code lm_head}): a model
+   * with another head, such as a reward model, has none of them.
+   */
+  default Set<String> outputLayer() {
+    return Set.of();
+  }
 
   /** How a fresh parameter of this name is drawn. */
   Init init(String name);

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 
 /**
@@ -27,8 +28,11 @@ public final class RewardModel extends BaseModel {
     super(config, root, weights, version);
   }
 
+  /** The backbone without an output layer of its own, and the head. */
   static Map<String, Shape> specOf(ModelConfig c) {
-    Map<String, Shape> s = new LinkedHashMap<>(c.network().spec());
+    Network network = c.network();
+    Map<String, Shape> s = new LinkedHashMap<>(network.spec());
+    s.keySet().removeAll(network.outputLayer());
     s.put(HEAD_WEIGHT, new Shape(1, c.width()));
     s.put(HEAD_BIAS, new Shape(1));
     return s;
@@ -48,7 +52,8 @@ public final class RewardModel extends BaseModel {
     ModelConfig c = policy.config();
     NDManager root = newRoot();
     try {
-      Weights trunk = policy.read(w -> w.duplicate(root));
+      Set<String> output = c.network().outputLayer();
+      Weights trunk = policy.read(w -> w.duplicate(root, name -> !output.contains(name)));
       float[] head = new float[c.width()];
       SplittableRandom rng = new SplittableRandom(seed);
       for (int i = 0; i < head.length; i++) {

@@ -8,7 +8,7 @@ package io.alignstream.model;
  * @param topP nucleus mass in (0, 1]; 1 turns nucleus truncation off
  * @param topK keep only the k most likely tokens; 0 turns it off
  * @param maxNewTokens at most this many response tokens (also capped by the context length)
- * @param stopAtEos stop a row when it emits the EOS id (the EOS is part of the response)
+ * @param stopAtEos stop a row when it emits an end token ({@link ModelConfig#isEnd}; it is part of the response)
  */
 public record SamplingConfig(double temperature, double topP, int topK, int maxNewTokens, boolean stopAtEos) {
   public SamplingConfig {

@@ -7,7 +7,6 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -63,74 +62,72 @@ public final class Weights implements AutoCloseable {
   }
 
   /**
-   * Decodes safetensors bytes and checks them against {@code spec}. Stored names are mapped by
-   * {@code network}'s {@link Network#parameterName} (which skips buffers and a tied output layer);
-   * other float types are converted to float32.
+   * Decodes safetensors bytes (a weights payload) and checks them against {@code spec}. Stored names
+   * are mapped by {@code network}'s {@link Network#parameterName} (which skips buffers and a tied output
+   * layer); F32, BF16, F16 and F64 tensors become float32.
    *
-   * @throws IllegalArgumentException when a tensor is missing, unexpected or of the wrong shape
+   * @throws IllegalArgumentException when the bytes are malformed, or a tensor is missing, unexpected or
+   *     of the wrong shape
    */
-  static Weights decode(InputStream in, Network network, Map<String, Shape> spec, NDManager parent) {
-    NDManager m = parent.newSubManager();
-    try {
-      NDList list;
-      try (NDManager scratch = m.newSubManager()) {
-        try {
-          list = NDList.decode(scratch, in);
-        } catch (IllegalArgumentException e) {
-          throw e;
-        } catch (RuntimeException e) {
-          // Truncated or foreign bytes surface as assorted runtime errors; callers (hot swap from
-          // Kafka) get one exception type and the model stays as it was.
-          throw new IllegalArgumentException("not a readable safetensors payload: " + e, e);
-        }
-        Map<String, NDArray> found = new LinkedHashMap<>();
-        for (NDArray a : list) {
-          String name = network.parameterName(a.getName());
-          if (name == null) {
-            continue;
-          }
-          if (!spec.containsKey(name)) {
-            throw new IllegalArgumentException("unexpected tensor '" + a.getName()
-                + "' (this model has " + spec.size() + " tensors, e.g. " + spec.keySet().iterator().next() + ")");
-          }
-          found.put(name, a);
-        }
-        Map<String, NDArray> out = new LinkedHashMap<>();
-        for (Map.Entry<String, Shape> e : spec.entrySet()) {
-          NDArray a = found.get(e.getKey());
-          if (a == null) {
-            throw new IllegalArgumentException("missing tensor '" + e.getKey() + "' " + e.getValue());
-          }
-          if (!a.getShape().equals(e.getValue())) {
-            throw new IllegalArgumentException("tensor '" + e.getKey() + "' has shape " + a.getShape()
-                + ", expected " + e.getValue());
-          }
-          NDArray kept = a.getDataType() == DataType.FLOAT32 ? a : a.toType(DataType.FLOAT32, true);
-          kept.attach(m);
-          kept.setName(e.getKey());
-          out.put(e.getKey(), kept);
-        }
-        return trainable(new Weights(m, out));
-      }
-    } catch (RuntimeException e) {
-      m.close();
-      throw e;
-    }
-  }
-
   static Weights decode(byte[] safetensors, Network network, Map<String, Shape> spec, NDManager parent) {
-    try (InputStream in = new java.io.ByteArrayInputStream(safetensors)) {
-      return decode(in, network, spec, parent);
+    try {
+      return load(scratch -> SafeTensors.decode(safetensors, names(network, spec), scratch), spec, parent);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
   }
 
-  static Weights read(Path file, Network network, Map<String, Shape> spec, NDManager parent) throws IOException {
-    try (InputStream in = new java.io.BufferedInputStream(Files.newInputStream(file), 1 << 20)) {
-      return decode(in, network, spec, parent);
+  /** As {@link #decode} from a model directory: one {@code model.safetensors} or sharded files and their index. */
+  static Weights read(Path dir, Network network, Map<String, Shape> spec, NDManager parent) throws IOException {
+    try {
+      return load(scratch -> SafeTensors.readDirectory(dir, names(network, spec), scratch), spec, parent);
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
+      throw new IllegalArgumentException(dir + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Whether {@code dir} holds weights {@link #read} can read. */
+  static boolean present(Path dir) {
+    return SafeTensors.present(dir);
+  }
+
+  private interface Loader {
+    Map<String, NDArray> load(NDManager scratch) throws IOException;
+  }
+
+  /** Stored name to parameter name: null to skip, an error for a tensor this model does not have. */
+  private static java.util.function.UnaryOperator<String> names(Network network, Map<String, Shape> spec) {
+    return stored -> {
+      String name = network.parameterName(stored);
+      if (name != null && !spec.containsKey(name)) {
+        throw new IllegalArgumentException("unexpected tensor '" + stored + "' (this model has " + spec.size()
+            + " tensors, e.g. " + spec.keySet().iterator().next() + ")");
+      }
+      return name;
+    };
+  }
+
+  private static Weights load(Loader loader, Map<String, Shape> spec, NDManager parent) throws IOException {
+    NDManager m = parent.newSubManager();
+    try (NDManager scratch = m.newSubManager()) {
+      Map<String, NDArray> found = loader.load(scratch);
+      Map<String, NDArray> out = new LinkedHashMap<>();
+      for (Map.Entry<String, Shape> e : spec.entrySet()) {
+        NDArray a = found.get(e.getKey());
+        if (a == null) {
+          throw new IllegalArgumentException("missing tensor '" + e.getKey() + "' " + e.getValue());
+        }
+        if (!a.getShape().equals(e.getValue())) {
+          throw new IllegalArgumentException("tensor '" + e.getKey() + "' has shape " + a.getShape()
+              + ", expected " + e.getValue());
+        }
+        a.attach(m);
+        out.put(e.getKey(), a);
+      }
+      return trainable(new Weights(m, out));
+    } catch (IOException | RuntimeException e) {
+      m.close();
+      throw e;
     }
   }
 
@@ -166,9 +163,17 @@ public final class Weights implements AutoCloseable {
 
   /** A deep copy in a new manager under {@code parent}. */
   Weights duplicate(NDManager parent) {
+    return duplicate(parent, name -> true);
+  }
+
+  /** A deep copy of the parameters whose names {@code keep} accepts, in a new manager under {@code parent}. */
+  Weights duplicate(NDManager parent, java.util.function.Predicate<String> keep) {
     NDManager m = parent.newSubManager();
     Map<String, NDArray> out = new LinkedHashMap<>();
     for (Map.Entry<String, NDArray> e : arrays.entrySet()) {
+      if (!keep.test(e.getKey())) {
+        continue;
+      }
       NDArray copy = e.getValue().duplicate();
       copy.attach(m);
       copy.setName(e.getKey());

@@ -1,12 +1,12 @@
 package io.alignstream.model;
 
-import io.alignstream.model.gpt2.Gpt2Config;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.alignstream.model.gpt2.Gpt2Config;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

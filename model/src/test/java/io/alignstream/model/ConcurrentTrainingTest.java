@@ -1,8 +1,8 @@
 package io.alignstream.model;
 
-import io.alignstream.model.gpt2.Gpt2Config;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
+import io.alignstream.model.gpt2.Gpt2Config;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;

@@ -1,15 +1,18 @@
 package io.alignstream.model;
 
-import io.alignstream.model.gpt2.Gpt2Config;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
+import io.alignstream.model.gpt2.Gpt2Config;
+import io.alignstream.model.llama.LlamaConfig;
 import java.util.List;
 import java.util.function.BiFunction;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Autograd gradients of the real objectives through the whole float64 model agree with central
@@ -44,6 +47,52 @@ class GradientCheckTest {
     }
   }
 
+  /** Llama (untied, biased attention, llama3 rope scaling, GQA 2:1), Qwen2 (q/k/v biases) and Qwen3 (q/k norms). */
+  static final LlamaConfig[] LLAMA = {
+      new LlamaConfig(LlamaConfig.Family.LLAMA, 11, 8, 8, 12, 2, 2, 1, 4, 1e-5, 10000,
+          new LlamaConfig.RopeScaling(8, 1, 4, 4), false, true, 0, List.of(1)),
+      new LlamaConfig(LlamaConfig.Family.QWEN2, 11, 8, 8, 12, 2, 4, 2, 2, 1e-6, 1e6, null, true, false, 0, List.of(1)),
+      new LlamaConfig(LlamaConfig.Family.QWEN3, 11, 8, 8, 12, 2, 4, 2, 4, 1e-6, 1e6, null, true, false, 0, List.of(1))};
+  static final String[][] LLAMA_PARAMS = {
+      {"model.embed_tokens.weight", "lm_head.weight", "model.layers.0.self_attn.q_proj.weight",
+          "model.layers.1.self_attn.k_proj.weight", "model.layers.0.self_attn.v_proj.weight",
+          "model.layers.1.self_attn.o_proj.bias", "model.layers.0.input_layernorm.weight",
+          "model.layers.1.mlp.gate_proj.weight", "model.layers.0.mlp.up_proj.weight", "model.layers.1.mlp.down_proj.weight",
+          "model.norm.weight"},
+      {"model.embed_tokens.weight", "model.layers.0.self_attn.q_proj.bias", "model.layers.1.self_attn.k_proj.bias",
+          "model.layers.0.self_attn.v_proj.bias", "model.layers.1.self_attn.o_proj.weight",
+          "model.layers.1.post_attention_layernorm.weight"},
+      {"model.embed_tokens.weight", "model.layers.0.self_attn.q_norm.weight", "model.layers.1.self_attn.k_norm.weight",
+          "model.layers.0.self_attn.k_proj.weight", "model.layers.1.mlp.down_proj.weight"}};
+
+  @ParameterizedTest
+  @ValueSource(ints = {0, 1, 2})
+  void llamaFamilySftGradientsMatchFiniteDifferences(int family) {
+    LlamaConfig config = LLAMA[family];
+    try (Policy policy = Policy.create(config, 15 + family)) {
+      TokenBatch tb = TokenBatch.of(BATCH, config);
+      check(policy, LLAMA_PARAMS[family],
+          (w, m) -> Objectives.sftNll(tb.tokenLogProbs(config, w, m), tb.mask(m, w.dataType())));
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(ints = {0, 2})
+  void llamaFamilyDiscriminatorGradientsMatchFiniteDifferences(int family) {
+    LlamaConfig config = LLAMA[family];
+    try (Policy policy = Policy.create(config, 25 + family); RewardModel reward = RewardModel.fromPolicy(policy, 1, 0.5)) {
+      TokenBatch tb = TokenBatch.of(BATCH, config);
+      // A reward model has no lm_head of its own: the score head replaces it.
+      String[] params = java.util.stream.Stream.concat(
+          java.util.Arrays.stream(LLAMA_PARAMS[family]).filter(n -> !n.equals("lm_head.weight")),
+          java.util.stream.Stream.of(RewardModel.HEAD_WEIGHT)).toArray(String[]::new);
+      check(reward, params, (w, m) -> {
+        NDArray f = reward.logits(tb, w, m);
+        return Objectives.discriminatorLoss(f.get("0:1"), f.get("1:"));
+      });
+    }
+  }
+
   @Test
   void discriminatorGradientsMatchFiniteDifferences() {
     try (Policy policy = Policy.create(CONFIG, 7); RewardModel reward = RewardModel.fromPolicy(policy, 1, 0.5)) {
@@ -55,8 +104,12 @@ class GradientCheckTest {
     }
   }
 
-  /** Checks {@code loss} over a float64 copy of {@code model}'s weights. */
   private static void check(BaseModel model, BiFunction<Weights, NDManager, NDArray> loss) {
+    check(model, PARAMS, loss);
+  }
+
+  /** Checks {@code loss} over a float64 copy of {@code model}'s weights, three entries of each of {@code params}. */
+  private static void check(BaseModel model, String[] params, BiFunction<Weights, NDManager, NDArray> loss) {
     try (NDManager root = NDManager.newBaseManager("PyTorch");
         Weights w = model.read(f32 -> f32.toType(DataType.FLOAT64, root))) {
       double worst = 0;
@@ -67,7 +120,7 @@ class GradientCheckTest {
         }
         try (GradMode off = GradMode.off()) {
           java.util.SplittableRandom rng = new java.util.SplittableRandom(3);
-          for (String name : PARAMS) {
+          for (String name : params) {
             NDArray p = w.get(name);
             double[] grad = GradMode.gradient(p, m).toDoubleArray();
             for (int probe = 0; probe < 3; probe++) {

@@ -59,7 +59,7 @@ class ReferenceLogitsTest {
     }
   }
 
-  private static Path repositoryRoot() {
+  static Path repositoryRoot() {
     Path dir = Path.of(System.getProperty("user.dir")).toAbsolutePath();
     while (dir != null && !Files.isDirectory(dir.resolve("bench/reference"))) {
       dir = dir.getParent();

@@ -1,10 +1,10 @@
 package io.alignstream.model;
 
-import io.alignstream.model.gpt2.Gpt2Config;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import io.alignstream.model.gpt2.Gpt2Config;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;

@@ -1,10 +1,10 @@
 package io.alignstream.model;
 
-import io.alignstream.model.gpt2.Gpt2Config;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.alignstream.model.gpt2.Gpt2Config;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

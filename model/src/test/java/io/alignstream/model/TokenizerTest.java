@@ -1,12 +1,12 @@
 package io.alignstream.model;
 
-import io.alignstream.model.gpt2.Gpt2Config;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.alignstream.model.gpt2.Gpt2Config;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

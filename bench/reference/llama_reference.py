@@ -16,7 +16,8 @@ Writes into --out:
   model.safetensors      or model-0000k-of-0000n.safetensors + model.safetensors.index.json (--shards n),
                          written by hand (u64 LE header size, JSON header, raw little-endian data), in
                          F32, BF16 or F16 (--dtype); the logits are those of the stored (rounded) weights
-  expected.json          {"tokens", "logits" (per position, float64 forward), "prompt", "greedy" (greedy
+  expected.json          {"tokens", "logits" (per position, float64 forward), "fp32_error" (max |float32
+                         forward - float64 forward| of this implementation), "prompt", "greedy" (greedy
                          continuation by full recomputation at every step), "dtype"}
 
 Run with Debian's interpreter (python3-torch):
@@ -274,12 +275,15 @@ def main():
     tokens = torch.randint(0, c["vocab_size"], (args.tokens,), generator=g)
     with torch.no_grad():
         logits = forward(w, c, tokens)
+        # The same forward in float32: how far this implementation's own fp32 is from its float64, the
+        # yardstick for any other fp32 implementation.
+        fp32_error = (forward({k: v.float() for k, v in w.items()}, c, tokens).double() - logits).abs().max().item()
         prompt = tokens[:4].tolist()
         continuation = greedy(w, c, prompt, args.greedy)
     rows = logits if args.logits_rows <= 0 else logits[-args.logits_rows:]
     with open(os.path.join(args.out, "expected.json"), "w") as f:
         json.dump({"preset": args.preset, "seed": args.seed, "dtype": args.dtype, "tokens": tokens.tolist(),
-                   "first_logits_row": args.tokens - len(rows),
+                   "first_logits_row": args.tokens - len(rows), "fp32_error": fp32_error,
                    "logits": [[round(v, 6) for v in row] for row in rows.tolist()],
                    "prompt": prompt, "greedy": continuation}, f)
     print(f"wrote {args.out} ({sum(t.numel() for t in w.values())} parameters, {args.dtype}, "

@@ -85,7 +85,7 @@ class LlamaReferenceTest {
 
   private static void assertMatches(Path dir) throws Exception {
     JsonNode expected = new ObjectMapper().readTree(dir.resolve("expected.json").toFile());
-    long[] tokens = longs(expected.get("tokens"));
+    long[] tokens = ReferenceParity.longs(expected.get("tokens"));
     try (Policy policy = Policy.load(dir)) {
       int vocab = policy.config().vocabSize();
       float[] logits = Probes.logits(policy, tokens); // (seq, vocab)
@@ -98,18 +98,10 @@ class LlamaReferenceTest {
         }
       }
       assertTrue(worst < 1e-4, dir.getFileName() + ": max |java - pytorch| = " + worst);
-      long[] greedy = longs(expected.get("greedy"));
-      Sample s = policy.generate(List.of(longs(expected.get("prompt"))),
+      long[] greedy = ReferenceParity.longs(expected.get("greedy"));
+      Sample s = policy.generate(List.of(ReferenceParity.longs(expected.get("prompt"))),
           new SamplingConfig(0, 1, 0, greedy.length, false), 0).get(0);
       assertArrayEquals(greedy, s.responseIds(), dir.getFileName() + ": greedy continuation");
     }
-  }
-
-  private static long[] longs(JsonNode a) {
-    long[] out = new long[a.size()];
-    for (int i = 0; i < out.length; i++) {
-      out[i] = a.get(i).asLong();
-    }
-    return out;
   }
 }

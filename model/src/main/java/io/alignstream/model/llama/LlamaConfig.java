@@ -130,11 +130,12 @@ public record LlamaConfig(
   }
 
   /**
-   * A tiny Llama-family decoder for tests and small experiments: 2 layers, d=64, 4 query and 2 key/value
-   * heads, context 128, tied embeddings.
+   * A tiny Llama-family decoder the size of the GPT-2 tiny preset: 2 layers, d=128, 4 query and 2
+   * key/value heads of width 32, a SwiGLU of width 352 (about GPT-2's 4d MLP in weights), context 128,
+   * tied embeddings.
    */
   public static LlamaConfig tiny(Family family, int vocabSize, int eosTokenId) {
-    return new LlamaConfig(family, vocabSize, 128, 64, 128, 2, 4, 2, 16, 1e-5, 10000, null, true, false,
+    return new LlamaConfig(family, vocabSize, 128, 128, 352, 2, 4, 2, 32, 1e-5, 10000, null, true, false,
         eosTokenId, List.of(eosTokenId));
   }
 

@@ -8,7 +8,9 @@ import io.alignstream.model.AdamW;
 import io.alignstream.model.AdamWConfig;
 import io.alignstream.model.Example;
 import io.alignstream.model.gpt2.Gpt2Config;
+import io.alignstream.model.llama.LlamaConfig;
 import io.alignstream.model.LrSchedule;
+import io.alignstream.model.ModelConfig;
 import io.alignstream.model.Policy;
 import io.alignstream.model.PolicyTrainer;
 import io.alignstream.model.SamplingConfig;
@@ -26,8 +28,9 @@ import java.util.SplittableRandom;
  * PyTorch baseline ({@code bench/reference/gpt2_bench.py}) runs the same weights. Not a test; run
  * with {@code bench/model/run.sh}.
  *
- * <p>Arguments: OUT_DIR [vocab=512] [batch=16] [seq=64] [trainSteps=30] [genTokens=64] [genBatch=8];
- * {@code -Dbench.preset=gpt2-small} switches to the GPT-2 small shape.
+ * <p>Arguments: OUT_DIR [vocab=512] [batch=16] [seq=64] [trainSteps=30, 0 to skip] [genTokens=64] [genBatch=8];
+ * {@code -Dbench.preset=gpt2-small} switches to the GPT-2 small shape, {@code llama-tiny} to a Llama of
+ * the tiny preset's size, {@code smollm2} to SmolLM2-135M's shape.
  */
 public final class ModelBenchmark {
   private ModelBenchmark() {}
@@ -41,8 +44,9 @@ public final class ModelBenchmark {
     int genTokens = intArg(args, 5, 64);
     int genBatch = intArg(args, 6, 8);
     Files.createDirectories(out);
-    // -Dbench.preset=gpt2-small measures the GPT-2 small shape (vocab 50,257) instead of tiny.
-    Gpt2Config config = Gpt2Config.preset(System.getProperty("bench.preset", "tiny"), vocab, 1);
+    // -Dbench.preset=gpt2-small measures the GPT-2 small shape (vocab 50,257) instead of tiny;
+    // llama-tiny and smollm2 the Llama family.
+    ModelConfig config = preset(System.getProperty("bench.preset", "tiny"), vocab);
     Map<String, Object> r = new LinkedHashMap<>();
     r.put("impl", "djl-" + System.getProperty("ai.djl.pytorch.num_threads", "default") + "-threads");
     r.put("config", config);
@@ -64,24 +68,8 @@ public final class ModelBenchmark {
         }
         data.add(new Example(new long[] {1}, resp));
       }
-      try (Policy trained = policy.copy();
-          PolicyTrainer t = new PolicyTrainer(trained, new AdamW(AdamWConfig.defaults(), LrSchedule.constant(1e-3)))) {
-        for (int i = 0; i < 3; i++) {
-          t.sftStep(data); // warm-up
-        }
-        long t0 = System.nanoTime();
-        long c0 = cpuNanos();
-        for (int i = 0; i < steps; i++) {
-          t.sftStep(data);
-        }
-        double s = (System.nanoTime() - t0) / 1e9;
-        r.put("train_tokens_per_cpu_s", (double) batch * (seq - 1) * steps / ((cpuNanos() - c0) / 1e9));
-        double tokens = (double) batch * (seq - 1) * steps;
-        double flopsPerToken = 3 * forwardFlops(config, seq - 1);
-        r.put("train_tokens_per_s", tokens / s);
-        r.put("train_ms_per_step", 1e3 * s / steps);
-        r.put("train_gflops", tokens * flopsPerToken / s / 1e9);
-        r.put("train_fraction_of_peak", tokens * flopsPerToken / s / peak);
+      if (steps > 0) {
+        train(policy, data, steps, peak, forwardFlops(config, seq - 1), r);
       }
       for (int gb : new int[] {1, genBatch}) {
         List<long[]> prompts = new ArrayList<>();
@@ -110,11 +98,54 @@ public final class ModelBenchmark {
     System.out.println(json);
   }
 
-  /** Forward FLOPs per token at sequence length {@code t}: matmuls 2N plus attention 4 L t d. */
-  static double forwardFlops(Gpt2Config c, int t) {
-    double d = c.width();
-    double n = c.layers() * 12 * d * d + (double) c.vocabSize() * d;
-    return 2 * n + 4.0 * c.layers() * t * d;
+  /** Times {@code steps} SFT steps (after 3 warm-up ones) on a copy of {@code policy}. */
+  private static void train(Policy policy, List<Example> data, int steps, double peak, double forwardFlops,
+      Map<String, Object> r) {
+    try (Policy trained = policy.copy();
+        PolicyTrainer t = new PolicyTrainer(trained, new AdamW(AdamWConfig.defaults(), LrSchedule.constant(1e-3)))) {
+      for (int i = 0; i < 3; i++) {
+        t.sftStep(data); // warm-up
+      }
+      long t0 = System.nanoTime();
+      long c0 = cpuNanos();
+      for (int i = 0; i < steps; i++) {
+        t.sftStep(data);
+      }
+      double s = (System.nanoTime() - t0) / 1e9;
+      double tokens = (double) data.size() * (data.get(0).length() - 1) * steps;
+      r.put("train_tokens_per_cpu_s", tokens / ((cpuNanos() - c0) / 1e9));
+      r.put("train_tokens_per_s", tokens / s);
+      r.put("train_ms_per_step", 1e3 * s / steps);
+      r.put("train_gflops", tokens * 3 * forwardFlops / s / 1e9);
+      r.put("train_fraction_of_peak", tokens * 3 * forwardFlops / s / peak);
+    }
+  }
+
+  /** The shape a {@code -Dbench.preset} names: GPT-2's {@code tiny} and {@code gpt2-small}, {@code llama-tiny}, {@code smollm2}. */
+  static ModelConfig preset(String name, int vocab) {
+    return switch (name) {
+      case "llama-tiny" -> LlamaConfig.tiny(LlamaConfig.Family.LLAMA, vocab, 1);
+      case "smollm2" -> LlamaConfig.smolLm2();
+      default -> Gpt2Config.preset(name, vocab, 1);
+    };
+  }
+
+  /**
+   * Forward FLOPs per token at sequence length {@code t}: 2 per weight of every matrix a token multiplies
+   * (the output layer included, embeddings looked up not), plus attention 4 L t (heads x head width).
+   */
+  static double forwardFlops(ModelConfig c, int t) {
+    if (c instanceof Gpt2Config g) {
+      double d = g.width();
+      double n = g.layers() * 12 * d * d + (double) g.vocabSize() * d;
+      return 2 * n + 4.0 * g.layers() * t * d;
+    }
+    LlamaConfig l = (LlamaConfig) c;
+    double d = l.width();
+    double q = (double) l.heads() * l.headDim();
+    double kv = (double) l.kvHeads() * l.headDim();
+    double perLayer = d * q * 2 + d * kv * 2 + 3 * d * l.intermediateSize();
+    return 2 * (l.layers() * perLayer + (double) l.vocabSize() * d) + 4.0 * l.layers() * t * q;
   }
 
   /** Best-of-N fp32 square matmul rate in FLOP/s. */

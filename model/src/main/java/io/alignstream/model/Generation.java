@@ -4,7 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Batched sampling over a {@link Decoder}: every row draws its next token from the decoder's logits
+ * Batched sampling over a {@link TokenDecoder}: every row draws its next token from the decoder's logits
  * with its own seeded {@link TokenSampler} and records the token's behaviour log-prob. Rows that have
  * finished keep being fed EOS (their outputs are ignored) until every row is done or the limit is
  * reached.
@@ -12,7 +12,7 @@ import java.util.List;
 final class Generation {
   private Generation() {}
 
-  static List<Sample> run(ModelConfig c, Decoder decoder, List<long[]> prompts, SamplingConfig sampling, long seed,
+  static List<Sample> run(ModelConfig c, TokenDecoder decoder, List<long[]> prompts, SamplingConfig sampling, long seed,
       long version) {
     int batch = prompts.size();
     int longest = 0;

@@ -47,6 +47,20 @@ public interface Network {
    */
   Pass decoding(Weights w, NDManager m);
 
+  /**
+   * The weights of {@code w} copied for decoding on the JVM, or null when this family decodes through
+   * libtorch only (or {@code w} is not float32).
+   */
+  default Host host(Weights w) {
+    return null;
+  }
+
+  /** One version of the weights prepared for {@link HostDecoder}s: immutable, shared by threads. */
+  interface Host {
+    /** A decoder with empty caches. */
+    HostDecoder decoder();
+  }
+
   /** One or more forward passes over one set of weights. */
   interface Pass {
     /**

@@ -18,6 +18,21 @@ import java.util.Map;
  * calling thread for their duration. Close the policy to free its native memory.
  */
 public final class Policy extends BaseModel {
+  /**
+   * System property choosing where decoding runs: {@code jvm} (Java's Vector API, when the JVM has
+   * {@code --add-modules jdk.incubator.vector}), {@code torch} (libtorch), or {@code auto} (the default:
+   * the JVM when it can and the model has at most {@value #JVM_DECODING_LIMIT} parameters, since its
+   * weights are then also copied onto the Java heap; beyond that both decode at memory bandwidth).
+   */
+  public static final String DECODER_PROPERTY = "alignstream.decoder";
+  /** Largest model {@code auto} decodes on the JVM: a 1 GB float32 copy on the heap. */
+  public static final long JVM_DECODING_LIMIT = 256_000_000L;
+  private static final boolean VECTOR_API = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+
+  /** The weights of one version copied for decoding on the JVM. */
+  private record HostSnapshot(Weights weights, long version, Network.Host host) {}
+
+  private volatile HostSnapshot host;
 
   private Policy(ModelConfig config, NDManager root, Weights weights, long version) {
     super(config, root, weights, version);
@@ -80,10 +95,54 @@ public final class Policy extends BaseModel {
       return List.of();
     }
     return read(w -> {
-      try (NDManager m = root.newSubManager(); Decoder decoder = new Decoder(config, w, m)) {
+      Network.Host h = host(w);
+      if (h != null) {
+        try (TokenDecoder decoder = h.decoder()) {
+          return Generation.run(config, decoder, prompts, sampling, seed, version());
+        }
+      }
+      try (NDManager m = root.newSubManager(); TokenDecoder decoder = new TorchDecoder(config, w, m)) {
         return Generation.run(config, decoder, prompts, sampling, seed, version());
       }
     });
+  }
+
+  /** Whether {@link #generate} decodes on the JVM (see {@link #DECODER_PROPERTY}), else through libtorch. */
+  public boolean decodesOnJvm() {
+    String mode = System.getProperty(DECODER_PROPERTY, "auto");
+    return switch (mode) {
+      case "auto" -> VECTOR_API && parameterCount() <= JVM_DECODING_LIMIT;
+      case "jvm" -> {
+        if (!VECTOR_API) {
+          throw new IllegalStateException(DECODER_PROPERTY + "=jvm needs the JVM option --add-modules jdk.incubator.vector");
+        }
+        yield true;
+      }
+      case "torch" -> false;
+      default -> throw new IllegalArgumentException(DECODER_PROPERTY + " must be auto, jvm or torch, got '" + mode + "'");
+    };
+  }
+
+  /**
+   * The JVM copy of {@code w} at the current version, made on the first generation after a change, or
+   * null to decode through libtorch. Call under the read lock (the weights cannot change meanwhile).
+   */
+  private Network.Host host(Weights w) {
+    if (!decodesOnJvm()) {
+      return null;
+    }
+    HostSnapshot s = host;
+    long v = version();
+    if (s == null || s.weights() != w || s.version() != v) {
+      synchronized (this) {
+        s = host;
+        if (s == null || s.weights() != w || s.version() != v) {
+          s = new HostSnapshot(w, v, network.host(w));
+          host = s;
+        }
+      }
+    }
+    return s.host();
   }
 
   /**

@@ -31,22 +31,29 @@ final class TokenSampler {
         argmax = i;
       }
     }
+    double[] terms = new double[vocab]; // exp(logit - max): the temperature-1 weights
     double sum = 0;
     for (int i = 0; i < vocab; i++) {
-      sum += Math.exp(logits[offset + i] - max);
+      terms[i] = Math.exp(logits[offset + i] - max);
+      sum += terms[i];
     }
     double logZ = max + Math.log(sum);
-    int token = config.isGreedy() ? argmax : draw(logits, offset, vocab, max);
+    int token = config.isGreedy() ? argmax : draw(logits, offset, vocab, max, terms, sum);
     return new Choice(token, (float) (logits[offset + token] - logZ));
   }
 
-  private int draw(float[] logits, int offset, int vocab, double max) {
+  /** @param terms exp(logit - max), which are the weights themselves at temperature 1, with their sum */
+  private int draw(float[] logits, int offset, int vocab, double max, double[] terms, double sum) {
     double invT = 1.0 / config.temperature();
-    double[] p = new double[vocab];
-    double total = 0;
-    for (int i = 0; i < vocab; i++) {
-      p[i] = Math.exp((logits[offset + i] - max) * invT);
-      total += p[i];
+    double[] p = terms;
+    double total = sum;
+    if (invT != 1.0) {
+      p = new double[vocab];
+      total = 0;
+      for (int i = 0; i < vocab; i++) {
+        p[i] = Math.exp((logits[offset + i] - max) * invT);
+        total += p[i];
+      }
     }
     boolean truncate = config.topK() > 0 && config.topK() < vocab || config.topP() < 1.0;
     if (!truncate) {

@@ -134,7 +134,7 @@ class GenerationTest {
         seen[1] = ai.djl.pytorch.jni.JniUtils.isGradMode();
         // Generation decodes through a Decoder, which keeps autograd off on its thread while open.
         policy.read(w -> {
-          try (ai.djl.ndarray.NDManager m = policy.root.newSubManager(); Decoder d = new Decoder(CONFIG, w, m)) {
+          try (ai.djl.ndarray.NDManager m = policy.root.newSubManager(); TokenDecoder d = new TorchDecoder(CONFIG, w, m)) {
             d.prefill(PROMPTS);
             seen[2] |= ai.djl.pytorch.jni.JniUtils.isGradMode();
             d.step(new long[] {4, 5, 6});

@@ -82,6 +82,11 @@ final class Gpt2Network implements Network {
   }
 
   @Override
+  public Host host(Weights w) {
+    return Gpt2Host.of(c, w);
+  }
+
+  @Override
   public Pass pass(Weights w, NDManager m) {
     return new Constants(w, m);
   }

@@ -106,6 +106,11 @@ final class LlamaNetwork implements Network {
   }
 
   @Override
+  public Host host(Weights w) {
+    return LlamaHost.of(c, w);
+  }
+
+  @Override
   public Pass pass(Weights w, NDManager m) {
     return new Constants(w, m);
   }

@@ -8,8 +8,7 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Incremental decoding of a batch over one weights snapshot with a KV cache: a pass over the prompts,
- * then one token per row per step, each returning the next-token logits of every row.
+ * Incremental decoding through libtorch, the family's {@link Network.Pass} with a {@link KvCache}.
  *
  * <p>Prompts of different lengths are left-padded so that every row appends its next token at the
  * same cache column; padded key columns are masked out and each row's position ids start at 0 at its
@@ -18,7 +17,7 @@ import java.util.List;
  * <p>One thread: a decoder switches autograd off on the thread that opens it until it is closed, so
  * no step records a graph. Its arrays live in a sub-manager of the caller's, closed with it.
  */
-final class Decoder implements AutoCloseable {
+final class TorchDecoder implements TokenDecoder {
   private final ModelConfig c;
   private final Network.Pass pass;
   private final DataType type;
@@ -30,7 +29,7 @@ final class Decoder implements AutoCloseable {
   private boolean padded;
   private int steps;
 
-  Decoder(ModelConfig c, Weights w, NDManager parent) {
+  TorchDecoder(ModelConfig c, Weights w, NDManager parent) {
     this.c = c;
     this.type = w.dataType();
     this.gradOff = GradMode.off();
@@ -45,12 +44,8 @@ final class Decoder implements AutoCloseable {
     }
   }
 
-  /**
-   * The pass over the prompts (each non-empty); returns the logits of each row's next token.
-   *
-   * @return (batch, vocab) row-major
-   */
-  float[] prefill(List<long[]> prompts) {
+  @Override
+  public float[] prefill(List<long[]> prompts) {
     if (pad != null) {
       throw new IllegalStateException("a decoder takes one batch of prompts");
     }
@@ -88,13 +83,8 @@ final class Decoder implements AutoCloseable {
     }
   }
 
-  /**
-   * Appends one token per row (finished rows are fed anything, e.g. the EOS; their outputs are
-   * ignored) and returns the logits of the token after it.
-   *
-   * @return (batch, vocab) row-major
-   */
-  float[] step(long[] next) {
+  @Override
+  public float[] step(long[] next) {
     int batch = pad.length;
     int keys = longest + steps + 1;
     float[] stepMask = padded ? new float[batch * keys] : null; // (batch, 1, 1, keys)

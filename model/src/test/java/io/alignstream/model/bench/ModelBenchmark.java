@@ -49,6 +49,7 @@ public final class ModelBenchmark {
     ModelConfig config = preset(System.getProperty("bench.preset", "tiny"), vocab);
     Map<String, Object> r = new LinkedHashMap<>();
     r.put("impl", "djl-" + System.getProperty("ai.djl.pytorch.num_threads", "default") + "-threads");
+    r.put("decoder", System.getProperty(Policy.DECODER_PROPERTY, "auto"));
     r.put("config", config);
     r.put("parameters", config.parameterCount());
     r.put("batch", batch);
@@ -58,6 +59,7 @@ public final class ModelBenchmark {
     r.put("matmul_peak_gflops", peak / 1e9);
 
     try (Policy policy = Policy.create(config, 1)) {
+      r.put("decodes_on_jvm", policy.decodesOnJvm());
       policy.save(out.resolve("model"));
       SplittableRandom rng = new SplittableRandom(2);
       List<Example> data = new ArrayList<>();

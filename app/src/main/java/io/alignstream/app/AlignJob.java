@@ -8,8 +8,9 @@ import io.alignstream.dashboard.Dashboard;
 import io.alignstream.dashboard.DashboardConfig;
 import io.alignstream.dashboard.MetricsStore;
 import io.alignstream.dashboard.RunFollower;
-import io.alignstream.learner.Learner;
+import io.alignstream.learner.LearnerCheckpoint;
 import io.alignstream.learner.LearnerConfig;
+import io.alignstream.learner.LearnerService;
 import io.alignstream.learner.Recipe;
 import io.alignstream.model.GptConfig;
 import io.alignstream.model.NativeArrays;
@@ -225,17 +226,15 @@ final class AlignJob {
           + " demonstrations; " + c.samplers() + " samplers, rewarder, batching and learner over Kafka at "
           + kafka.bootstrapServers());
       boolean stalled = follow(pipeline, plan.recipe(), c.stallTimeout(), log);
-      Learner learner = pipeline.learner().learner().orElseThrow();
       if (!stalled) {
         // The learner stops by itself at loop.max_updates; let it finish before reading its weights.
         pipeline.learner().awaitFinished(Duration.ofMinutes(2));
       }
       Path reward = c.out().resolve("reward");
-      learner.policy().save(c.out());
-      learner.tokenizer().save(c.out());
-      learner.reward().save(reward);
+      LearnerService.Snapshot last = pipeline.learner().snapshot();
+      LearnerCheckpoint.exportModels(last.checkpoint(), c.out(), reward);
       log.println(Report.deadLetterLine(topics.runId(), TopicExport.deadLettersByReason(kafka, topics)));
-      Result result = new Result(learner.version(), learner.updates(), stalled, c.out(), reward,
+      Result result = new Result(last.version(), last.updates(), stalled, c.out(), reward,
           (System.nanoTime() - t0) / 1e9);
       writeSummary(plan, topics, result);
       return result;
@@ -312,7 +311,7 @@ final class AlignJob {
           stalled = true;
         }
         bar.setDone(Math.max(0, v));
-        Map<String, Double> m = pipeline.learner().lastMetrics();
+        Map<String, Double> m = pipeline.learner().snapshot().metrics();
         bar.set("stage", v < 1 ? "sft" : "loop");
         if (m.containsKey("reward.accuracy")) { // measured once held-out prompts have samples
           bar.set("rm acc", "%.2f", m.get("reward.accuracy"));

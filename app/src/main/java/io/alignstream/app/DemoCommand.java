@@ -8,8 +8,9 @@ import io.alignstream.dashboard.Dashboard;
 import io.alignstream.dashboard.DashboardConfig;
 import io.alignstream.dashboard.MetricsStore;
 import io.alignstream.dashboard.RunFollower;
-import io.alignstream.learner.Learner;
+import io.alignstream.learner.LearnerCheckpoint;
 import io.alignstream.learner.LearnerConfig;
+import io.alignstream.learner.LearnerService;
 import io.alignstream.learner.Recipe;
 import io.alignstream.model.AdamW;
 import io.alignstream.model.AdamWConfig;
@@ -29,6 +30,7 @@ import io.alignstream.schemas.Topics;
 import io.alignstream.task.BuiltinTask;
 import io.alignstream.task.TaskConfig;
 import io.alignstream.task.TaskPrompt;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -206,10 +208,8 @@ public final class DemoCommand implements Callable<Integer> {
             + " Kafka at " + session.connection().bootstrapServers());
         follow(pipeline, recipe, eval, curve, evaluator, t0);
         deadLetters = TopicExport.deadLettersByReason(session.connection(), topics);
-        Learner learner = pipeline.learner().learner().orElseThrow();
-        learner.policy().save(aligned);
-        learner.tokenizer().save(aligned);
-        learner.reward().save(runDir.resolve("models/reward"));
+        LearnerCheckpoint.exportModels(pipeline.learner().snapshot().checkpoint(), aligned,
+            runDir.resolve("models/reward"));
       }
     }
     stageSeconds.put("stream", seconds(t));
@@ -293,7 +293,7 @@ public final class DemoCommand implements Callable<Integer> {
 
   /** Shows progress until the learner finishes, judging the policy every {@code evalEvery} versions. */
   private void follow(Pipeline pipeline, Recipe recipe, List<TaskPrompt> eval, List<CurvePoint> curve,
-      RunReporter evaluator, long t0) throws InterruptedException {
+      RunReporter evaluator, long t0) throws InterruptedException, IOException {
     long target = 1 + recipe.maxUpdates();
     long lastJudged = 0;
     try (ProgressBar bar = ProgressBar.start("align", target, "versions")) {
@@ -301,9 +301,10 @@ public final class DemoCommand implements Callable<Integer> {
         if (pipeline.learner().failure().isPresent()) {
           throw new IllegalStateException("the learner failed: " + pipeline.learner().failure().get().getMessage());
         }
-        long v = pipeline.learner().version();
+        LearnerService.Snapshot snapshot = pipeline.learner().snapshot();
+        long v = snapshot.version();
         bar.setDone(Math.max(0, v));
-        Map<String, Double> m = pipeline.learner().lastMetrics();
+        Map<String, Double> m = snapshot.metrics();
         bar.set("stage", v < 1 ? "sft" : "loop");
         long samplerVersion = pipeline.samplers().stream().mapToLong(s -> s.policyVersion()).min().orElse(-1);
         bar.set("samplers@", "v%d", samplerVersion);
@@ -314,25 +315,27 @@ public final class DemoCommand implements Callable<Integer> {
         }
         if (v >= 1 && (v - 1) % evalEvery == 0 && v > lastJudged) {
           lastJudged = v;
-          judgeNow(pipeline, eval, curve, evaluator, v, t0);
+          judgeNow(snapshot, eval, curve, evaluator, t0);
         }
         Thread.sleep(1000);
       }
       bar.setDone(target);
     }
-    judgeNow(pipeline, eval, curve, evaluator, pipeline.learner().version(), t0);
+    judgeNow(pipeline.learner().snapshot(), eval, curve, evaluator, t0);
   }
 
-  private static void judgeNow(Pipeline pipeline, List<TaskPrompt> eval, List<CurvePoint> curve, RunReporter evaluator,
-      long version, long t0) {
+  /** Judges the policy of a published version, loaded from its checkpoint. */
+  private static void judgeNow(LearnerService.Snapshot snapshot, List<TaskPrompt> eval, List<CurvePoint> curve,
+      RunReporter evaluator, long t0) throws IOException {
+    long version = snapshot.version();
     if (!curve.isEmpty() && curve.get(curve.size() - 1).version() == version) {
       return;
     }
-    Learner learner = pipeline.learner().learner().orElseThrow();
-    try (Policy snapshot = learner.policy().copy()) {
-      double s = Evaluation.greedy(snapshot, learner.tokenizer(), eval, MAX_NEW_TOKENS).success();
-      curve.add(new CurvePoint(version, s, seconds(t0), learner.trainedSamples()));
-      evaluator.metric("eval.golden_success", s, learner.updates(), version);
+    Path dir = LearnerCheckpoint.policyDir(snapshot.checkpoint());
+    try (Policy policy = Policy.load(dir); Tokenizer tok = Tokenizer.load(dir)) {
+      double s = Evaluation.greedy(policy, tok, eval, MAX_NEW_TOKENS).success();
+      curve.add(new CurvePoint(version, s, seconds(t0), snapshot.trainedSamples()));
+      evaluator.metric("eval.golden_success", s, snapshot.updates(), version);
     }
   }
 

@@ -73,6 +73,17 @@ public final class LearnerCommand implements Callable<Integer> {
       description = "Checkpoints kept; older ones are deleted. Default: ${DEFAULT-VALUE}.")
   private int keep;
 
+  private final LearnerService.Listener listener;
+
+  public LearnerCommand() {
+    this(LearnerService.Listener.NONE);
+  }
+
+  /** A command whose learner tells {@code listener} of its progress (a test's fault injection). */
+  public LearnerCommand(LearnerService.Listener listener) {
+    this.listener = listener;
+  }
+
   /** The validated configuration these options describe. */
   LearnerConfig config() {
     Recipe recipe = Recipe.load(recipeFile, overrides);
@@ -100,7 +111,7 @@ public final class LearnerCommand implements Callable<Integer> {
     try (KafkaSession session = kafka.open();
         BatchingService batcher = BatchingService.start(session.connection(), config.topics(), batching,
             runDir().resolve("batching-state"), Duration.ofMinutes(2));
-        LearnerService learner = LearnerService.create(session.connection(), config);
+        LearnerService learner = LearnerService.create(session.connection(), config, listener);
         ResourceReport resources = ResourceReport.start(session.connection().producerConfig(), session.topics(),
             "learner", NativeArrays::liveInProcess)) {
       Thread hook = new Thread(() -> {

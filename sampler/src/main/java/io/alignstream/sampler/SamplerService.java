@@ -1,6 +1,7 @@
 package io.alignstream.sampler;
 
 import io.alignstream.broker.KafkaConnection;
+import io.alignstream.runtime.CommittedRecords;
 import io.alignstream.runtime.RunReporter;
 import io.alignstream.runtime.TransactionalLoop;
 import io.alignstream.runtime.WeightSubscriber;
@@ -236,7 +237,7 @@ public final class SamplerService implements Runnable, AutoCloseable {
           for (var e : admin.listConsumerGroupOffsets(config.groupId()).partitionsToOffsetAndMetadata()
               .get(2, java.util.concurrent.TimeUnit.SECONDS).entrySet()) {
             if (e.getKey().topic().equals(topics.prompts.name()) && e.getValue() != null) {
-              sum += TransactionalLoop.recordsCommitted(e.getValue()) - TransactionalLoop.recordsSetAside(e.getValue());
+              sum += CommittedRecords.of(e.getValue()).processed();
             }
           }
           sampledFetched = sum;

@@ -3,6 +3,7 @@ package io.alignstream.app;
 import io.alignstream.broker.KafkaConnectionOptions;
 import io.alignstream.broker.KafkaSession;
 import io.alignstream.console.ProgressBar;
+import io.alignstream.console.Terminal;
 import io.alignstream.learner.LearnerCheckpoint;
 import io.alignstream.learner.LearnerService;
 import io.alignstream.learner.Recipe;
@@ -113,6 +114,10 @@ public final class DemoCommand implements Callable<Integer> {
           + "Default: ${DEFAULT-VALUE}.")
   private int threads;
 
+  @Option(names = "--verbose", description = "Show the services' log lines here; by default they go to "
+      + "runs/<run>/services.log and the terminal shows progress and results only.")
+  private boolean verbose;
+
   /** Golden success of one policy on the held-out prompts. */
   record Result(String name, double greedy, double sampled, String how, Map<String, Double> greedyByKind) {}
 
@@ -136,10 +141,20 @@ public final class DemoCommand implements Callable<Integer> {
     recipeSets.addAll(overrides);
     Recipe recipe = Recipe.load(null, recipeSets);
     Path runDir = Files.createDirectories(runsDir.resolve(runId));
+    try (AutoCloseable logs = AlignmentRun.serviceLogs(runDir.resolve("services.log"), verbose)) {
+      return demo(runId, recipe, runDir, out, t0);
+    }
+  }
+
+  private int demo(String runId, Recipe recipe, Path runDir, PrintStream out, long t0) throws Exception {
     Map<String, Double> stageSeconds = new LinkedHashMap<>();
 
     // 1. The task and π_0.
     out.println("== alignstream demo: run " + runId + " ==");
+    String logs = AlignmentRun.logsLine(runDir.resolve("services.log"), verbose);
+    if (!logs.isEmpty()) {
+      out.println(logs);
+    }
     BuiltinTask task = BuiltinTask.generate(TaskConfig.defaults().withSeed(seed));
     var export = task.write(runDir.resolve("task"));
     out.println("task: " + export.line());
@@ -160,7 +175,7 @@ public final class DemoCommand implements Callable<Integer> {
     GoldenCurve curve = new GoldenCurve(eval, t0);
     AlignmentRun.Outcome outcome;
     t = System.nanoTime();
-    try (KafkaSession session = kafka.open(Topics.forRun(runId), System.err)) {
+    try (KafkaSession session = kafka.open(Topics.forRun(runId), Terminal.err())) {
       // SFT starts once every distinct demonstration is in (ingest keeps one copy of duplicates).
       int distinct = (int) task.demonstrations().stream().map(d -> d.prompt() + "\u0000" + d.response()).distinct().count();
       var settings = new AlignmentRun.Settings(session.topics(), runDir, base, recipe, distinct, samplers, MAX_NEW_TOKENS,

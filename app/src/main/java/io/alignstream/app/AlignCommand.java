@@ -3,6 +3,7 @@ package io.alignstream.app;
 import io.alignstream.broker.DurationConverter;
 import io.alignstream.broker.KafkaConnectionOptions;
 import io.alignstream.broker.KafkaSession;
+import io.alignstream.console.Terminal;
 import io.alignstream.learner.LearnerCommand;
 import io.alignstream.learner.Recipe;
 import io.alignstream.schemas.Topics;
@@ -120,6 +121,10 @@ public final class AlignCommand implements Callable<Integer> {
           + "Default: ${DEFAULT-VALUE}.")
   private int threads;
 
+  @Option(names = "--verbose", description = "Show the services' log lines here; by default they go to "
+      + "WORK_DIR/services.log and the terminal shows progress and results only.")
+  private boolean verbose;
+
   /** Adds the recipe keys and their defaults to the help text. */
   static CommandLine withRecipeHelp(CommandLine cli) {
     return LearnerCommand.withRecipeHelp(cli);
@@ -136,12 +141,18 @@ public final class AlignCommand implements Callable<Integer> {
     System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
     System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
     PrintStream log = System.out;
-    AlignJob.Plan plan = AlignJob.plan(config, "== alignstream align: run " + runId + " ==", log);
     AlignJob.Result result;
-    try (KafkaSession session = kafka.open(Topics.forRun(runId), System.err)) {
-      result = AlignJob.align(plan, session.connection(), session.topics(), log);
+    AlignJob.Plan plan;
+    Path logFile = config.workDir().resolve("services.log");
+    String banner = "== alignstream align: run " + runId + " ==";
+    String logs = AlignmentRun.logsLine(logFile, verbose);
+    try (AutoCloseable quiet = AlignmentRun.serviceLogs(logFile, verbose)) {
+      plan = AlignJob.plan(config, logs.isEmpty() ? banner : banner + System.lineSeparator() + logs, log);
+      try (KafkaSession session = kafka.open(Topics.forRun(runId), Terminal.err())) {
+        result = AlignJob.align(plan, session.connection(), session.topics(), log);
+      }
+      AlignJob.evaluate(plan, evalTemperature, log);
     }
-    AlignJob.evaluate(plan, evalTemperature, log);
     log.printf(Locale.ROOT, "aligned model: %s  (v%d: SFT then %d updates, %.0f s)%n", result.model().toAbsolutePath(),
         result.version(), result.updates(), result.seconds());
     return 0;

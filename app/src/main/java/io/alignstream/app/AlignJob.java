@@ -3,23 +3,11 @@ package io.alignstream.app;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.alignstream.broker.KafkaConnection;
-import io.alignstream.console.ProgressBar;
-import io.alignstream.dashboard.Dashboard;
-import io.alignstream.dashboard.DashboardConfig;
-import io.alignstream.dashboard.MetricsStore;
-import io.alignstream.dashboard.RunFollower;
-import io.alignstream.learner.Learner;
-import io.alignstream.learner.LearnerConfig;
 import io.alignstream.learner.Recipe;
 import io.alignstream.model.ModelConfig;
-import io.alignstream.model.NativeArrays;
-import io.alignstream.model.SamplingConfig;
 import io.alignstream.model.Tokenizer;
 import io.alignstream.model.cli.GenerateCommand;
 import io.alignstream.model.cli.PretrainCommand;
-import io.alignstream.rewarder.RewarderConfig;
-import io.alignstream.runtime.ResourceReport;
-import io.alignstream.sampler.SamplerConfig;
 import io.alignstream.schemas.Demonstration;
 import io.alignstream.schemas.Topics;
 import java.io.BufferedReader;
@@ -206,40 +194,18 @@ final class AlignJob {
   /** Runs every service over Kafka until the learner has made the plan's updates, and writes the models. */
   static Result align(Plan plan, KafkaConnection kafka, Topics topics, PrintStream log) throws Exception {
     Config c = plan.config();
-    long t0 = System.nanoTime();
-    var settings = pipelineSettings(topics, c.workDir(), plan.base(), plan.recipe(), plan.fitting(), c.samplers(),
-        c.maxNewTokens(), c.seed());
-    MetricsStore store = new MetricsStore();
-    try (RunFollower follower = c.dashboardPort() < 0 ? null : RunFollower.start(kafka, topics, store);
-        Dashboard dashboard = c.dashboardPort() < 0 ? null
-            : Dashboard.start(DashboardConfig.loopback(topics.runId(), c.dashboardPort()), store);
-        Pipeline pipeline = Pipeline.start(kafka, settings);
-        // One process runs every service here: its memory, threads and native arrays, as each service reports its own.
-        ResourceReport resources = ResourceReport.start(kafka.producerConfig(), topics, "align",
-            NativeArrays::liveInProcess)) {
-      if (dashboard != null) {
-        log.println("dashboard: " + dashboard.url() + "  (live charts of this run)");
-      }
-      DemonstrationsFile.send(kafka, topics, plan.demonstrations().demonstrations());
-      log.println("run " + topics.runId() + ": streaming " + plan.demonstrations().demonstrations().size()
-          + " demonstrations; " + c.samplers() + " samplers, rewarder, batching and learner over Kafka at "
-          + kafka.bootstrapServers());
-      boolean stalled = follow(pipeline, plan.recipe(), c.stallTimeout(), log);
-      Learner learner = pipeline.learner().learner().orElseThrow();
-      if (!stalled) {
-        // The learner stops by itself at loop.max_updates; let it finish before reading its weights.
-        pipeline.learner().awaitFinished(Duration.ofMinutes(2));
-      }
-      Path reward = c.out().resolve("reward");
-      learner.policy().save(c.out());
-      learner.tokenizer().save(c.out());
-      learner.reward().save(reward);
-      log.println(Report.deadLetterLine(topics.runId(), TopicExport.deadLettersByReason(kafka, topics)));
-      Result result = new Result(learner.version(), learner.updates(), stalled, c.out(), reward,
-          (System.nanoTime() - t0) / 1e9);
-      writeSummary(plan, topics, result);
-      return result;
-    }
+    var settings = new AlignmentRun.Settings(topics, c.workDir(), plan.base(), plan.recipe(), plan.fitting(),
+        c.samplers(), c.maxNewTokens(), c.seed(), "align", c.dashboardPort(), c.stallTimeout());
+    List<AlignmentRun.Raw> demos = plan.demonstrations().demonstrations().stream()
+        .map(d -> new AlignmentRun.Raw(d.getPrompt(), d.getResponse(), d.getSource())).toList();
+    AlignmentRun.Outcome outcome = AlignmentRun.run(kafka, settings, demos, AlignmentRun.Observer.NONE, log);
+    Path reward = c.out().resolve("reward");
+    outcome.save(c.out(), reward);
+    log.println(Report.deadLetterLine(topics.runId(), outcome.deadLetters()));
+    Result result = new Result(outcome.last().version(), outcome.last().updates(), outcome.stalled(), c.out(), reward,
+        outcome.seconds());
+    writeSummary(plan, topics, result);
+    return result;
   }
 
   /**
@@ -267,68 +233,6 @@ final class AlignJob {
     log.println("evaluation: answers of the aligned and the base model in " + written.get(0) + " and "
         + written.get(1) + " (judge them with any outside tool)");
     return written;
-  }
-
-  /**
-   * The pipeline sized as the demo sizes it: each sampler takes {@code prompts_per_update / samplers}
-   * prompts a batch and keeps at most {@code policy.max_lag - 2} updates' worth in flight, so the lag
-   * of trained samples (≤ gate + samplers × promptsPerBatch / U + 1) stays within the recipe's bound.
-   */
-  static Pipeline.Settings pipelineSettings(Topics topics, Path workDir, Path base, Recipe recipe, int demonstrations,
-      int samplers, int maxNewTokens, long seed) {
-    var learner = new LearnerConfig(topics, workDir.resolve("learner"), base, recipe, demonstrations,
-        Duration.ofMinutes(5), Duration.ofSeconds(20), 3);
-    int promptsPerBatch = Math.max(1, recipe.promptsPerUpdate() / samplers);
-    var sampler = new SamplerConfig(topics.runId(), "align-sampler", SamplerConfig.TRAINED_LINE,
-        recipe.samplesPerPrompt(), promptsPerBatch, new SamplingConfig(1.0, 1.0, 0, maxNewTokens, true), seed, 0,
-        Math.max(1, recipe.maxLag() - 2), Duration.ofMinutes(10));
-    var rewarder = RewarderConfig.defaults(topics.runId()).withRewarderId("align-rewarder")
-        .withWeightsTimeout(Duration.ofMinutes(10));
-    return new Pipeline.Settings(learner, sampler, samplers, rewarder, Duration.ofSeconds(30),
-        workDir.resolve("state"), true);
-  }
-
-  /**
-   * Shows progress until the learner reaches {@code 1 + loop.max_updates}; returns true when it
-   * stopped early because no version came for {@code stallTimeout} (after SFT, whose length depends on
-   * the model and is not bounded here).
-   */
-  private static boolean follow(Pipeline pipeline, Recipe recipe, Duration stallTimeout, PrintStream log)
-      throws InterruptedException {
-    long target = 1L + recipe.maxUpdates();
-    long lastVersion = -1;
-    long lastChange = System.nanoTime();
-    boolean stalled = false;
-    try (ProgressBar bar = ProgressBar.start("align", target, "versions")) {
-      while (!stalled && pipeline.learner().version() < target) {
-        if (pipeline.learner().failure().isPresent()) {
-          throw new IllegalStateException("the learner failed: " + pipeline.learner().failure().get().getMessage());
-        }
-        long v = pipeline.learner().version();
-        if (v != lastVersion) {
-          lastVersion = v;
-          lastChange = System.nanoTime();
-        } else if (v >= 1 && System.nanoTime() - lastChange > stallTimeout.toNanos()) {
-          stalled = true;
-        }
-        bar.setDone(Math.max(0, v));
-        Map<String, Double> m = pipeline.learner().lastMetrics();
-        bar.set("stage", v < 1 ? "sft" : "loop");
-        if (m.containsKey("reward.accuracy")) { // measured once held-out prompts have samples
-          bar.set("rm acc", "%.2f", m.get("reward.accuracy"));
-        }
-        bar.set("scored/s", "%.0f", pipeline.rewarder().samplesPerSecond());
-        Thread.sleep(500);
-      }
-      if (!stalled) {
-        bar.setDone(target);
-      }
-    }
-    if (stalled) {
-      log.printf(Locale.ROOT, "align: no new version for %d s (are the prompts' rounds used up?); keeping v%d%n",
-          stallTimeout.toSeconds(), pipeline.learner().version());
-    }
-    return stalled;
   }
 
   private static void requireModelDir(Path dir) {

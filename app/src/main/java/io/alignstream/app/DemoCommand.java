@@ -1,38 +1,30 @@
 package io.alignstream.app;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.alignstream.broker.KafkaConnectionOptions;
 import io.alignstream.broker.KafkaSession;
 import io.alignstream.console.ProgressBar;
-import io.alignstream.dashboard.Dashboard;
-import io.alignstream.dashboard.DashboardConfig;
-import io.alignstream.dashboard.MetricsStore;
-import io.alignstream.dashboard.RunFollower;
-import io.alignstream.learner.Learner;
-import io.alignstream.learner.LearnerConfig;
+import io.alignstream.console.Terminal;
+import io.alignstream.learner.LearnerCheckpoint;
+import io.alignstream.learner.LearnerService;
 import io.alignstream.learner.Recipe;
 import io.alignstream.model.AdamW;
 import io.alignstream.model.AdamWConfig;
 import io.alignstream.model.Example;
 import io.alignstream.model.LrSchedule;
-import io.alignstream.model.NativeArrays;
 import io.alignstream.model.Policy;
 import io.alignstream.model.PolicyTrainer;
-import io.alignstream.model.SamplingConfig;
+import io.alignstream.model.RewardEnsemble;
 import io.alignstream.model.Tokenizer;
 import io.alignstream.model.cli.PretrainCommand;
-import io.alignstream.rewarder.RewarderConfig;
-import io.alignstream.runtime.ResourceReport;
 import io.alignstream.runtime.RunReporter;
-import io.alignstream.sampler.SamplerConfig;
 import io.alignstream.schemas.Topics;
 import io.alignstream.task.BuiltinTask;
 import io.alignstream.task.TaskConfig;
 import io.alignstream.task.TaskPrompt;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
@@ -43,9 +35,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CopyOnWriteArrayList;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -70,7 +60,6 @@ import picocli.CommandLine.Option;
             + "demonstrations, same number of optimiser steps, learning rate tuned), Best-of-N over the "
             + "AfD reward model, and the aligned policy; the models are saved beside it."})
 public final class DemoCommand implements Callable<Integer> {
-  private static final ObjectMapper JSON = new ObjectMapper();
   private static final int MAX_NEW_TOKENS = 32;
 
   @CommandLine.Spec
@@ -125,6 +114,10 @@ public final class DemoCommand implements Callable<Integer> {
           + "Default: ${DEFAULT-VALUE}.")
   private int threads;
 
+  @Option(names = "--verbose", description = "Show the services' log lines here; by default they go to "
+      + "runs/<run>/services.log and the terminal shows progress and results only.")
+  private boolean verbose;
+
   /** Golden success of one policy on the held-out prompts. */
   record Result(String name, double greedy, double sampled, String how, Map<String, Double> greedyByKind) {}
 
@@ -148,10 +141,20 @@ public final class DemoCommand implements Callable<Integer> {
     recipeSets.addAll(overrides);
     Recipe recipe = Recipe.load(null, recipeSets);
     Path runDir = Files.createDirectories(runsDir.resolve(runId));
+    try (AutoCloseable logs = AlignmentRun.serviceLogs(runDir.resolve("services.log"), verbose)) {
+      return demo(runId, recipe, runDir, out, t0);
+    }
+  }
+
+  private int demo(String runId, Recipe recipe, Path runDir, PrintStream out, long t0) throws Exception {
     Map<String, Double> stageSeconds = new LinkedHashMap<>();
 
     // 1. The task and π_0.
     out.println("== alignstream demo: run " + runId + " ==");
+    String logs = AlignmentRun.logsLine(runDir.resolve("services.log"), verbose);
+    if (!logs.isEmpty()) {
+      out.println(logs);
+    }
     BuiltinTask task = BuiltinTask.generate(TaskConfig.defaults().withSeed(seed));
     var export = task.write(runDir.resolve("task"));
     out.println("task: " + export.line());
@@ -166,61 +169,35 @@ public final class DemoCommand implements Callable<Integer> {
       out.printf(Locale.ROOT, "π_0 golden success: %.1f%% (greedy)%n", 100 * results.get(0).greedy());
     }
 
-    // 2-3. Everything streaming, over Kafka.
-    List<CurvePoint> curve = new CopyOnWriteArrayList<>();
-    Map<String, Long> deadLetters;
+    // 2-3. Everything streaming, over Kafka, judged as it goes.
     Path aligned = runDir.resolve("models/aligned");
+    Path rewardDir = runDir.resolve("models/reward");
+    GoldenCurve curve = new GoldenCurve(eval, t0);
+    AlignmentRun.Outcome outcome;
     t = System.nanoTime();
-    try (KafkaSession session = kafka.open(Topics.forRun(runId), System.err)) {
-      Topics topics = session.topics();
+    try (KafkaSession session = kafka.open(Topics.forRun(runId), Terminal.err())) {
       // SFT starts once every distinct demonstration is in (ingest keeps one copy of duplicates).
       int distinct = (int) task.demonstrations().stream().map(d -> d.prompt() + "\u0000" + d.response()).distinct().count();
-      var learnerConfig = new LearnerConfig(topics, runDir.resolve("learner"), base, recipe, distinct,
-          Duration.ofMinutes(5), Duration.ofSeconds(20), 3);
-      // Lag of trained samples ≤ gate + samplers × promptsPerBatch / U + 1 (InFlightGate): with
-      // promptsPerBatch = U / samplers that is gate + 2, kept within the recipe's policy.max_lag.
-      int promptsPerBatch = Math.max(1, recipe.promptsPerUpdate() / samplers);
-      var sampler = new SamplerConfig(runId, "demo-sampler", "policy", recipe.samplesPerPrompt(), promptsPerBatch,
-          new SamplingConfig(1.0, 1.0, 0, MAX_NEW_TOKENS, true), seed, 0, Math.max(1, recipe.maxLag() - 2),
-          Duration.ofMinutes(10));
-      var rewarder = RewarderConfig.defaults(runId).withRewarderId("demo-rewarder")
-          .withWeightsTimeout(Duration.ofMinutes(10));
-      var settings = new Pipeline.Settings(learnerConfig, sampler, samplers, rewarder, Duration.ofSeconds(30),
-          runDir.resolve("state"), true);
-      MetricsStore store = new MetricsStore();
-      try (RunFollower follower = dashboardPort < 0 ? null : RunFollower.start(session.connection(), topics, store);
-          Dashboard dashboard = dashboardPort < 0 ? null
-              : Dashboard.start(DashboardConfig.loopback(runId, dashboardPort), store);
-          Pipeline pipeline = Pipeline.start(session.connection(), settings);
-          RunReporter evaluator = new RunReporter(new KafkaProducer<>(session.connection().producerConfig(),
-              new ByteArraySerializer(), new ByteArraySerializer()), topics, "evaluator");
-          // One process runs every service here: its memory, threads and native arrays, as each service reports its own.
-          ResourceReport resources = ResourceReport.start(session.connection().producerConfig(), topics, "demo",
-              NativeArrays::liveInProcess)) {
-        if (dashboard != null) {
-          out.println("dashboard: " + dashboard.url() + "  (live charts of this run)");
-        }
-        streamDemonstrations(session, topics, task);
-        out.println("streaming " + task.demonstrations().size() + " demonstrations; " + samplers
-            + " samplers, rewarder, batching and learner running over " + session.source().name().toLowerCase(Locale.ROOT)
-            + " Kafka at " + session.connection().bootstrapServers());
-        follow(pipeline, recipe, eval, curve, evaluator, t0);
-        deadLetters = TopicExport.deadLettersByReason(session.connection(), topics);
-        Learner learner = pipeline.learner().learner().orElseThrow();
-        learner.policy().save(aligned);
-        learner.tokenizer().save(aligned);
-        learner.reward().save(runDir.resolve("models/reward"));
+      var settings = new AlignmentRun.Settings(session.topics(), runDir, base, recipe, distinct, samplers, MAX_NEW_TOKENS,
+          seed, "demo", dashboardPort, null);
+      List<AlignmentRun.Raw> demos = task.demonstrations().stream()
+          .map(d -> new AlignmentRun.Raw(d.prompt(), d.response(), "builtin-task")).toList();
+      try (RunReporter evaluator = new RunReporter(new KafkaProducer<>(session.connection().producerConfig(),
+          new ByteArraySerializer(), new ByteArraySerializer()), session.topics(), "evaluator")) {
+        curve.reportTo(evaluator);
+        outcome = AlignmentRun.run(session.connection(), settings, demos, curve, out);
       }
+      outcome.save(aligned, rewardDir);
     }
     stageSeconds.put("stream", seconds(t));
 
     // 4. The comparison, on the same held-out prompts.
     t = System.nanoTime();
-    Path sftDir = runDir.resolve("learner/v000001/policy");
+    Path sftDir = LearnerCheckpoint.policyDir(outcome.sft());
     try (Tokenizer tok = Tokenizer.load(base)) {
       results.add(sftOnly(task, base, tok, recipe, runDir.resolve("models/sft-only"), eval, out));
       try (Policy sft = Policy.load(sftDir);
-          var reward = io.alignstream.model.RewardEnsemble.load(runDir.resolve("models/reward"), recipe.seed())) {
+          var reward = RewardEnsemble.load(rewardDir, recipe.seed())) {
         results.add(judge("AfD SFT stage (π_SFT)", sft, tok, eval, "the learner's SFT stage: " + recipe.sftSteps()
             + " steps on the demonstrations"));
         for (int n : new int[] {4, 16}) {
@@ -240,14 +217,14 @@ public final class DemoCommand implements Callable<Integer> {
     }
     stageSeconds.put("compare", seconds(t));
     stageSeconds.put("total", seconds(t0));
-    Path report = Report.write(runDir, runId, task, recipe, results, curve, stageSeconds, deadLetters);
+    Path report = Report.write(runDir, runId, task, recipe, results, curve.points(), stageSeconds, outcome.deadLetters());
     out.println();
     out.println("golden success on " + eval.size() + " held-out prompts (greedy):");
     for (Result r : results) {
       out.printf(Locale.ROOT, "  %-24s %5.1f%%%n", r.name(), 100 * r.greedy());
     }
-    out.println(Report.goalLine(curve, task.demonstrations().size()));
-    out.println(Report.deadLetterLine(runId, deadLetters));
+    out.println(Report.goalLine(curve.points(), task.demonstrations().size()));
+    out.println(Report.deadLetterLine(runId, outcome.deadLetters()));
     out.printf(Locale.ROOT, "report: %s  (%.0f s in all)%n", report.toAbsolutePath(), seconds(t0));
     return 0;
   }
@@ -274,65 +251,58 @@ public final class DemoCommand implements Callable<Integer> {
     return cached;
   }
 
-  private static void streamDemonstrations(KafkaSession session, Topics topics, BuiltinTask task) {
-    try (var producer = new KafkaProducer<>(session.connection().producerConfig(), new ByteArraySerializer(),
-        new ByteArraySerializer())) {
-      for (var d : task.demonstrations()) {
-        Map<String, String> json = new LinkedHashMap<>();
-        json.put("prompt", d.prompt());
-        json.put("response", d.response());
-        json.put("source", "builtin-task");
-        try {
-          producer.send(new ProducerRecord<>(topics.demosRaw.name(), JSON.writeValueAsBytes(json)));
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-          throw new IllegalStateException(e);
-        }
+  /**
+   * The streaming policy's golden success, judged every {@code --eval-every} versions and at the end,
+   * on the main thread from the checkpoint of the version judged.
+   */
+  private final class GoldenCurve implements AlignmentRun.Observer {
+    private final List<TaskPrompt> eval;
+    private final long t0;
+    private final List<CurvePoint> points = new ArrayList<>();
+    private RunReporter evaluator;
+    private long lastJudged;
+
+    GoldenCurve(List<TaskPrompt> eval, long t0) {
+      this.eval = eval;
+      this.t0 = t0;
+    }
+
+    void reportTo(RunReporter evaluator) {
+      this.evaluator = evaluator;
+    }
+
+    List<CurvePoint> points() {
+      return List.copyOf(points);
+    }
+
+    @Override
+    public void observe(LearnerService.Snapshot snapshot, ProgressBar bar) throws IOException {
+      long v = snapshot.version();
+      if (!points.isEmpty()) {
+        bar.set("golden", "%.1f%%", 100 * points.get(points.size() - 1).success());
+      }
+      if (v >= 1 && (v - 1) % evalEvery == 0 && v > lastJudged) {
+        lastJudged = v;
+        judge(snapshot);
       }
     }
-  }
 
-  /** Shows progress until the learner finishes, judging the policy every {@code evalEvery} versions. */
-  private void follow(Pipeline pipeline, Recipe recipe, List<TaskPrompt> eval, List<CurvePoint> curve,
-      RunReporter evaluator, long t0) throws InterruptedException {
-    long target = 1 + recipe.maxUpdates();
-    long lastJudged = 0;
-    try (ProgressBar bar = ProgressBar.start("align", target, "versions")) {
-      while (pipeline.learner().version() < target) {
-        if (pipeline.learner().failure().isPresent()) {
-          throw new IllegalStateException("the learner failed: " + pipeline.learner().failure().get().getMessage());
-        }
-        long v = pipeline.learner().version();
-        bar.setDone(Math.max(0, v));
-        Map<String, Double> m = pipeline.learner().lastMetrics();
-        bar.set("stage", v < 1 ? "sft" : "loop");
-        long samplerVersion = pipeline.samplers().stream().mapToLong(s -> s.policyVersion()).min().orElse(-1);
-        bar.set("samplers@", "v%d", samplerVersion);
-        bar.set("rm acc", "%.2f", m.getOrDefault("reward.accuracy", Double.NaN));
-        bar.set("scored/s", "%.0f", pipeline.rewarder().samplesPerSecond());
-        if (!curve.isEmpty()) {
-          bar.set("golden", "%.1f%%", 100 * curve.get(curve.size() - 1).success());
-        }
-        if (v >= 1 && (v - 1) % evalEvery == 0 && v > lastJudged) {
-          lastJudged = v;
-          judgeNow(pipeline, eval, curve, evaluator, v, t0);
-        }
-        Thread.sleep(1000);
+    @Override
+    public void finished(LearnerService.Snapshot last) throws IOException {
+      judge(last);
+    }
+
+    private void judge(LearnerService.Snapshot snapshot) throws IOException {
+      long version = snapshot.version();
+      if (!points.isEmpty() && points.get(points.size() - 1).version() == version) {
+        return;
       }
-      bar.setDone(target);
-    }
-    judgeNow(pipeline, eval, curve, evaluator, pipeline.learner().version(), t0);
-  }
-
-  private static void judgeNow(Pipeline pipeline, List<TaskPrompt> eval, List<CurvePoint> curve, RunReporter evaluator,
-      long version, long t0) {
-    if (!curve.isEmpty() && curve.get(curve.size() - 1).version() == version) {
-      return;
-    }
-    Learner learner = pipeline.learner().learner().orElseThrow();
-    try (Policy snapshot = learner.policy().copy()) {
-      double s = Evaluation.greedy(snapshot, learner.tokenizer(), eval, MAX_NEW_TOKENS).success();
-      curve.add(new CurvePoint(version, s, seconds(t0), learner.trainedSamples()));
-      evaluator.metric("eval.golden_success", s, learner.updates(), version);
+      Path dir = LearnerCheckpoint.policyDir(snapshot.checkpoint());
+      try (Policy policy = Policy.load(dir); Tokenizer tok = Tokenizer.load(dir)) {
+        double s = Evaluation.greedy(policy, tok, eval, MAX_NEW_TOKENS).success();
+        points.add(new CurvePoint(version, s, seconds(t0), snapshot.trainedSamples()));
+        evaluator.metric("eval.golden_success", s, snapshot.updates(), version);
+      }
     }
   }
 

@@ -1,11 +1,8 @@
 package io.alignstream.app;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import io.alignstream.broker.KafkaConnection;
 import io.alignstream.producer.DemonstrationValidator;
 import io.alignstream.producer.IngestConfig;
 import io.alignstream.schemas.Demonstration;
-import io.alignstream.schemas.Topics;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -16,9 +13,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
  * A user's demonstrations file (JSON lines with {@code prompt} and {@code response}), checked line by
@@ -34,8 +28,6 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  */
 record DemonstrationsFile(Path file, List<Demonstration> demonstrations, int lines, int rejected, int duplicates,
     String firstProblem) {
-  private static final ObjectMapper JSON = new ObjectMapper();
-
   DemonstrationsFile {
     demonstrations = List.copyOf(demonstrations);
   }
@@ -101,34 +93,6 @@ record DemonstrationsFile(Path file, List<Demonstration> demonstrations, int lin
           + firstProblem + ")";
     }
     return s;
-  }
-
-  /**
-   * Sends the demonstrations to the run's raw topic as the JSON any client would send; the ingest
-   * topology turns them into demonstrations and prompts.
-   */
-  static void send(KafkaConnection kafka, Topics topics, List<Demonstration> demonstrations) {
-    var failure = new java.util.concurrent.atomic.AtomicReference<Exception>();
-    try (var producer = new KafkaProducer<>(kafka.producerConfig(), new ByteArraySerializer(), new ByteArraySerializer())) {
-      for (Demonstration d : demonstrations) {
-        var json = JSON.createObjectNode().put("prompt", d.getPrompt()).put("response", d.getResponse())
-            .put("source", d.getSource());
-        try {
-          producer.send(new ProducerRecord<>(topics.demosRaw.name(), JSON.writeValueAsBytes(json)), (meta, e) -> {
-            if (e != null) {
-              failure.compareAndSet(null, e);
-            }
-          });
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-          throw new IllegalStateException("cannot encode demonstration " + d.getId(), e);
-        }
-      }
-      producer.flush();
-    }
-    if (failure.get() != null) {
-      throw new IllegalStateException("sending demonstrations to " + topics.demosRaw.name() + " failed: "
-          + failure.get().getMessage(), failure.get());
-    }
   }
 
   private static byte[] nextLine(InputStream in) throws IOException {

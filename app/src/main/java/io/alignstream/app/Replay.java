@@ -14,8 +14,8 @@ import io.alignstream.model.Tokenizer;
 import io.alignstream.rewarder.ScoringInput;
 import io.alignstream.runtime.PublishedWeights;
 import io.alignstream.runtime.RunReporter;
+import io.alignstream.runtime.Transactions;
 import io.alignstream.runtime.WeightPublisher;
-import io.alignstream.runtime.WeightSubscriber;
 import io.alignstream.schemas.ContentId;
 import io.alignstream.schemas.Demonstration;
 import io.alignstream.schemas.Generation;
@@ -23,7 +23,6 @@ import io.alignstream.schemas.ModelLines;
 import io.alignstream.schemas.ModelVersion;
 import io.alignstream.schemas.SampleKind;
 import io.alignstream.schemas.ScoredSample;
-import io.alignstream.schemas.Topic;
 import io.alignstream.schemas.Topics;
 import io.alignstream.schemas.TrainingBatch;
 import java.io.IOException;
@@ -39,17 +38,9 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeMap;
-import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.Consumer;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.SerializationException;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
@@ -136,9 +127,9 @@ final class Replay {
       }
       admin.ensure(to);
     }
-    requireEmpty(kafka, to);
+    RecordedRun.requireEmpty(kafka, to);
 
-    PublishedWeights base = base(kafka, from, config.weightsWait());
+    PublishedWeights base = RecordedRun.base(kafka, from, config.weightsWait());
     Optional<Recipe> recordedRecipe = Recipe.fromMetadata(base.manifest().getMetadata());
     Recipe recipe = recordedRecipe.orElse(Recipe.defaults()).with(config.recipeFile(), config.overrides());
     log.println("replay: " + from.runId() + " -> " + to.runId() + "; π_0 from " + from.runId() + "'s topics; recipe: "
@@ -157,10 +148,10 @@ final class Replay {
       // 1. The record: A's inputs become B's, in A's order.
       Map<String, Demonstration> demos = new LinkedHashMap<>();
       Map<String, Generation> gens = new HashMap<>();
-      int copiedDemos = copy(kafka, producer, from.demonstrations, to.demonstrations, d -> demos.put(d.getId(), d));
-      int copiedGens = copy(kafka, producer, from.generations, to.generations, g -> gens.put(g.getId(), g));
+      int copiedDemos = RecordedRun.copy(kafka, producer, from.demonstrations, to.demonstrations, d -> demos.put(d.getId(), d));
+      int copiedGens = RecordedRun.copy(kafka, producer, from.generations, to.generations, g -> gens.put(g.getId(), g));
       List<TrainingBatch> recorded = new ArrayList<>();
-      readAll(kafka, from.batches, b -> recorded.add(b));
+      RecordedRun.readAll(kafka, from.batches, b -> recorded.add(b));
       log.printf("replay: copied %d demonstrations and %d generations; %d batches recorded%n", copiedDemos,
           copiedGens, recorded.size());
 
@@ -175,7 +166,7 @@ final class Replay {
       try (ProgressBar bar = ProgressBar.start("sft", recipe.sftSteps(), "steps")) {
         learner.sft(sft, bar::setDone);
       }
-      inTransaction(producer, () -> {
+      Transactions.run(producer, () -> {
         var publisher = new WeightPublisher(producer, to);
         Map<String, String> baseMeta = new LinkedHashMap<>(recipe.toMetadata());
         baseMeta.put("stage", "base");
@@ -196,7 +187,7 @@ final class Replay {
           Rescored r = rescore(learner, group, demos, gens);
           missing += r.missing();
           trained += group.size();
-          inTransaction(producer, () -> {
+          Transactions.run(producer, () -> {
             for (TrainingBatch b : r.batches()) {
               for (ScoredSample s : b.getSamples()) {
                 producer.send(to.scored.record(s.getPromptId(), s));
@@ -223,7 +214,7 @@ final class Replay {
 
       // 4. B's final models: through Kafka like any run's, and as directories.
       long v = learner.version();
-      inTransaction(producer, () -> {
+      Transactions.run(producer, () -> {
         var publisher = new WeightPublisher(producer, to);
         publish(publisher, learner, ModelLines.POLICY, v, learner.policy(), Map.of("stage", "replay"));
         RewardEnsemble reward = learner.reward();
@@ -243,31 +234,6 @@ final class Replay {
           Map.of("stage", "done", "version", Long.toString(v)));
       return result;
     }
-  }
-
-  /** π_0 as A's learner published it (with the recipe in its manifest). */
-  private static PublishedWeights base(KafkaConnection kafka, Topics from, Duration wait) throws IOException, InterruptedException {
-    // The manifest first: without it the subscriber below would only time out, saying less.
-    AtomicReference<ModelVersion> manifest = new AtomicReference<>();
-    readAll(kafka, from.modelVersions, m -> {
-      if (m.getModelName().equals(ModelLines.BASE)) {
-        manifest.set(m);
-      }
-    });
-    if (manifest.get() == null) {
-      throw new IllegalStateException("run '" + from.runId() + "' has no published π_0 (model line '" + ModelLines.BASE
-          + "'): its learner never finished SFT, so there is nothing to replay");
-    }
-    AtomicReference<PublishedWeights> got = new AtomicReference<>();
-    try (WeightSubscriber subscriber = new WeightSubscriber(new KafkaConsumer<>(kafka.readerConfig("replay-weights"),
-        new ByteArrayDeserializer(), new ByteArrayDeserializer()), from, java.util.Set.of(ModelLines.BASE), got::set,
-        Duration.ofSeconds(30)).start()) {
-      if (!subscriber.awaitVersion(ModelLines.BASE, manifest.get().getVersion(), wait)) {
-        throw new IllegalStateException("π_0 of run '" + from.runId() + "' did not arrive complete within "
-            + wait.toSeconds() + " s" + (subscriber.lastRejection().isEmpty() ? "" : ": " + subscriber.lastRejection()));
-      }
-    }
-    return got.get();
   }
 
   /** A fresh learner whose π_0 is the published base. */
@@ -336,106 +302,10 @@ final class Replay {
     return new Rescored(out, missing);
   }
 
-  /** Fails unless B's data topics are empty: a replay writes a whole run, never into one. */
-  private static void requireEmpty(KafkaConnection kafka, Topics to) {
-    List<TopicPartition> parts = new ArrayList<>();
-    for (Topic<?, ?> t : List.of(to.demonstrations, to.generations, to.scored, to.batches, to.modelVersions)) {
-      for (int p = 0; p < t.partitions(); p++) {
-        parts.add(new TopicPartition(t.name(), p));
-      }
-    }
-    try (var consumer = new KafkaConsumer<>(kafka.readerConfig("replay-check"), new ByteArrayDeserializer(),
-        new ByteArrayDeserializer())) {
-      consumer.assign(parts); // end offsets of unassigned partitions make the consumer warn per partition
-      Map<String, Long> records = new TreeMap<>();
-      consumer.endOffsets(parts).forEach((tp, end) -> {
-        if (end > 0) {
-          records.merge(tp.topic().substring(Topics.prefix(to.runId()).length()), end, Long::sum);
-        }
-      });
-      if (!records.isEmpty()) {
-        throw new IllegalStateException("run '" + to.runId() + "' already has records " + records
-            + ": replay into a new run id (--as)");
-      }
-    }
-  }
-
-  /** Copies a topic partition by partition, in order, in one transaction; returns the records copied. */
-  private static <V> int copy(KafkaConnection kafka, Producer<byte[], byte[]> producer, Topic<String, V> source,
-      Topic<String, V> target, Consumer<V> each) {
-    int[] n = {0};
-    inTransaction(producer, () -> forEach(kafka, source, r -> {
-      producer.send(new ProducerRecord<>(target.name(), r.partition(), r.timestamp(), r.key(), r.value(),
-          r.headers()));
-      n[0]++;
-      decode(source, r).ifPresent(each);
-    }));
-    return n[0];
-  }
-
-  /** Every committed value of a topic that decodes, partition by partition. */
-  private static <V> void readAll(KafkaConnection kafka, Topic<String, V> topic, Consumer<V> each) {
-    forEach(kafka, topic, r -> decode(topic, r).ifPresent(each));
-  }
-
-  private static <V> Optional<V> decode(Topic<String, V> topic, ConsumerRecord<byte[], byte[]> r) {
-    try {
-      return Optional.ofNullable(topic.value(r));
-    } catch (SerializationException e) {
-      return Optional.empty(); // the live services skipped it too
-    }
-  }
-
-  /**
-   * Every committed record below each partition's end as of the call. Partitions are read together
-   * (fewer round trips); each partition's records come in their order, which is all a copy keeps.
-   */
-  private static void forEach(KafkaConnection kafka, Topic<?, ?> topic, Consumer<ConsumerRecord<byte[], byte[]>> each) {
-    try (var consumer = new KafkaConsumer<>(kafka.readerConfig("replay-reader"), new ByteArrayDeserializer(),
-        new ByteArrayDeserializer())) {
-      List<TopicPartition> parts = new ArrayList<>();
-      for (int p = 0; p < topic.partitions(); p++) {
-        parts.add(new TopicPartition(topic.name(), p));
-      }
-      consumer.assign(parts);
-      consumer.seekToBeginning(parts);
-      Map<TopicPartition, Long> end = consumer.endOffsets(parts);
-      while (parts.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
-        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-          if (r.offset() < end.get(new TopicPartition(r.topic(), r.partition()))) {
-            each.accept(r);
-          }
-        }
-      }
-    }
-  }
-
   private static void publish(WeightPublisher publisher, Learner learner, String line, long version, Policy model,
-      Map<String, String> metadata) {
-    try {
-      publisher.publish(line, version, model.weightsToBytes(), model.config().toJson(), learner.tokenizer().toJson(),
-          learner.trainedSamples(), metadata);
-    } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
-  }
-
-  private interface Step {
-    void run() throws IOException;
-  }
-
-  private static void inTransaction(Producer<byte[], byte[]> producer, Step step) {
-    producer.beginTransaction();
-    try {
-      step.run();
-      producer.commitTransaction();
-    } catch (IOException e) {
-      producer.abortTransaction();
-      throw new java.io.UncheckedIOException(e);
-    } catch (RuntimeException e) {
-      producer.abortTransaction();
-      throw e;
-    }
+      Map<String, String> metadata) throws IOException {
+    publisher.publish(line, version, model.weightsToBytes(), model.config().toJson(), learner.tokenizer().toJson(),
+        learner.trainedSamples(), metadata);
   }
 
   private static Map<String, Object> producerConfig(KafkaConnection kafka, Topics to) {

@@ -6,6 +6,7 @@ import io.alignstream.dashboard.DashboardCommand;
 import io.alignstream.learner.LearnerCommand;
 import io.alignstream.model.cli.GenerateCommand;
 import io.alignstream.model.cli.PretrainCommand;
+import io.alignstream.producer.IngestCommand;
 import io.alignstream.producer.ProduceCommand;
 import io.alignstream.rewarder.RewarderCommand;
 import io.alignstream.sampler.SamplerCommand;
@@ -23,6 +24,7 @@ final class Subcommands {
     cli.addSubcommand(new PretrainCommand());
     cli.addSubcommand(new GenerateCommand());
     cli.addSubcommand(new ProduceCommand());
+    cli.addSubcommand(new IngestCommand());
     cli.addSubcommand(new SamplerCommand());
     cli.addSubcommand(new RewarderCommand());
     cli.addSubcommand(LearnerCommand.withRecipeHelp(new CommandLine(new LearnerCommand())));

@@ -3,6 +3,7 @@ package io.alignstream.app;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.alignstream.broker.KafkaConnection;
+import io.alignstream.runtime.TopicScan;
 import io.alignstream.schemas.DeadLetters;
 import io.alignstream.schemas.Topic;
 import io.alignstream.schemas.Topics;
@@ -12,16 +13,13 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
-import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.specific.SpecificRecordBase;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.SerializationException;
@@ -41,27 +39,14 @@ final class TopicExport {
   /** How many records were written, and how many did not decode (written with their raw bytes). */
   record Counts(long records, long undecodable) {}
 
-  /** A step over one record that may fail writing. */
-  private interface RecordStep {
-    void accept(ConsumerRecord<byte[], byte[]> record) throws IOException;
-  }
-
   /** Calls {@code step} on every committed record of {@code topic} below each partition's end as of the call. */
-  private static void readCommitted(KafkaConnection kafka, String topic, RecordStep step) throws IOException {
+  private static void readCommitted(KafkaConnection kafka, String topic, TopicScan.RecordStep<IOException> step)
+      throws IOException {
     try (var consumer = new KafkaConsumer<>(kafka.readerConfig("alignstream-export"), new ByteArrayDeserializer(),
         new ByteArrayDeserializer())) {
       List<TopicPartition> parts = new ArrayList<>();
       consumer.partitionsFor(topic).forEach(p -> parts.add(new TopicPartition(p.topic(), p.partition())));
-      consumer.assign(parts);
-      consumer.seekToBeginning(parts);
-      Map<TopicPartition, Long> end = consumer.endOffsets(parts);
-      while (parts.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
-        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-          if (r.offset() < end.get(new TopicPartition(r.topic(), r.partition()))) {
-            step.accept(r);
-          }
-        }
-      }
+      TopicScan.fromBeginning(consumer, parts, step);
     }
   }
 

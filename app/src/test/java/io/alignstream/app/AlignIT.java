@@ -90,6 +90,8 @@ class AlignIT {
     assertEquals(1, refused.code(), refused.err());
     assertTrue(refused.err().contains("ask for at most 12 (--updates)"), refused.err());
     assertEquals("", refused.out());
+    Path serviceLog = dir.resolve("work/services.log");
+    assertFalse(Files.exists(serviceLog), "refused input leaves no service log behind");
 
     // When a user runs align...
     Run run = run(args.toArray(String[]::new));
@@ -100,6 +102,10 @@ class AlignIT {
         + "not valid demonstrations and are skipped (first: line 4: field 'response' is missing)"), run.out());
     // and that nothing it streamed was set aside on the way (the bad lines never reached Kafka),
     assertTrue(run.out().contains("dead letters: none"), run.out());
+    // and the services' log lines went to the work directory's log, named in the banner, not to the terminal,
+    assertTrue(run.out().contains("service logs: " + serviceLog), run.out());
+    String services = Files.readString(serviceLog);
+    assertTrue(services.contains("policy v1 loaded") && services.contains("align-rewarder"), services);
     // and writes a model directory in the base's layout, which loads and generates,
     for (String f : List.of("config.json", "model.safetensors", "tokenizer.json", "align.json")) {
       assertTrue(Files.isRegularFile(out.resolve(f)), f);

@@ -99,17 +99,16 @@ class LearnerResumeIT {
   private ServiceProcess learner(KafkaConnection kafka, Topics topics, Path base, Recipe recipe, long haltAfter) {
     List<String> jvm = new ArrayList<>(ServiceProcess.SERVICE_JVM_OPTIONS);
     jvm.add("-Xmx1g");
-    if (haltAfter > 0) {
-      jvm.add("-Dalignstream.learner.haltAfterCheckpoint=" + haltAfter);
-    }
-    List<String> args = new ArrayList<>(List.of("learner",
+    // The halting one is the same command with a listener that halts the JVM (HaltingLearner).
+    List<String> args = new ArrayList<>(haltAfter > 0 ? List.of(Long.toString(haltAfter)) : List.of("learner"));
+    args.addAll(List.of(
         "--bootstrap", kafka.bootstrapServers(), "--run", topics.runId(), "--base", base.toString(),
         "--checkpoints", dir.resolve("checkpoints").toString(), "--min-demonstrations", "16",
         "--batch-wait", "5s", "--idle-flush", "5s"));
     recipe.toMap().forEach((k, v) -> args.addAll(List.of("--set", k + "=" + v)));
     String name = haltAfter > 0 ? "learner-halting" : "learner";
-    return ServiceProcess.start(new ServiceProcess.Spec(name, Main.class.getName(), jvm, args, dir,
-        dir.resolve(name + ".log")));
+    String main = haltAfter > 0 ? HaltingLearner.class.getName() : Main.class.getName();
+    return ServiceProcess.start(new ServiceProcess.Spec(name, main, jvm, args, dir, dir.resolve(name + ".log")));
   }
 
   private static List<Long> publishedPolicyVersions(KafkaConnection kafka, Topics topics) {

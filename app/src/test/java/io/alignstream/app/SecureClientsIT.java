@@ -151,7 +151,7 @@ class SecureClientsIT {
     // When produce (admin, producer, ingest topology, verdict consumer) runs with only that file
     Path produce = dir.resolve("produce.log");
     logs.add(produce);
-    assertEquals(0, run(produce, "produce", "--kafka-config", config, "--run", "secure", "--wait", "90s",
+    assertEquals(0, run(produce, "produce", "--kafka-config", config, "--run", "secure", "--wait", "90s", "--ingest",
         demos.toString()), () -> tail(produce));
     assertTrue(read(produce).contains("sent 3: 3 accepted, 0 duplicates, 0 rejected"), () -> tail(produce));
 

@@ -154,7 +154,7 @@ class ComposeFileTest {
         .collect(Collectors.toSet());
     List<Service> services = c.alignstreamServices();
     assertTrue(services.stream().map(Service::name).collect(Collectors.toSet()).containsAll(
-        List.of("topics", "learner", "rewarder", "sampler", "dashboard")), "services: " + services);
+        List.of("topics", "ingest", "learner", "rewarder", "sampler", "dashboard")), "services: " + services);
     for (Service s : services) {
       CommandLine.ParseResult sub = parse(s).subcommand();
       var spec = sub.commandSpec();

@@ -44,9 +44,9 @@ public final class ProgressBar implements AutoCloseable {
     this.lastDrawNanos = startNanos;
   }
 
-  /** A bar on standard error; redraws in place when a console is attached. */
+  /** A bar on the terminal's standard error ({@link Terminal#err()}); redraws in place when a console is attached. */
   public static ProgressBar start(String label, long total, String unit) {
-    return new ProgressBar(label, total, unit, System.err, System.console() != null, 10_000,
+    return new ProgressBar(label, total, unit, Terminal.err(), System.console() != null, 10_000,
         System::nanoTime);
   }
 

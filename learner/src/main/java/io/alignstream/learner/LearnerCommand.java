@@ -3,6 +3,7 @@ package io.alignstream.learner;
 import io.alignstream.broker.DurationConverter;
 import io.alignstream.broker.KafkaOptions;
 import io.alignstream.broker.KafkaSession;
+import io.alignstream.broker.Shutdown;
 import io.alignstream.model.NativeArrays;
 import io.alignstream.runtime.ResourceReport;
 import java.nio.file.Path;
@@ -73,6 +74,17 @@ public final class LearnerCommand implements Callable<Integer> {
       description = "Checkpoints kept; older ones are deleted. Default: ${DEFAULT-VALUE}.")
   private int keep;
 
+  private final LearnerService.Listener listener;
+
+  public LearnerCommand() {
+    this(LearnerService.Listener.NONE);
+  }
+
+  /** A command whose learner tells {@code listener} of its progress (a test's fault injection). */
+  public LearnerCommand(LearnerService.Listener listener) {
+    this.listener = listener;
+  }
+
   /** The validated configuration these options describe. */
   LearnerConfig config() {
     Recipe recipe = Recipe.load(recipeFile, overrides);
@@ -97,26 +109,13 @@ public final class LearnerCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     LearnerConfig config = config();
     BatchingConfig batching = new BatchingConfig(config.recipe().samplesPerPrompt(), batchWait);
-    try (KafkaSession session = kafka.open();
+    try (Shutdown shutdown = new Shutdown("learner"); KafkaSession session = kafka.open();
         BatchingService batcher = BatchingService.start(session.connection(), config.topics(), batching,
             runDir().resolve("batching-state"), Duration.ofMinutes(2));
-        LearnerService learner = LearnerService.create(session.connection(), config);
+        LearnerService learner = shutdown.closes(LearnerService.create(session.connection(), config, listener));
         ResourceReport resources = ResourceReport.start(session.connection().producerConfig(), session.topics(),
             "learner", NativeArrays::liveInProcess)) {
-      Thread hook = new Thread(() -> {
-        try {
-          learner.close();
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      }, "learner-stop");
-      Runtime.getRuntime().addShutdownHook(hook);
       learner.run();
-      try {
-        Runtime.getRuntime().removeShutdownHook(hook);
-      } catch (IllegalStateException shuttingDown) {
-        // the hook is running; it closes the learner
-      }
       return 0;
     }
   }

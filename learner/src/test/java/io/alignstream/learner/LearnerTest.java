@@ -177,7 +177,7 @@ class LearnerTest {
       List<TrainingBatch> old = batches(l); // generated at version 1
       l.update(batches(l));
       var r = l.update(old); // now at version 2: lag 1 > 0
-      long heldOut = old.stream().filter(b -> Learner.heldOut(b.getPromptId())).count();
+      long heldOut = old.stream().filter(b -> TrainingInput.heldOut(b.getPromptId())).count();
       assertEquals(2 * (old.size() - heldOut), r.metrics().get("samples.stale_dropped"), 1e-9);
       assertEquals(1.0, r.metrics().get("lag.max"));
     }
@@ -195,7 +195,7 @@ class LearnerTest {
       l.update(batches(l));
       uninterrupted = l.policy().weightsToBytes();
     }
-    assertEquals(17, Learner.savedExtra(checkpoint).get("offset"));
+    assertEquals(17, LearnerCheckpoint.extra(checkpoint).get("offset"));
     try (Learner r = Learner.load(checkpoint, Recipe.load(null, List.of("sft.steps=5", "sft.batch=4",
         "reward.warmup_updates=1", "samples.per_prompt=2", "reward.members=2", "policy.demo_weight=0.5")))) {
       assertEquals(2, r.version());
@@ -215,9 +215,17 @@ class LearnerTest {
       l.update(batches(l));
       l.update(batches(l));
       l.save(checkpoint, Map.of());
-      assertArrayEquals(l.policy().weightsToBytes(), Learner.savedPolicyBytes(checkpoint));
-      assertArrayEquals(l.reward().weightsToBytes(), Learner.savedRewardBytes(checkpoint));
+      assertArrayEquals(l.policy().weightsToBytes(), LearnerCheckpoint.policyBytes(checkpoint));
+      assertArrayEquals(l.reward().weightsToBytes(), LearnerCheckpoint.rewardBytes(checkpoint));
       assertEquals(2, l.reward().size(), "both members, in order");
+      // Exported as the run's models: a policy model directory and the ensemble, the same weights.
+      LearnerCheckpoint.exportModels(checkpoint, dir.resolve("out"), dir.resolve("out/reward"));
+      try (Policy exported = Policy.load(dir.resolve("out")); Tokenizer tok = Tokenizer.load(dir.resolve("out"));
+          var reward = io.alignstream.model.RewardEnsemble.load(dir.resolve("out/reward"), 0)) {
+        assertArrayEquals(l.policy().weightsToBytes(), exported.weightsToBytes());
+        assertEquals(l.tokenizer().vocabSize(), tok.vocabSize());
+        assertArrayEquals(l.reward().weightsToBytes(), reward.weightsToBytes());
+      }
     }
   }
 

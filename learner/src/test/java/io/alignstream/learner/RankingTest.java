@@ -14,14 +14,14 @@ class RankingTest {
 
   @Test
   void discriminatorRankingIsTheConservativeRewardAlone() {
-    double[] s = Learner.rankingScores(mean, new double[] {0.1, 0.3}, logPi, Recipe.Ranking.DISCRIMINATOR);
+    double[] s = PolicyStep.rankingScores(mean, new double[] {0.1, 0.3}, logPi, Recipe.Ranking.DISCRIMINATOR);
     assertArrayEquals(new double[] {0.1, 0.2}, s, 1e-12);
     assertEquals(1, argmax(s), "f alone prefers the rare answer");
   }
 
   @Test
   void expertLikelihoodAddsTheNegativesLogProbSoKnowledgeIsKept() {
-    double[] s = Learner.rankingScores(mean, std, logPi, Recipe.Ranking.EXPERT_LIKELIHOOD);
+    double[] s = PolicyStep.rankingScores(mean, std, logPi, Recipe.Ranking.EXPERT_LIKELIHOOD);
     assertArrayEquals(new double[] {-0.8, -5.5}, s, 1e-12);
     assertEquals(0, argmax(s), "f + log π_neg estimates log p_demo: the usual answer wins");
   }

@@ -12,14 +12,16 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
  * Versioned checkpoints under one root: {@code ROOT/v000042/} holds a model directory
  * ({@code config.json}, {@code model.safetensors}, {@code tokenizer.json} when given), the optimiser
  * state ({@code optimizer.safetensors}, {@code optimizer.json}) and {@code checkpoint.json}
- * (version, kind, caller's metadata). A checkpoint is written to a temporary directory and renamed
- * into place, so a reader never sees a half-written one. Loading it back and continuing training
+ * (version, kind, caller's metadata), or whatever layout a caller writes with {@link #write}. A
+ * checkpoint is written to a temporary directory and renamed into place, so a reader never sees a
+ * half-written one. Loading it back and continuing training
  * gives bit-identical weights to never having stopped.
  */
 public final class CheckpointStore {
@@ -52,10 +54,7 @@ public final class CheckpointStore {
    */
   public Path save(long version, BaseModel model, AdamW optimizer, Tokenizer tokenizer, Map<String, ?> metadata)
       throws IOException {
-    Files.createDirectories(root);
-    Path target = directory(version);
-    Path tmp = Files.createTempDirectory(root, ".tmp-" + target.getFileName());
-    try {
+    return write(version, tmp -> {
       model.save(tmp);
       if (optimizer != null) {
         optimizer.save(tmp);
@@ -69,6 +68,26 @@ public final class CheckpointStore {
       meta.put("modelVersion", model.version());
       meta.put("metadata", metadata == null ? Map.of() : metadata);
       Files.writeString(tmp.resolve(META_FILE), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(meta));
+    });
+  }
+
+  /** Writes what a checkpoint holds into its (empty, temporary) directory. */
+  public interface Contents {
+    void writeTo(Path dir) throws IOException;
+  }
+
+  /**
+   * Writes a checkpoint of any layout: {@code contents} fills a temporary directory beside the
+   * version's, which is then renamed into place (replacing an older one of the same version).
+   *
+   * @return the checkpoint directory
+   */
+  public Path write(long version, Contents contents) throws IOException {
+    Files.createDirectories(root);
+    Path target = directory(version);
+    Path tmp = Files.createTempDirectory(root, ".tmp-" + target.getFileName());
+    try {
+      contents.writeTo(tmp);
       if (Files.exists(target)) {
         deleteRecursively(target);
       }
@@ -77,6 +96,16 @@ public final class CheckpointStore {
     } catch (IOException | RuntimeException e) {
       deleteRecursively(tmp);
       throw e;
+    }
+  }
+
+  /** Deletes all but the newest {@code keep} checkpoints, never those of {@code pinned} versions. */
+  public void prune(int keep, Set<Long> pinned) throws IOException {
+    List<Long> all = versions();
+    for (int i = 0; i < all.size() - keep; i++) {
+      if (!pinned.contains(all.get(i))) {
+        deleteRecursively(directory(all.get(i)));
+      }
     }
   }
 

@@ -104,17 +104,6 @@ public final class Objectives {
     };
   }
 
-  /** The optimal Init-SFT discriminator: r*(x, y) = log pi_SFT(y|x) - log pi_0(y|x). */
-  public static double analyticReward(double sftLogProb, double initLogProb) {
-    return sftLogProb - initLogProb;
-  }
-
-  /** Element-wise {@link #analyticReward(double, double)}. */
-  public static double[] analyticRewards(double[] sftLogProbs, double[] initLogProbs) {
-    requireSameLength(sftLogProbs, initLogProbs);
-    return IntStream.range(0, sftLogProbs.length).mapToDouble(i -> sftLogProbs[i] - initLogProbs[i]).toArray();
-  }
-
   /**
    * Truncated importance weights min(exp(log pi_theta - log pi_beta), c) for samples drawn by an older
    * behaviour policy.
@@ -144,19 +133,38 @@ public final class Objectives {
   }
 
   /**
-   * Preference fine-tuning data: the {@code keep} highest-reward responses of every prompt (ties keep the
-   * earlier response). The policy is then trained with {@link #sftNll} on these.
+   * Preference fine-tuning data: the {@code keep} highest-reward responses of every prompt (see
+   * {@link #bestOfNIndices}). The policy is then trained with {@link #sftNll} on these.
    */
   public static List<Example> bestOfN(List<CandidateGroup> groups, int keep) {
+    int[][] chosen = bestOfNIndices(groups, keep);
+    List<Example> out = new ArrayList<>();
+    for (int g = 0; g < groups.size(); g++) {
+      for (int i : chosen[g]) {
+        out.add(new Example(groups.get(g).prompt(), groups.get(g).responses().get(i)));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Per group, the indices of its {@code keep} highest-reward responses, best first. Ties keep the
+   * earlier response; rewards compare as {@link Double#compare} orders them (NaN highest).
+   *
+   * @return (groups, ≤ keep) candidate indices
+   */
+  public static int[][] bestOfNIndices(List<CandidateGroup> groups, int keep) {
     if (keep < 1) {
       throw new IllegalArgumentException("keep must be >= 1, got " + keep);
     }
-    List<Example> out = new ArrayList<>();
-    for (CandidateGroup g : groups) {
-      IntStream.range(0, g.responses().size()).boxed()
-          .sorted(Comparator.comparingDouble((Integer i) -> -g.rewards()[i]).thenComparing(i -> i))
+    int[][] out = new int[groups.size()][];
+    for (int g = 0; g < out.length; g++) {
+      double[] rewards = groups.get(g).rewards();
+      out[g] = IntStream.range(0, rewards.length).boxed()
+          .sorted(Comparator.comparingDouble((Integer i) -> rewards[i]).reversed().thenComparing(i -> i))
           .limit(keep)
-          .forEach(i -> out.add(new Example(g.prompt(), g.responses().get(i))));
+          .mapToInt(Integer::intValue)
+          .toArray();
     }
     return out;
   }

@@ -7,10 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.alignstream.model.gpt2.Gpt2Config;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -66,6 +68,26 @@ class CheckpointTest {
       }
       assertArrayEquals(uninterrupted, policy.weightsToBytes());
     }
+  }
+
+  @Test
+  void anyLayoutIsWrittenWholeOrNotAtAllAndPruningKeepsThePinned(@TempDir Path dir) throws Exception {
+    CheckpointStore store = new CheckpointStore(dir);
+    for (long v = 1; v <= 5; v++) {
+      String note = "v" + v;
+      store.write(v, d -> Files.writeString(Files.createDirectories(d.resolve("policy")).resolve("note"), note));
+    }
+    assertThrows(IOException.class, () -> store.write(6, d -> {
+      Files.writeString(d.resolve("half"), "x");
+      throw new IOException("disk full");
+    }));
+    assertEquals(List.of(1L, 2L, 3L, 4L, 5L), store.versions(), "a failed write leaves no checkpoint");
+    try (var entries = Files.list(dir)) {
+      assertEquals(5, entries.count(), "nor its temporary directory");
+    }
+    store.prune(2, Set.of(1L));
+    assertEquals(List.of(1L, 4L, 5L), store.versions(), "the newest two and the pinned one");
+    assertEquals("v5", Files.readString(store.latest().orElseThrow().resolve("policy/note")));
   }
 
   @Test

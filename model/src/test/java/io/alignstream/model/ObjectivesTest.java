@@ -75,9 +75,7 @@ class ObjectivesTest {
   }
 
   @Test
-  void analyticRewardAndTruncatedImportanceWeights() {
-    assertEquals(2, Objectives.analyticReward(-3, -5), 0);
-    assertArrayEquals(new double[] {2, -1}, Objectives.analyticRewards(new double[] {-3, -4}, new double[] {-5, -3}), 0);
+  void truncatedImportanceWeights() {
     double[] w = Objectives.truncatedImportanceWeights(
         new double[] {0, -1, Math.log(1.5), 10, 800}, new double[] {0, 0, 0, 0, 0}, 2);
     assertArrayEquals(new double[] {1, Math.exp(-1), 1.5, 2, 2}, w, 1e-12);
@@ -96,6 +94,19 @@ class ObjectivesTest {
     assertEquals(12, kept.get(1).response()[0]);
     assertEquals(20, kept.get(2).response()[0]);
     assertEquals(21, kept.get(3).response()[0]);
+  }
+
+  @Test
+  void bestOfNIndicesRankHighestFirstWithTiesToTheEarlierAndNanHighest() {
+    List<long[]> three = List.of(new long[] {10}, new long[] {11}, new long[] {12});
+    int[][] chosen = Objectives.bestOfNIndices(List.of(
+        new Objectives.CandidateGroup(new long[] {1}, three, new double[] {1, 3, 2}),
+        new Objectives.CandidateGroup(new long[] {2}, three, new double[] {5, 7, 7}),
+        new Objectives.CandidateGroup(new long[] {3}, three, new double[] {0.0, -0.0, Double.NaN})), 2);
+    assertArrayEquals(new int[] {1, 2}, chosen[0]);
+    assertArrayEquals(new int[] {1, 2}, chosen[1]);
+    assertArrayEquals(new int[] {2, 0}, chosen[2], "as Stream.max with Comparator.comparingDouble picks");
+    assertThrows(IllegalArgumentException.class, () -> Objectives.bestOfNIndices(List.of(), 0));
   }
 
   @Test

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.Properties;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 import org.apache.kafka.streams.CloseOptions;
@@ -21,22 +22,24 @@ import org.slf4j.LoggerFactory;
 /**
  * Runs the {@link IngestTopology} for one run, exactly once, until closed.
  *
- * <p>All instances for a run share one application id, so any number of them (the {@code produce}
- * command's own, the all-in-one demo's) split the raw topic's partitions, and the duplicate store
- * lives in its changelog topic on the broker, not in a local directory.
+ * <p>All instances for a run share one application id, so any number of them ({@code alignstream
+ * ingest} processes, {@code produce --ingest}, the all-in-one demo's) split the raw topic's partitions,
+ * and the duplicate store lives in its changelog topic on the broker, not in a local directory.
  */
 public final class IngestService implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(IngestService.class);
 
   private final KafkaStreams streams;
+  private final CountDownLatch stopped;
   private final IngestCounts counts;
   private final AtomicLong threadsReplaced;
   private final Path stateDir;
   private final boolean ownsStateDir;
 
-  private IngestService(KafkaStreams streams, IngestCounts counts, AtomicLong threadsReplaced, Path stateDir,
-      boolean ownsStateDir) {
+  private IngestService(KafkaStreams streams, CountDownLatch stopped, IngestCounts counts, AtomicLong threadsReplaced,
+      Path stateDir, boolean ownsStateDir) {
     this.streams = streams;
+    this.stopped = stopped;
     this.counts = counts;
     this.threadsReplaced = threadsReplaced;
     this.stateDir = stateDir;
@@ -72,8 +75,14 @@ public final class IngestService implements AutoCloseable {
       log.error("ingest stream thread failed; replacing it", e);
       return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
     });
+    var stopped = new CountDownLatch(1);
+    streams.setStateListener((now, before) -> {
+      if (now == KafkaStreams.State.ERROR || now == KafkaStreams.State.NOT_RUNNING) {
+        stopped.countDown();
+      }
+    });
     streams.start();
-    return new IngestService(streams, counts, threadsReplaced, stateDir, temporary);
+    return new IngestService(streams, stopped, counts, threadsReplaced, stateDir, temporary);
   }
 
   /**
@@ -101,6 +110,18 @@ public final class IngestService implements AutoCloseable {
       }
     }
     return this;
+  }
+
+  /**
+   * Blocks until the topology stops: closed (from another thread, a shutdown hook) or failed.
+   *
+   * @throws IllegalStateException when it failed
+   */
+  public void awaitStopped() throws InterruptedException {
+    stopped.await();
+    if (streams.state() == KafkaStreams.State.ERROR) {
+      throw new IllegalStateException("the ingest topology failed (state ERROR); see the log");
+    }
   }
 
   public KafkaStreams.State state() {

@@ -30,7 +30,8 @@ import picocli.CommandLine.Parameters;
     description = {
         "Publishes demonstrations (prompt and desired response) for training.%n",
         "Each line of the input is one demonstration, in JSON. Lines go to the run's raw topic, where the ingest "
-            + "topology validates them exactly as it validates records from any other Kafka client: valid ones "
+            + "service ('alignstream ingest', or this command's own with --ingest) validates them exactly as it "
+            + "validates records from any other Kafka client: valid ones "
             + "become demonstrations and prompts for the samplers, repeats are dropped, and invalid ones go, "
             + "unchanged and with the reason, to the dead-letter topic. The command waits for that verdict and "
             + "prints accepted, duplicate and rejected counts.%n",
@@ -94,9 +95,9 @@ public final class ProduceCommand implements Callable<Integer> {
       description = "How long to wait for the topology's verdict after the last line, e.g. 30s, 2m (default: 2m).")
   Duration wait;
 
-  @Option(names = "--no-ingest", description = "Do not run the ingest topology in this process: an ingest service "
-      + "for the run already runs elsewhere (e.g. the all-in-one demo).")
-  boolean noIngest;
+  @Option(names = "--ingest", description = "Also run the ingest topology in this process while sending, for a "
+      + "one-shot load when no 'alignstream ingest' runs for the run (without it, produce only sends).")
+  boolean ingest;
 
   /** Set by Ctrl-C (or a test) to end reading; what was sent is still confirmed and reported. */
   final java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
@@ -229,8 +230,13 @@ public final class ProduceCommand implements Callable<Integer> {
   Summary produce(KafkaSession session, LineNormalizer normalizer, Lines tail) throws Exception {
     String batchId = UUID.randomUUID().toString();
     long t0 = System.nanoTime();
-    IngestService ingest = noIngest ? null
-        : IngestService.start(session.connection(), session.topics(), IngestConfig.defaults());
+    IngestService ingest = this.ingest
+        ? IngestService.start(session.connection(), session.topics(), IngestConfig.defaults()) : null;
+    if (ingest == null && !ingestRunning(session)) {
+      System.err.println("produce: no ingest service is running for run '" + session.topics().runId() + "': the records "
+          + "wait in " + session.topics().demosRaw.name() + " until one does (start 'alignstream ingest --run "
+          + session.topics().runId() + "', or give produce --ingest)");
+    }
     try (ProgressBar bar = ProgressBar.start("produce", tail.count(), "demos");
         BatchVerdict verdict = BatchVerdict.start(session.connection(), session.topics(), batchId, c -> show(bar, c));
         var publisher = new DemonstrationPublisher(session.connection(), session.topics(), normalizer, batchId)) {
@@ -255,6 +261,19 @@ public final class ProduceCommand implements Callable<Integer> {
       if (ingest != null) {
         ingest.close();
       }
+    }
+  }
+
+  /** Whether the run's ingest application has a member now; true when that cannot be told. */
+  private static boolean ingestRunning(KafkaSession session) {
+    String group = IngestService.applicationId(session.topics());
+    try (var admin = session.connection().admin()) {
+      return !admin.describeConsumerGroups(List.of(group)).all().get(10, TimeUnit.SECONDS).get(group).members().isEmpty();
+    } catch (Exception e) {
+      if (e instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
+      }
+      return true; // a hint, not a check: say nothing rather than something wrong
     }
   }
 

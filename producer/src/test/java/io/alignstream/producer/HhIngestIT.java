@@ -42,7 +42,7 @@ class HhIngestIT {
     // When it is produced with the command, in the HH format
     var command = new ProduceCommand();
     int exit = new CommandLine(command).execute("--bootstrap", kafka.bootstrapServers(), "--run", topics.runId(),
-        "--format", "hh", "--wait", "90s", train.toString());
+        "--format", "hh", "--wait", "90s", "--ingest", train.toString());
 
     // Then every row has a verdict: each distinct pair accepted once, every repeat a duplicate
     ProduceCommand.Summary s = command.lastSummary;

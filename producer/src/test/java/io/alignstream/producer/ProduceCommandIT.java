@@ -30,8 +30,9 @@ class ProduceCommandIT {
   Path dir;
 
   private static String[] args(KafkaConnection kafka, Topics topics, String... more) {
+    // --ingest: no ingest service runs beside these tests, so each command runs the topology itself.
     var all = new java.util.ArrayList<>(List.of("--bootstrap", kafka.bootstrapServers(), "--run", topics.runId(),
-        "--wait", "60s"));
+        "--wait", "60s", "--ingest"));
     all.addAll(List.of(more));
     return all.toArray(String[]::new);
   }

@@ -20,7 +20,7 @@ class ProduceCommandTest {
     assertEquals(0, cli.execute("--help"));
     String help = out.toString();
     for (String s : new String[] {"--follow", "--format", "--prompt-field", "--response-field", "--conversation-field",
-        "--bootstrap", "--run", "dead-letter", "conversation", "--wait", "--no-ingest"}) {
+        "--bootstrap", "--run", "dead-letter", "conversation", "--wait", "--ingest"}) {
       assertTrue(help.contains(s), () -> s + " missing from:\n" + help);
     }
   }

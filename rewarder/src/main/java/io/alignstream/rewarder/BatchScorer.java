@@ -2,6 +2,7 @@ package io.alignstream.rewarder;
 
 import io.alignstream.model.Example;
 import io.alignstream.model.RewardEnsemble;
+import io.alignstream.runtime.LiveModel;
 import io.alignstream.schemas.DeadLetters;
 import io.alignstream.schemas.Demonstration;
 import io.alignstream.schemas.Generation;
@@ -67,7 +68,7 @@ final class BatchScorer {
     this.topics = topics;
   }
 
-  Result score(List<ConsumerRecord<byte[], byte[]>> batch, LiveRewardModel.Snapshot model) {
+  Result score(List<ConsumerRecord<byte[], byte[]>> batch, LiveModel.Version<RewardEnsemble> model) {
     long t0 = System.nanoTime();
     List<ScoringInput> inputs = new ArrayList<>(batch.size());
     List<Skipped> skipped = new ArrayList<>();
@@ -95,7 +96,7 @@ final class BatchScorer {
     List<ProducerRecord<byte[], byte[]>> out = new ArrayList<>(inputs.size());
     if (!inputs.isEmpty()) {
       List<Example> examples = inputs.stream().map(ScoringInput::example).toList();
-      RewardEnsemble.Scores s = model.ensemble().score(examples); // (members, batch)
+      RewardEnsemble.Scores s = model.model().score(examples); // (members, batch)
       long now = System.currentTimeMillis();
       int members = s.perMember().length;
       for (int i = 0; i < inputs.size(); i++) {
@@ -113,7 +114,7 @@ final class BatchScorer {
   }
 
   /** The input a record holds, or null when its topic is not one the rewarder reads or it is empty. */
-  private ScoringInput decode(ConsumerRecord<byte[], byte[]> record, LiveRewardModel.Snapshot model) {
+  private ScoringInput decode(ConsumerRecord<byte[], byte[]> record, LiveModel.Version<RewardEnsemble> model) {
     if (record.value() == null) {
       return null;
     }

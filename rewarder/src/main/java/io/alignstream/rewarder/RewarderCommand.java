@@ -3,12 +3,11 @@ package io.alignstream.rewarder;
 import io.alignstream.broker.DurationConverter;
 import io.alignstream.broker.KafkaOptions;
 import io.alignstream.broker.KafkaSession;
+import io.alignstream.broker.Shutdown;
 import io.alignstream.model.NativeArrays;
 import io.alignstream.runtime.ResourceReport;
 import java.time.Duration;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Mixin;
@@ -60,25 +59,14 @@ public final class RewarderCommand implements Callable<Integer> {
   }
 
   @Override
-  public Integer call() throws InterruptedException {
+  public Integer call() {
     RewarderConfig config = config();
-    var done = new CountDownLatch(1);
-    try (KafkaSession session = kafka.open(); RewarderService service = new RewarderService(config, session.connection());
+    try (Shutdown shutdown = new Shutdown("rewarder"); KafkaSession session = kafka.open();
+        RewarderService service = shutdown.closes(new RewarderService(config, session.connection()));
         ResourceReport resources = ResourceReport.start(session.connection().producerConfig(),
             session.topics(), config.rewarderId(), NativeArrays::liveInProcess)) {
-      Thread hook = new Thread(() -> {
-        service.close();
-        try {
-          done.await(30, TimeUnit.SECONDS); // let the session (and an embedded broker) close too
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      }, "rewarder-stop");
-      Runtime.getRuntime().addShutdownHook(hook);
       service.run();
       return 0;
-    } finally {
-      done.countDown();
     }
   }
 

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.alignstream.model.Example;
 import io.alignstream.model.RewardEnsemble;
+import io.alignstream.runtime.LiveModel;
 import io.alignstream.schemas.DeadLetters;
 import io.alignstream.schemas.ScoredSample;
 import io.alignstream.schemas.Topics;
@@ -54,7 +55,7 @@ class BatchScorerTest {
 
     byte[] payload = line.payload(1);
     try (RewardEnsemble ensemble = line.ensemble(payload, 5)) {
-      var model = new LiveRewardModel.Snapshot(ensemble, line.tokenizer, line.config, 5);
+      var model = new LiveModel.Version<>(ensemble, line.tokenizer, line.config, 5, java.util.Map.of());
       BatchScorer.Result r = new BatchScorer(TOPICS).score(batch, model);
 
       assertEquals(List.of("d1", "g1"), r.scored().stream().map(ScoredSample::getId).toList(), "input order kept");
@@ -98,7 +99,7 @@ class BatchScorerTest {
     byte[] payload = line.payload(1);
     try (RewardEnsemble ensemble = line.ensemble(payload, 1)) {
       BatchScorer.Result r = new BatchScorer(TOPICS).score(batch,
-          new LiveRewardModel.Snapshot(ensemble, line.tokenizer, line.config, 1));
+          new LiveModel.Version<>(ensemble, line.tokenizer, line.config, 1, java.util.Map.of()));
       assertEquals(List.of(), r.records());
       assertEquals(List.of(TOPICS.deadLetters.name()), r.toSend().stream().map(ProducerRecord::topic).toList());
       assertEquals(1, r.skipped().size());

@@ -8,12 +8,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.alignstream.model.Example;
 import io.alignstream.model.gpt2.Gpt2Config;
+import io.alignstream.model.RewardEnsemble;
+import io.alignstream.runtime.LiveModel;
+import io.alignstream.schemas.ModelLines;
 import java.io.IOException;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+/** The rewarder's live model: the runtime's {@link LiveModel} over whole reward ensembles. */
 class LiveRewardModelTest {
   private static TinyRewardLine line;
   private static Example example;
@@ -29,22 +33,22 @@ class LiveRewardModelTest {
     line.close();
   }
 
-  private static double[] score(LiveRewardModel live) {
-    return live.withModel(m -> m.ensemble().score(List.of(example)).mean());
+  private static double[] score(LiveModel<RewardEnsemble> live) {
+    return live.withModel(m -> m.model().score(List.of(example)).mean());
   }
 
   @Test
   void loadsSwapsAndRefusesWhatTheModelCannotTake() throws Exception {
     byte[] v1 = line.payload(1);
     byte[] v2 = line.payload(2);
-    try (var live = new LiveRewardModel()) {
+    try (var live = new LiveModel<>(ModelLines.REWARD, "rewarder", RewarderService.ENSEMBLE)) {
       assertFalse(live.ready());
       assertThrows(IllegalStateException.class, () -> score(live));
 
       live.onWeights(line.weights(1, v1));
       assertEquals(1, live.version());
       double r1 = score(live)[0];
-      assertEquals(1, (long) live.withModel(LiveRewardModel.Snapshot::version));
+      assertEquals(1, (long) live.withModel(LiveModel.Version::version));
 
       live.onWeights(line.weights(2, v2));
       assertEquals(2, live.version());
@@ -67,7 +71,7 @@ class LiveRewardModelTest {
 
   @Test
   void aFirstVersionTheModelRefusesLeavesItUnready() {
-    try (var live = new LiveRewardModel()) {
+    try (var live = new LiveModel<>(ModelLines.REWARD, "rewarder", RewarderService.ENSEMBLE)) {
       assertThrows(IllegalArgumentException.class, () -> live.onWeights(line.weights(1, new byte[] {0, 0, 0, 1})));
       assertFalse(live.ready());
     }

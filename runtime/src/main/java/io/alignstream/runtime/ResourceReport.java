@@ -67,7 +67,7 @@ public final class ResourceReport implements AutoCloseable {
   /**
    * Starts reporting through {@code reporter} (owned: closed with this) every {@code interval}.
    *
-   * @param liveArrays the process's live native arrays, e.g. {@code GptModel::liveArraysInProcess}
+   * @param liveArrays the process's live native arrays, e.g. {@code NativeArrays::liveInProcess}
    */
   public static ResourceReport start(RunReporter reporter, IntSupplier liveArrays, Duration interval) {
     if (interval == null || interval.isNegative() || interval.isZero()) {

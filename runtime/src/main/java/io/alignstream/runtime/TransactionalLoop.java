@@ -52,10 +52,8 @@ import org.slf4j.LoggerFactory;
  *   <li>{@link #stop()} (any thread) finishes or aborts the current batch, leaves the group and closes
  *       both clients, which this loop owns.</li>
  *   <li>Progress in records: each committed offset carries, as its metadata, how many records the
- *       group has committed on that partition so far ({@link #recordsCommitted}), and how many of those
- *       the processor set aside, dead-lettered instead of processed ({@link #recordsSetAside}). Offsets
- *       are not a count: transaction markers and aborted records take offsets too, and a topic written
- *       in many transactions has many of them.</li>
+ *       group has committed on that partition so far, and how many of those the processor set aside,
+ *       dead-lettered instead of processed ({@link CommittedRecords}).</li>
  * </ul>
  * The consumer must have {@code enable.auto.commit=false} and {@code isolation.level=read_committed};
  * the producer must be transactional. Clients are used by the {@link #run()} thread only.
@@ -84,7 +82,7 @@ public final class TransactionalLoop implements Runnable {
     /**
      * How many records of {@code partition} in the batch just {@linkplain #process processed} were set
      * aside (sent to a dead-letter topic, say) rather than turned into work; asked before the commit.
-     * Readers of the group's progress subtract them ({@link #recordsSetAside}). Default: none.
+     * Readers of the group's progress subtract them ({@link CommittedRecords#processed}). Default: none.
      */
     default long setAside(TopicPartition partition) {
       return 0;
@@ -120,16 +118,7 @@ public final class TransactionalLoop implements Runnable {
   private volatile boolean paused;
   private int failuresInARow;
   /** Records the group has committed per partition, as of this loop's last commit or read of it. */
-  private final Map<TopicPartition, Progress> progress = new HashMap<>();
-  private static final String RECORDS_PREFIX = "records=";
-  private static final String ASIDE_PREFIX = ";aside=";
-
-  /** A partition's committed records, and how many of them were set aside. */
-  private record Progress(long records, long aside) {
-    static Progress of(OffsetAndMetadata committed) {
-      return committed == null ? new Progress(0, 0) : new Progress(recordsCommitted(committed), recordsSetAside(committed));
-    }
-  }
+  private final Map<TopicPartition, CommittedRecords> progress = new HashMap<>();
 
   /**
    * @param consumer a group consumer (not yet subscribed), owned by the loop
@@ -218,7 +207,7 @@ public final class TransactionalLoop implements Runnable {
       producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata());
       producer.commitTransaction();
       inTransaction = false;
-      offsets.forEach((tp, o) -> progress.put(tp, Progress.of(o)));
+      offsets.forEach((tp, o) -> progress.put(tp, CommittedRecords.of(o)));
       committed.incrementAndGet();
       failuresInARow = 0;
       processor.onCommitted(batch, out);
@@ -262,61 +251,15 @@ public final class TransactionalLoop implements Runnable {
       // Once per partition this member takes over: the previous owner's counts, from the group.
       Map<TopicPartition, OffsetAndMetadata> committedOffsets = consumer.committed(unknown);
       for (TopicPartition tp : unknown) {
-        progress.put(tp, Progress.of(committedOffsets.get(tp)));
+        progress.put(tp, CommittedRecords.of(committedOffsets.get(tp)));
       }
     }
     Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
     next.forEach((tp, offset) -> {
-      Progress before = progress.get(tp);
       long aside = Math.max(0, Math.min(records.get(tp), processor.setAside(tp)));
-      offsets.put(tp, committedOffset(offset, before.records() + records.get(tp), before.aside() + aside));
+      offsets.put(tp, progress.get(tp).plus(records.get(tp), aside).at(offset));
     });
     return offsets;
-  }
-
-  /** An offset to commit that also says how many records the group has done below it (see {@link #recordsCommitted}). */
-  public static OffsetAndMetadata committedOffset(long offset, long records) {
-    return committedOffset(offset, records, 0);
-  }
-
-  /** As {@link #committedOffset(long, long)}, with how many of the records were set aside. */
-  public static OffsetAndMetadata committedOffset(long offset, long records, long aside) {
-    return new OffsetAndMetadata(offset, RECORDS_PREFIX + records + (aside > 0 ? ASIDE_PREFIX + aside : ""));
-  }
-
-  /**
-   * Records the group has committed on a partition up to this committed offset: its metadata as this
-   * loop writes it; for an offset committed without it (another client, an older version), the offset
-   * itself, which over-counts by the markers and aborted records before it.
-   */
-  public static long recordsCommitted(OffsetAndMetadata committed) {
-    String m = committed.metadata();
-    if (m != null && m.startsWith(RECORDS_PREFIX)) {
-      int end = m.indexOf(';');
-      try {
-        return Long.parseLong(m.substring(RECORDS_PREFIX.length(), end < 0 ? m.length() : end));
-      } catch (NumberFormatException e) {
-        // fall through: not ours after all
-      }
-    }
-    return committed.offset();
-  }
-
-  /**
-   * Of {@link #recordsCommitted}, how many the processor set aside ({@link Processor#setAside}); 0 for
-   * an offset committed without that count.
-   */
-  public static long recordsSetAside(OffsetAndMetadata committed) {
-    String m = committed.metadata();
-    int at = m == null || !m.startsWith(RECORDS_PREFIX) ? -1 : m.indexOf(ASIDE_PREFIX);
-    if (at >= 0) {
-      try {
-        return Long.parseLong(m.substring(at + ASIDE_PREFIX.length()));
-      } catch (NumberFormatException e) {
-        // not ours after all
-      }
-    }
-    return 0;
   }
 
   private void abortQuietly(boolean inTransaction, List<ConsumerRecord<byte[], byte[]>> batch, Exception cause) {

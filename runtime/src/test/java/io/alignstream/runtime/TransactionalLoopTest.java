@@ -149,9 +149,9 @@ class TransactionalLoopTest {
     var first = producer.consumerGroupOffsetsHistory().get(0).values().iterator().next().get(P0);
     var second = producer.consumerGroupOffsetsHistory().get(1).values().iterator().next().get(P0);
     assertEquals(6L, first.offset());
-    assertEquals(3L, TransactionalLoop.recordsCommitted(first));
+    assertEquals(3L, CommittedRecords.of(first).records());
     assertEquals(9L, second.offset());
-    assertEquals(5L, TransactionalLoop.recordsCommitted(second));
+    assertEquals(5L, CommittedRecords.of(second).records());
   }
 
   @Test
@@ -166,7 +166,7 @@ class TransactionalLoopTest {
 
     // Then the count goes on from 40
     var offset = producer.consumerGroupOffsetsHistory().get(0).values().iterator().next().get(P1);
-    assertEquals(41L, TransactionalLoop.recordsCommitted(offset));
+    assertEquals(41L, CommittedRecords.of(offset).records());
   }
 
   @Test
@@ -180,7 +180,7 @@ class TransactionalLoopTest {
     loop.step(); // redone
 
     var offset = producer.consumerGroupOffsetsHistory().get(0).values().iterator().next().get(P0);
-    assertEquals(2L, TransactionalLoop.recordsCommitted(offset));
+    assertEquals(2L, CommittedRecords.of(offset).records());
   }
 
   @Test
@@ -201,25 +201,15 @@ class TransactionalLoopTest {
 
     // Then each offset says how many records were done and how many of them were set aside
     var first = producer.consumerGroupOffsetsHistory().get(0).values().iterator().next();
-    assertEquals(3L, TransactionalLoop.recordsCommitted(first.get(P0)));
-    assertEquals(1L, TransactionalLoop.recordsSetAside(first.get(P0)));
-    assertEquals(41L, TransactionalLoop.recordsCommitted(first.get(P1)));
-    assertEquals(3L, TransactionalLoop.recordsSetAside(first.get(P1)));
+    assertEquals(3L, CommittedRecords.of(first.get(P0)).records());
+    assertEquals(1L, CommittedRecords.of(first.get(P0)).aside());
+    assertEquals(41L, CommittedRecords.of(first.get(P1)).records());
+    assertEquals(3L, CommittedRecords.of(first.get(P1)).aside());
     var second = producer.consumerGroupOffsetsHistory().get(1).values().iterator().next().get(P0);
-    assertEquals(4L, TransactionalLoop.recordsCommitted(second));
-    assertEquals(2L, TransactionalLoop.recordsSetAside(second));
+    assertEquals(4L, CommittedRecords.of(second).records());
+    assertEquals(2L, CommittedRecords.of(second).aside());
     assertEquals(List.of("!b", "!d", "!e"), producer.history().stream().filter(r -> r.topic().equals("dead"))
         .map(r -> new String(r.value(), StandardCharsets.UTF_8)).sorted().toList());
-  }
-
-  @Test
-  void offsetsCommittedWithoutACountReadAsTheirOffset() {
-    // An older client's commit (no metadata): the best guess is the offset, as before counts existed
-    assertEquals(57L, TransactionalLoop.recordsCommitted(new OffsetAndMetadata(57)));
-    assertEquals(57L, TransactionalLoop.recordsCommitted(new OffsetAndMetadata(57, "someone else's note")));
-    assertEquals(0L, TransactionalLoop.recordsSetAside(new OffsetAndMetadata(57)));
-    assertEquals(0L, TransactionalLoop.recordsSetAside(new OffsetAndMetadata(57, "records=40")));
-    assertEquals(0L, TransactionalLoop.recordsSetAside(new OffsetAndMetadata(57, "someone else's note;aside=3")));
   }
 
   @Test

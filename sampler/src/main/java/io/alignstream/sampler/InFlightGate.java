@@ -16,8 +16,7 @@ import java.util.Map;
  * trains it). Choose promptsPerBatch ≤ U / R to keep that close to maxLag.
  *
  * <p>In flight = prompts the line's consumer group has sampled (the record counts committed with its
- * offsets, all replicas: {@code TransactionalLoop.recordsCommitted})
- * minus the batches the learner has consumed (advertised in every policy manifest, with U). A line
+ * offsets, all replicas: {@code CommittedRecords}) minus the batches the learner has consumed (advertised in every policy manifest, with U). A line
  * whose manifests do not advertise them (a frozen base or SFT line) is not gated. Pure logic.
  */
 final class InFlightGate {

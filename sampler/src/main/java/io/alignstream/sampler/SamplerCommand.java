@@ -3,13 +3,12 @@ package io.alignstream.sampler;
 import io.alignstream.broker.DurationConverter;
 import io.alignstream.broker.KafkaOptions;
 import io.alignstream.broker.KafkaSession;
+import io.alignstream.broker.Shutdown;
 import io.alignstream.model.NativeArrays;
 import io.alignstream.model.SamplingConfig;
 import io.alignstream.runtime.ResourceReport;
 import java.time.Duration;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -97,8 +96,7 @@ public final class SamplerCommand implements Callable<Integer> {
   }
 
   @Override
-  @SuppressWarnings("try") // the shutdown hook closes the service early on purpose; close() is idempotent
-  public Integer call() throws InterruptedException {
+  public Integer call() {
     SamplerConfig config = config();
     if (threads < 0) {
       throw new IllegalArgumentException("--threads must be >= 0 (0 = libtorch's default), got " + threads);
@@ -108,23 +106,12 @@ public final class SamplerCommand implements Callable<Integer> {
       System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
       System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
     }
-    var done = new CountDownLatch(1);
-    try (KafkaSession session = kafka.open(); SamplerService service = new SamplerService(config, session.connection());
+    try (Shutdown shutdown = new Shutdown("sampler"); KafkaSession session = kafka.open();
+        SamplerService service = shutdown.closes(new SamplerService(config, session.connection()));
         ResourceReport resources = ResourceReport.start(session.connection().producerConfig(), session.topics(),
             config.samplerId(), NativeArrays::liveInProcess)) {
-      Thread hook = new Thread(() -> {
-        service.close();
-        try {
-          done.await(30, TimeUnit.SECONDS); // let the session (and an embedded broker) close too
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      }, "sampler-stop");
-      Runtime.getRuntime().addShutdownHook(hook);
       service.run();
       return 0;
-    } finally {
-      done.countDown();
     }
   }
 }

@@ -1,23 +1,18 @@
 package io.alignstream.sampler;
 
 import io.alignstream.broker.KafkaConnection;
-import io.alignstream.runtime.RunReporter;
-import io.alignstream.runtime.TransactionalLoop;
-import io.alignstream.runtime.WeightSubscriber;
+import io.alignstream.model.Policy;
+import io.alignstream.runtime.CommittedRecords;
+import io.alignstream.runtime.Replica;
 import io.alignstream.schemas.Topics;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,11 +25,12 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>Prompts are consumed in group {@link SamplerConfig#groupId()}: replicas of one line split the
  *       partitions; a "base" or "sft" line reads the same prompts independently.</li>
- *   <li>Start-up waits (up to {@code weightsTimeout}) for the first version of the model line from the
- *       weight topics, then hot-swaps every later version (see {@link LivePolicy}).</li>
+ *   <li>A {@link Replica}: start-up waits (up to {@code weightsTimeout}) for the first version of the
+ *       model line from the weight topics, then hot-swaps every later version
+ *       ({@link io.alignstream.runtime.LiveModel}).</li>
  *   <li>Each batch of up to promptsPerBatch prompts becomes one generate call of prompts × K rows at one
  *       policy version; the generations and the prompts' offsets commit in one transaction
- *       ({@link TransactionalLoop}); any failure aborts and redoes the batch.</li>
+ *       ({@link io.alignstream.runtime.TransactionalLoop}); any failure aborts and redoes the batch.</li>
  *   <li>Undecodable prompt records, and prompts that do not fit the context with maxNewTokens, are
  *       dead-lettered with their reason in the batch's transaction, counted (a metric; an event for each
  *       prompt too long) and committed past; the in-flight gate does not count them as sampled.</li>
@@ -48,29 +44,19 @@ import org.slf4j.LoggerFactory;
  */
 public final class SamplerService implements Runnable, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(SamplerService.class);
-  /** How fast a paused replica notices a new version, and a closing one its close. */
-  private static final Duration POLL = Duration.ofMillis(200);
   /**
    * Generation happens before the transaction begins, so a transaction only spans sends and the commit
    * (milliseconds). A short time-out (Kafka Streams' EOS default) bounds how long the open transaction of
    * a replica that crashed, and restarts under a new id, blocks read_committed readers of generations.
    */
-  private static final int TRANSACTION_TIMEOUT_MS = 10_000;
-  private static final Duration PARTIAL_WEIGHTS_TIMEOUT = Duration.ofMinutes(2);
+  private static final Duration TRANSACTION_TIMEOUT = Duration.ofSeconds(10);
 
   private final SamplerConfig config;
   private final Topics topics;
-  private final RunReporter reporter;
-  private final LivePolicy live;
-  private final WeightSubscriber subscriber;
-  private final TransactionalLoop loop;
   private final Pacer pacer;
   private final InFlightGate gate;
   private final Admin admin;
-  private final Object lifecycle = new Object();
-  private boolean loopStarted; // guarded by lifecycle
-  private boolean closing; // guarded by lifecycle
-  private volatile boolean closed;
+  private final Replica<Policy> replica;
 
   private final AtomicLong prompts = new AtomicLong();
   private final AtomicLong generations = new AtomicLong();
@@ -85,29 +71,15 @@ public final class SamplerService implements Runnable, AutoCloseable {
     this.pacer = new Pacer(config.maxPromptsPerVersion());
     this.gate = new InFlightGate(config.maxLag());
     this.admin = connection.admin();
-    this.reporter = new RunReporter(new KafkaProducer<>(connection.producerConfig(), new ByteArraySerializer(),
-        new ByteArraySerializer()), topics, config.samplerId());
-    this.live = new LivePolicy(config.policyName(), this::onVersionLoaded);
-    this.subscriber = new WeightSubscriber(weightConsumer(connection), topics, Set.of(config.policyName()), live,
-        PARTIAL_WEIGHTS_TIMEOUT);
-    this.loop = new TransactionalLoop(promptConsumer(connection), transactionalProducer(connection),
-        List.of(topics.prompts.name()), new Step(), POLL);
-  }
-
-  private KafkaConsumer<byte[], byte[]> promptConsumer(KafkaConnection connection) {
-    return new KafkaConsumer<>(connection.loopConsumerConfig(config.groupId(), config.samplerId() + "-prompts", config.promptsPerBatch()),
-        new ByteArrayDeserializer(), new ByteArrayDeserializer());
-  }
-
-  /** The subscriber assigns partitions itself: read_committed and no group. */
-  private KafkaConsumer<byte[], byte[]> weightConsumer(KafkaConnection connection) {
-    return new KafkaConsumer<>(connection.readerConfig(config.samplerId() + "-weights"), new ByteArrayDeserializer(),
-        new ByteArrayDeserializer());
-  }
-
-  private KafkaProducer<byte[], byte[]> transactionalProducer(KafkaConnection connection) {
-    return new KafkaProducer<>(connection.loopProducerConfig(config.transactionalId(), config.samplerId() + "-generations",
-        Duration.ofMillis(TRANSACTION_TIMEOUT_MS)), new ByteArraySerializer(), new ByteArraySerializer());
+    var spec = new Replica.Spec("sampler", config.samplerId(), topics, config.policyName(), config.groupId(),
+        List.of(topics.prompts.name()), "prompts", "generations", config.promptsPerBatch(), TRANSACTION_TIMEOUT,
+        config.weightsTimeout(), "start the learner (it publishes version 0) or publish initial weights, or raise "
+            + "--weights-timeout",
+        "K=" + config.samplesPerPrompt() + ", " + config.promptsPerBatch() + " prompts per batch, pacing "
+            + (config.paced() ? config.maxPromptsPerVersion() + " prompts/version" : "off"),
+        Map.of("samplesPerPrompt", Integer.toString(config.samplesPerPrompt()),
+            "maxPromptsPerVersion", Integer.toString(config.maxPromptsPerVersion())));
+    this.replica = new Replica<>(spec, connection, Policy::fromBytes, r -> new Step());
   }
 
   public SamplerConfig config() {
@@ -116,7 +88,7 @@ public final class SamplerService implements Runnable, AutoCloseable {
 
   /** Policy version in use, or -1 before the first. */
   public long policyVersion() {
-    return live.version();
+    return replica.model().version();
   }
 
   /** Prompts sampled (committed). */
@@ -141,71 +113,22 @@ public final class SamplerService implements Runnable, AutoCloseable {
 
   /** Whether consumption is paused by pacing. */
   public boolean paused() {
-    return loop.paused();
+    return replica.loop().paused();
   }
 
   /**
    * Waits for the first weights, then samples until {@link #close()}.
    *
    * @throws IllegalStateException when no weights arrive within {@code weightsTimeout}
-   * @throws TransactionalLoop.FatalException when the producer is fenced or otherwise unusable
+   * @throws io.alignstream.runtime.TransactionalLoop.FatalException when the producer is fenced or otherwise unusable
    */
   @Override
   public void run() {
-    reporter.event("replica-started", "sampler " + config.samplerId() + " started for line " + config.policyName(),
-        Map.of("samplerId", config.samplerId(), "policyName", config.policyName(), "group", config.groupId(),
-            "transactionalId", config.transactionalId(),
-            "samplesPerPrompt", Integer.toString(config.samplesPerPrompt()),
-            "maxPromptsPerVersion", Integer.toString(config.maxPromptsPerVersion())));
-    subscriber.start();
-    if (!awaitFirstWeights()) {
-      return; // closed while waiting
-    }
-    synchronized (lifecycle) {
-      if (closing) {
-        return;
-      }
-      loopStarted = true;
-    }
-    log.info("sampler {} samples line {} from v{} (group {}, K={}, {} prompts per batch, pacing {})",
-        config.samplerId(), config.policyName(), live.version(), config.groupId(), config.samplesPerPrompt(),
-        config.promptsPerBatch(), config.paced() ? config.maxPromptsPerVersion() + " prompts/version" : "off");
-    loop.run();
-  }
-
-  private boolean awaitFirstWeights() {
-    long deadline = System.nanoTime() + config.weightsTimeout().toNanos();
-    while (!live.ready()) {
-      synchronized (lifecycle) {
-        if (closing) {
-          return false;
-        }
-      }
-      if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("no weights of model line '" + config.policyName() + "' arrived on "
-            + topics.modelVersions.name() + " within " + config.weightsTimeout()
-            + ": start the learner (it publishes version 0) or publish initial weights, or raise --weights-timeout"
-            + (subscriber.lastRejection().isEmpty() ? "" : "; last rejection: " + subscriber.lastRejection()));
-      }
-      try {
-        Thread.sleep(50);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return false;
-      }
-    }
-    return true;
-  }
-
-  private void onVersionLoaded(long version) {
-    log.info("{}: {} v{} loaded", config.samplerId(), config.policyName(), version);
-    reporter.event("version-loaded", config.policyName() + " v" + version + " loaded",
-        Map.of("samplerId", config.samplerId(), "policyName", config.policyName(), "version", Long.toString(version)));
-    reporter.metric("sampler.policy_version", version, batches.get(), version);
+    replica.run();
   }
 
   /** Pacing and reporting around {@link BatchSampler}; all methods run on the loop thread. */
-  private final class Step implements TransactionalLoop.Processor {
+  private final class Step implements Replica.Work {
     private final BatchSampler sampler = new BatchSampler(config);
     private BatchSampler.Outcome pending; // of the batch in progress, reported once it commits
 
@@ -215,11 +138,11 @@ public final class SamplerService implements Runnable, AutoCloseable {
 
     @Override
     public int capacity() {
-      int budget = Math.min(config.promptsPerBatch(), pacer.remaining(live.version()));
+      int budget = Math.min(config.promptsPerBatch(), pacer.remaining(replica.model().version()));
       if (budget == 0 || !gate.enabled()) {
         return budget;
       }
-      return (int) Math.min(budget, gate.remaining(sampledPrompts(), live.metadata()));
+      return (int) Math.min(budget, gate.remaining(sampledPrompts(), replica.model().metadata()));
     }
 
     /**
@@ -236,7 +159,7 @@ public final class SamplerService implements Runnable, AutoCloseable {
           for (var e : admin.listConsumerGroupOffsets(config.groupId()).partitionsToOffsetAndMetadata()
               .get(2, java.util.concurrent.TimeUnit.SECONDS).entrySet()) {
             if (e.getKey().topic().equals(topics.prompts.name()) && e.getValue() != null) {
-              sum += TransactionalLoop.recordsCommitted(e.getValue()) - TransactionalLoop.recordsSetAside(e.getValue());
+              sum += CommittedRecords.of(e.getValue()).processed();
             }
           }
           sampledFetched = sum;
@@ -255,7 +178,7 @@ public final class SamplerService implements Runnable, AutoCloseable {
     @Override
     public List<ProducerRecord<byte[], byte[]>> process(List<ConsumerRecord<byte[], byte[]>> batch) {
       pending = null;
-      BatchSampler.Result result = sampler.sample(batch, live.policy(), live.tokenizer());
+      BatchSampler.Result result = replica.model().withModel(v -> sampler.sample(batch, v.model(), v.tokenizer()));
       pending = result.outcome();
       return result.records();
     }
@@ -275,19 +198,19 @@ public final class SamplerService implements Runnable, AutoCloseable {
         return;
       }
       long step = batches.incrementAndGet();
-      long version = o.prompts() > 0 ? o.version() : live.version();
+      long version = o.prompts() > 0 ? o.version() : replica.model().version();
       // Counted on commit, not when seen: an aborted batch is redone and would count them twice.
       undecodable.addAndGet(o.undecodable().size());
       if (!o.undecodable().isEmpty()) {
-        reporter.metric("sampler.undecodable_prompts", undecodable.get(), step, version);
+        replica.reporter().metric("sampler.undecodable_prompts", undecodable.get(), step, version);
       }
       for (String s : o.tooLong()) {
         tooLong.incrementAndGet();
-        reporter.event("prompt-too-long", "prompt " + s + " does not fit the context with "
+        replica.reporter().event("prompt-too-long", "prompt " + s + " does not fit the context with "
             + config.sampling().maxNewTokens() + " new tokens; skipped", Map.of("samplerId", config.samplerId(), "prompt", s));
       }
       if (!o.tooLong().isEmpty()) {
-        reporter.metric("sampler.prompts_too_long", tooLong.get(), step, version);
+        replica.reporter().metric("sampler.prompts_too_long", tooLong.get(), step, version);
       }
       if (o.prompts() == 0) {
         return;
@@ -296,11 +219,11 @@ public final class SamplerService implements Runnable, AutoCloseable {
       prompts.addAndGet(o.prompts());
       generations.addAndGet(o.rows());
       double seconds = Math.max(1e-9, o.nanos() / 1e9);
-      reporter.metric("sampler.generations_per_s", o.rows() / seconds, step, o.version());
-      reporter.metric("sampler.tokens_per_s", o.tokens() / seconds, step, o.version());
-      reporter.metric("sampler.batch_latency_ms", o.nanos() / 1e6, step, o.version());
-      reporter.metric("sampler.policy_version", o.version(), step, o.version());
-      reporter.metric("sampler.prompts", prompts.get(), step, o.version());
+      replica.reporter().metric("sampler.generations_per_s", o.rows() / seconds, step, o.version());
+      replica.reporter().metric("sampler.tokens_per_s", o.tokens() / seconds, step, o.version());
+      replica.reporter().metric("sampler.batch_latency_ms", o.nanos() / 1e6, step, o.version());
+      replica.reporter().metric("sampler.policy_version", o.version(), step, o.version());
+      replica.reporter().metric("sampler.prompts", prompts.get(), step, o.version());
       log.debug("{}: {} prompts × {} at v{} in {} ms ({} tokens)", config.samplerId(), o.prompts(),
           config.samplesPerPrompt(), o.version(), o.nanos() / 1_000_000, o.tokens());
     }
@@ -308,20 +231,37 @@ public final class SamplerService implements Runnable, AutoCloseable {
     @Override
     public void onAborted(List<ConsumerRecord<byte[], byte[]>> batch, Exception cause) {
       pending = null;
-      reporter.metric("sampler.aborted_batches", loop.abortedBatches(), batches.get(), live.version());
+      replica.reporter().metric("sampler.aborted_batches", replica.loop().abortedBatches(), batches.get(),
+          replica.model().version());
     }
 
     @Override
     public void onPaused(boolean paused) {
-      long v = live.version();
-      reporter.metric("sampler.paused", paused ? 1 : 0, batches.get(), v);
+      long v = replica.model().version();
+      replica.reporter().metric("sampler.paused", paused ? 1 : 0, batches.get(), v);
       String message = paused
           ? "paused at v" + v + ": " + (pacer.remaining(v) == 0 ? pacer.used() + " prompts sampled at this version"
               : "the line is " + config.maxLag() + " updates ahead of the learner") + ", waiting for a newer version"
           : "resumed at v" + v;
       log.info("{}: {}", config.samplerId(), message);
-      reporter.event(paused ? "paused" : "resumed", message,
+      replica.reporter().event(paused ? "paused" : "resumed", message,
           Map.of("samplerId", config.samplerId(), "policyName", config.policyName(), "version", Long.toString(v)));
+    }
+
+    @Override
+    public void loaded(long version) {
+      replica.reporter().metric("sampler.policy_version", version, batches.get(), version);
+    }
+
+    @Override
+    public String summary() {
+      return prompts.get() + " prompts sampled, " + generations.get() + " generations published, "
+          + undecodable.get() + " undecodable, " + tooLong.get() + " too long";
+    }
+
+    @Override
+    public void stopped() {
+      admin.close(Duration.ofSeconds(5));
     }
   }
 
@@ -331,41 +271,11 @@ public final class SamplerService implements Runnable, AutoCloseable {
    */
   @Override
   public void close() {
-    boolean started;
-    synchronized (lifecycle) {
-      if (closing) {
-        return;
-      }
-      closing = true;
-      started = loopStarted;
-    }
-    try {
-      if (started) {
-        loop.stop();
-        if (!loop.awaitStopped(Duration.ofSeconds(60))) {
-          log.warn("{}: the sampling loop did not stop within 60 s", config.samplerId());
-        }
-      } else {
-        loop.closeUnstarted();
-      }
-      subscriber.close();
-      admin.close(Duration.ofSeconds(5));
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } finally {
-      live.close();
-      log.info("sampler {} stopped: {} prompts sampled, {} generations published, {} undecodable, {} too long",
-          config.samplerId(), prompts.get(), generations.get(), undecodable.get(), tooLong.get());
-      reporter.event("replica-stopped", "sampler " + config.samplerId() + " stopped",
-          Map.of("samplerId", config.samplerId(), "prompts", Long.toString(prompts.get()),
-              "generations", Long.toString(generations.get())));
-      reporter.close();
-      closed = true;
-    }
+    replica.close();
   }
 
   /** Whether {@link #close()} has completed. */
   public boolean closed() {
-    return closed;
+    return replica.closed();
   }
 }

@@ -169,7 +169,7 @@ class SamplerProcessesIT {
       processes.get(1).destroy();
       assertTrue(processes.get(1).waitFor(30, TimeUnit.SECONDS), "clean shutdown");
       upstream.awaitSettledMembers(group, 0);
-      assertTrue(upstream.awaitEvent("replica-stopped", "proc-b", "samplerId", "proc-b", WAIT), "proc-b closed cleanly");
+      assertTrue(upstream.awaitEvent("replica-stopped", "proc-b", "replica", "proc-b", WAIT), "proc-b closed cleanly");
       System.out.printf("sampler processes: generate calls averaged %.0f generations/s, %.0f tokens/s, %.0f ms per batch"
           + " (3 prompts x K=%d, <= 8 new tokens, tiny GPT)%n", upstream.meanMetric("sampler.generations_per_s"),
           upstream.meanMetric("sampler.tokens_per_s"), upstream.meanMetric("sampler.batch_latency_ms"), K);

@@ -1,6 +1,7 @@
 package io.alignstream.model.cli;
 
 import io.alignstream.console.ProgressBar;
+import io.alignstream.console.Terminal;
 import io.alignstream.model.AdamW;
 import io.alignstream.model.AdamWConfig;
 import io.alignstream.model.Example;
@@ -96,7 +97,7 @@ public final class PretrainCommand implements Callable<Integer> {
     Cli.threads(threads);
     Files.createDirectories(out);
     Corpus c = Corpus.read(corpus);
-    PrintStream log = System.err;
+    PrintStream log = Terminal.err(); // the terminal, also while demo or align send service logs to a file
     Path tokenizerFile = tokenizer;
     if (tokenizerFile == null) {
       tokenizerFile = new WordLevelTokenizerBuilder(vocabSize).addAll(c.texts()).write(out.resolve(Tokenizer.FILE_NAME));

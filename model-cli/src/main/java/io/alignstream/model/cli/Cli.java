@@ -1,5 +1,6 @@
 package io.alignstream.model.cli;
 
+import io.alignstream.console.Terminal;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.concurrent.Callable;
@@ -14,12 +15,12 @@ final class Cli {
       body.call();
       return 0;
     } catch (IllegalArgumentException | IllegalStateException e) {
-      System.err.println("alignstream " + command + ": " + e.getMessage());
+      Terminal.err().println("alignstream " + command + ": " + e.getMessage());
     } catch (UncheckedIOException | IOException e) {
       Throwable io = e instanceof UncheckedIOException u ? u.getCause() : e;
-      System.err.println("alignstream " + command + ": I/O error: " + io.getMessage());
+      Terminal.err().println("alignstream " + command + ": I/O error: " + io.getMessage());
     } catch (Exception e) {
-      System.err.println("alignstream " + command + ": " + e);
+      Terminal.err().println("alignstream " + command + ": " + e);
     }
     return 1;
   }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.alignstream.console.ProgressBar;
+import io.alignstream.console.Terminal;
 import io.alignstream.model.Policy;
 import io.alignstream.model.Sample;
 import io.alignstream.model.SamplingConfig;
@@ -133,7 +134,7 @@ public final class GenerateCommand implements Callable<Integer> {
       }
     }
     double tps = tokens / ((System.nanoTime() - start) / 1e9);
-    System.err.printf("generate: %d responses, %d tokens, %.0f tokens/s; wrote %s%n", written, tokens, tps, out);
+    Terminal.err().printf("generate: %d responses, %d tokens, %.0f tokens/s; wrote %s%n", written, tokens, tps, out);
     return new Result(rows.size(), written, tokens, tps);
   }
 

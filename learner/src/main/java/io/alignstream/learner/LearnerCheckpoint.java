@@ -1,0 +1,132 @@
+package io.alignstream.learner;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.alignstream.model.AdamW;
+import io.alignstream.model.Policy;
+import io.alignstream.model.RewardEnsemble;
+import io.alignstream.model.Tokenizer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * The layout of one learner checkpoint directory: the whole learner state, so that a restored learner
+ * continues bit for bit as if it had never stopped.
+ *
+ * <pre>
+ *   policy/                 π_θ as a model directory (config.json, model.safetensors, tokenizer.json)
+ *   base/                   π_0, the same way
+ *   reward/                 the reward ensemble (after SFT)
+ *   policy-optimizer/       the loop's policy optimiser (after SFT)
+ *   reward-optimizer-K/     each ensemble member's optimiser (after SFT)
+ *   learner.json            version, counters, recipe, sample pools and the caller's extra values
+ * </pre>
+ *
+ * Versioned directories of these live in a {@link io.alignstream.model.CheckpointStore}, which writes
+ * each one beside and renames it into place.
+ */
+public final class LearnerCheckpoint {
+  static final String POLICY = "policy";
+  static final String BASE = "base";
+  static final String REWARD = "reward";
+  static final String POLICY_OPTIMIZER = "policy-optimizer";
+  /** Its presence marks a learner checkpoint. */
+  public static final String STATE_FILE = "learner.json";
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private LearnerCheckpoint() {}
+
+  /** Writes {@code learner}'s whole state and the caller's {@code extra} (e.g. input offsets) into the empty directory {@code dir}. */
+  static void write(Learner learner, Path dir, Map<String, Object> extra) throws IOException {
+    learner.policy().save(dir.resolve(POLICY));
+    learner.tokenizer().save(dir.resolve(POLICY));
+    learner.base().save(dir.resolve(BASE));
+    learner.tokenizer().save(dir.resolve(BASE));
+    if (learner.discriminator() != null) {
+      learner.discriminator().save(dir);
+      learner.policyStep().optimizer().save(Files.createDirectories(dir.resolve(POLICY_OPTIMIZER)));
+    }
+    Map<String, Object> state = new LinkedHashMap<>();
+    state.put("version", learner.version());
+    state.put("updates", learner.updates());
+    state.put("trainedSamples", learner.trainedSamples());
+    state.put("recipe", learner.recipe().toMap());
+    state.put("pool", learner.pool().toJson());
+    state.put("holdout", learner.holdout().toJson());
+    state.put("extra", extra);
+    JSON.writerWithDefaultPrettyPrinter().writeValue(dir.resolve(STATE_FILE).toFile(), state);
+  }
+
+  /** Restores a learner written by {@link #write}; the recipe is the caller's (it may differ on purpose). */
+  @SuppressWarnings("unchecked")
+  static Learner read(Path dir, Recipe recipe) throws IOException {
+    Map<String, Object> state = JSON.readValue(dir.resolve(STATE_FILE).toFile(), Map.class);
+    Tokenizer tokenizer = Tokenizer.load(dir.resolve(POLICY));
+    Learner l = new Learner(recipe, tokenizer, Policy.load(dir.resolve(BASE)), Policy.load(dir.resolve(POLICY)));
+    l.restoreCounters(((Number) state.get("version")).longValue(), ((Number) state.get("updates")).longValue(),
+        ((Number) state.get("trainedSamples")).longValue());
+    l.pool().fromJson((Map<String, List<List<List<Number>>>>) state.get("pool"));
+    l.holdout().fromJson((Map<String, List<List<List<Number>>>>) state.get("holdout"));
+    if (Files.isDirectory(dir.resolve(REWARD))) {
+      l.startLoop(Discriminator.load(dir, recipe), AdamW.load(dir.resolve(POLICY_OPTIMIZER)));
+    }
+    return l;
+  }
+
+  /** π_θ of checkpoint {@code dir} as a model directory (config.json, model.safetensors, tokenizer.json). */
+  public static Path policyDir(Path dir) {
+    return dir.resolve(POLICY);
+  }
+
+  /** The reward ensemble of checkpoint {@code dir}, as {@link RewardEnsemble#load} reads it. */
+  public static Path rewardDir(Path dir) {
+    return dir.resolve(REWARD);
+  }
+
+  /**
+   * The policy's {@code weightsToBytes()} as checkpoint {@code dir} holds it: byte for byte what
+   * encoding the learner's policy again would give right after writing it, without the encoding.
+   */
+  public static byte[] policyBytes(Path dir) throws IOException {
+    return Policy.savedWeightsToBytes(dir.resolve(POLICY));
+  }
+
+  /** The reward ensemble's {@code weightsToBytes()} as checkpoint {@code dir} holds it (see {@link #policyBytes}). */
+  public static byte[] rewardBytes(Path dir) throws IOException {
+    return RewardEnsemble.savedWeightsToBytes(dir.resolve(REWARD));
+  }
+
+  /**
+   * Copies checkpoint {@code dir}'s policy to {@code policyOut} as a model directory, and its reward
+   * ensemble to {@code rewardOut}: the run's models, file for file as the learner saved them.
+   */
+  public static void exportModels(Path dir, Path policyOut, Path rewardOut) throws IOException {
+    copyTree(dir.resolve(POLICY), policyOut);
+    copyTree(dir.resolve(REWARD), rewardOut);
+  }
+
+  private static void copyTree(Path from, Path to) throws IOException {
+    try (Stream<Path> walk = Files.walk(from)) {
+      for (Path p : walk.toList()) {
+        Path target = to.resolve(from.relativize(p).toString());
+        if (Files.isDirectory(p)) {
+          Files.createDirectories(target);
+        } else {
+          Files.copy(p, target, StandardCopyOption.REPLACE_EXISTING);
+        }
+      }
+    }
+  }
+
+  /** The caller's {@code extra} map written with a checkpoint. */
+  @SuppressWarnings("unchecked")
+  public static Map<String, Object> extra(Path dir) throws IOException {
+    Map<String, Object> state = JSON.readValue(dir.resolve(STATE_FILE).toFile(), Map.class);
+    return (Map<String, Object>) state.getOrDefault("extra", Map.of());
+  }
+}

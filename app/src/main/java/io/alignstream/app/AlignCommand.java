@@ -1,8 +1,8 @@
 package io.alignstream.app;
 
+import io.alignstream.broker.ClusterOptions;
 import io.alignstream.broker.DurationConverter;
-import io.alignstream.broker.KafkaConnectionOptions;
-import io.alignstream.broker.KafkaSession;
+import io.alignstream.broker.RunSession;
 import io.alignstream.console.Terminal;
 import io.alignstream.learner.LearnerCommand;
 import io.alignstream.learner.Recipe;
@@ -106,7 +106,7 @@ public final class AlignCommand implements Callable<Integer> {
 
   /** --bootstrap, --kafka-config, --data-dir, --replication-factor: where the run's topics live. */
   @Mixin
-  private KafkaConnectionOptions kafka = new KafkaConnectionOptions();
+  private ClusterOptions kafka = new ClusterOptions();
 
   @Option(names = "--dashboard-port", paramLabel = "PORT", defaultValue = "8080",
       description = "Port of the live dashboard on 127.0.0.1; 0 = any free port, -1 = none. Default: ${DEFAULT-VALUE}.")
@@ -148,7 +148,7 @@ public final class AlignCommand implements Callable<Integer> {
     String logs = AlignmentRun.logsLine(logFile, verbose);
     try (AutoCloseable quiet = AlignmentRun.serviceLogs(logFile, verbose)) {
       plan = AlignJob.plan(config, logs.isEmpty() ? banner : banner + System.lineSeparator() + logs, log);
-      try (KafkaSession session = kafka.open(Topics.forRun(runId), Terminal.err())) {
+      try (RunSession session = kafka.open(Topics.forRun(runId), Terminal.err())) {
         result = AlignJob.align(plan, session.connection(), session.topics(), log);
       }
       AlignJob.evaluate(plan, evalTemperature, log);

@@ -1,7 +1,7 @@
 package io.alignstream.app;
 
-import io.alignstream.broker.KafkaConnectionOptions;
-import io.alignstream.broker.KafkaSession;
+import io.alignstream.broker.ClusterOptions;
+import io.alignstream.broker.RunSession;
 import io.alignstream.console.ProgressBar;
 import io.alignstream.console.Terminal;
 import io.alignstream.learner.LearnerCheckpoint;
@@ -70,7 +70,7 @@ public final class DemoCommand implements Callable<Integer> {
 
   /** --bootstrap, --kafka-config, --data-dir, --replication-factor: where the run's topics live. */
   @Mixin
-  private KafkaConnectionOptions kafka = new KafkaConnectionOptions();
+  private ClusterOptions kafka = new ClusterOptions();
 
   @Option(names = "--runs-dir", paramLabel = "DIR", defaultValue = "runs",
       description = "Where run reports and models go. Default: ${DEFAULT-VALUE}.")
@@ -175,7 +175,7 @@ public final class DemoCommand implements Callable<Integer> {
     GoldenCurve curve = new GoldenCurve(eval, t0);
     AlignmentRun.Outcome outcome;
     t = System.nanoTime();
-    try (KafkaSession session = kafka.open(Topics.forRun(runId), Terminal.err())) {
+    try (RunSession session = kafka.open(Topics.forRun(runId), Terminal.err())) {
       // SFT starts once every distinct demonstration is in (ingest keeps one copy of duplicates).
       int distinct = (int) task.demonstrations().stream().map(d -> d.prompt() + "\u0000" + d.response()).distinct().count();
       var settings = new AlignmentRun.Settings(session.topics(), runDir, base, recipe, distinct, samplers, MAX_NEW_TOKENS,

@@ -1,7 +1,7 @@
 package io.alignstream.app;
 
-import io.alignstream.broker.KafkaConnectionOptions;
-import io.alignstream.broker.KafkaSession;
+import io.alignstream.broker.ClusterOptions;
+import io.alignstream.broker.RunSession;
 import io.alignstream.learner.LearnerCommand;
 import io.alignstream.schemas.Topics;
 import java.io.PrintStream;
@@ -56,7 +56,7 @@ public final class ReplayCommand implements Callable<Integer> {
 
   /** --bootstrap, --kafka-config, --data-dir, --replication-factor: where the run's topics live. */
   @Mixin
-  private KafkaConnectionOptions kafka = new KafkaConnectionOptions();
+  private ClusterOptions kafka = new ClusterOptions();
 
   @Option(names = "--threads", paramLabel = "N", defaultValue = "1",
       description = "libtorch threads per operation. Default: ${DEFAULT-VALUE}.")
@@ -77,7 +77,7 @@ public final class ReplayCommand implements Callable<Integer> {
     var config = new Replay.Config(fromRun, asRun, recipeFile, overrides, out != null ? out : Path.of("runs", asRun),
         Duration.ofMinutes(2));
     PrintStream log = System.out;
-    try (KafkaSession session = kafka.open(Topics.forRun(asRun), System.err)) {
+    try (RunSession session = kafka.open(Topics.forRun(asRun), System.err)) {
       Replay.Result r = Replay.run(session.connection(), config, log);
       log.printf(Locale.ROOT, "replayed %s as %s: SFT on %d demonstrations, %d updates on %d of %d recorded batches%n",
           fromRun, asRun, r.demonstrations(), r.updates(), r.batchesTrained(), r.batchesRecorded());

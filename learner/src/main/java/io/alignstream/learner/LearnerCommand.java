@@ -1,8 +1,8 @@
 package io.alignstream.learner;
 
 import io.alignstream.broker.DurationConverter;
-import io.alignstream.broker.KafkaOptions;
-import io.alignstream.broker.KafkaSession;
+import io.alignstream.broker.RunOptions;
+import io.alignstream.broker.RunSession;
 import io.alignstream.broker.Shutdown;
 import io.alignstream.model.NativeArrays;
 import io.alignstream.runtime.ResourceReport;
@@ -34,7 +34,7 @@ import picocli.CommandLine.Option;
         "Recipe keys (set in --recipe FILE as key = value, or with --set key=value):"})
 public final class LearnerCommand implements Callable<Integer> {
   @Mixin
-  private KafkaOptions kafka;
+  private RunOptions kafka;
 
   @Option(names = "--base", paramLabel = "DIR",
       description = "π_0: a model directory (config.json, model.safetensors, tokenizer.json), e.g. from "
@@ -109,7 +109,7 @@ public final class LearnerCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     LearnerConfig config = config();
     BatchingConfig batching = new BatchingConfig(config.recipe().samplesPerPrompt(), batchWait);
-    try (Shutdown shutdown = new Shutdown("learner"); KafkaSession session = kafka.open();
+    try (Shutdown shutdown = new Shutdown("learner"); RunSession session = kafka.open();
         BatchingService batcher = BatchingService.start(session.connection(), config.topics(), batching,
             runDir().resolve("batching-state"), Duration.ofMinutes(2));
         LearnerService learner = shutdown.closes(LearnerService.create(session.connection(), config, listener));

@@ -1,7 +1,7 @@
 package io.alignstream.producer;
 
-import io.alignstream.broker.KafkaOptions;
-import io.alignstream.broker.KafkaSession;
+import io.alignstream.broker.RunOptions;
+import io.alignstream.broker.RunSession;
 import io.alignstream.broker.Shutdown;
 import io.alignstream.runtime.ReplicaId;
 import io.alignstream.runtime.ResourceReport;
@@ -31,7 +31,7 @@ public final class IngestCommand implements Callable<Integer> {
   private static final Logger log = LoggerFactory.getLogger(IngestCommand.class);
 
   @Mixin
-  private KafkaOptions kafka;
+  private RunOptions kafka;
 
   @Option(names = "--state-dir", paramLabel = "DIR",
       description = "Where the topology keeps its local state. Default: a temporary directory, deleted on exit "
@@ -47,7 +47,7 @@ public final class IngestCommand implements Callable<Integer> {
   public Integer call() throws InterruptedException {
     IngestConfig config = IngestConfig.defaults().withStateDir(stateDir);
     String id = ReplicaId.of("ingest");
-    try (Shutdown shutdown = new Shutdown("ingest"); KafkaSession session = kafka.open();
+    try (Shutdown shutdown = new Shutdown("ingest"); RunSession session = kafka.open();
         IngestService ingest = shutdown.closes(IngestService.start(session.connection(), session.topics(), config));
         ResourceReport resources = ResourceReport.start(session.connection().producerConfig(), session.topics(), id,
             () -> 0)) {

@@ -1,8 +1,8 @@
 package io.alignstream.rewarder;
 
 import io.alignstream.broker.DurationConverter;
-import io.alignstream.broker.KafkaOptions;
-import io.alignstream.broker.KafkaSession;
+import io.alignstream.broker.RunOptions;
+import io.alignstream.broker.RunSession;
 import io.alignstream.broker.Shutdown;
 import io.alignstream.model.NativeArrays;
 import io.alignstream.runtime.ResourceReport;
@@ -32,7 +32,7 @@ import picocli.CommandLine.Option;
         "Ctrl-C commits or aborts the micro-batch in progress, leaves the group and exits."})
 public final class RewarderCommand implements Callable<Integer> {
   @Mixin
-  private KafkaOptions kafka;
+  private RunOptions kafka;
 
   @Option(names = "--rewarder-id", paramLabel = "ID",
       description = "This replica's id: metrics source and part of its transactional id. Give a restarted replica the "
@@ -61,7 +61,7 @@ public final class RewarderCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     RewarderConfig config = config();
-    try (Shutdown shutdown = new Shutdown("rewarder"); KafkaSession session = kafka.open();
+    try (Shutdown shutdown = new Shutdown("rewarder"); RunSession session = kafka.open();
         RewarderService service = shutdown.closes(new RewarderService(config, session.connection()));
         ResourceReport resources = ResourceReport.start(session.connection().producerConfig(),
             session.topics(), config.rewarderId(), NativeArrays::liveInProcess)) {

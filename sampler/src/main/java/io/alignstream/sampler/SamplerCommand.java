@@ -1,12 +1,13 @@
 package io.alignstream.sampler;
 
 import io.alignstream.broker.DurationConverter;
-import io.alignstream.broker.KafkaOptions;
-import io.alignstream.broker.KafkaSession;
+import io.alignstream.broker.RunOptions;
+import io.alignstream.broker.RunSession;
 import io.alignstream.broker.Shutdown;
 import io.alignstream.model.NativeArrays;
 import io.alignstream.model.SamplingConfig;
 import io.alignstream.runtime.ResourceReport;
+import io.alignstream.schemas.ModelLines;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -28,14 +29,14 @@ import picocli.CommandLine.Option;
         "Ctrl-C commits or aborts the batch in progress, leaves the group and exits."})
 public final class SamplerCommand implements Callable<Integer> {
   @Mixin
-  private KafkaOptions kafka;
+  private RunOptions kafka;
 
   @Option(names = "--sampler-id", paramLabel = "ID",
       description = "This replica's id, stamped on its generations and part of its transactional id. Give a restarted "
           + "replica the same id so it fences its predecessor at once. Default: <hostname>-<pid>.")
   private String samplerId;
 
-  @Option(names = "--policy-name", paramLabel = "NAME", defaultValue = SamplerConfig.TRAINED_LINE,
+  @Option(names = "--policy-name", paramLabel = "NAME", defaultValue = ModelLines.POLICY,
       description = "Model line to follow and stamp: policy, base or sft. Default: ${DEFAULT-VALUE}.")
   private String policyName;
 
@@ -106,7 +107,7 @@ public final class SamplerCommand implements Callable<Integer> {
       System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
       System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
     }
-    try (Shutdown shutdown = new Shutdown("sampler"); KafkaSession session = kafka.open();
+    try (Shutdown shutdown = new Shutdown("sampler"); RunSession session = kafka.open();
         SamplerService service = shutdown.closes(new SamplerService(config, session.connection()));
         ResourceReport resources = ResourceReport.start(session.connection().producerConfig(), session.topics(),
             config.samplerId(), NativeArrays::liveInProcess)) {

@@ -2,6 +2,7 @@ package io.alignstream.sampler;
 
 import io.alignstream.model.SamplingConfig;
 import io.alignstream.runtime.ReplicaId;
+import io.alignstream.schemas.ModelLines;
 import io.alignstream.schemas.Topics;
 import java.time.Duration;
 import java.util.Objects;
@@ -40,8 +41,6 @@ public record SamplerConfig(
     int maxLag,
     Duration weightsTimeout) {
 
-  /** The model line being trained; the only one that gets new versions and so is paced by default. */
-  public static final String TRAINED_LINE = "policy";
   public static final int DEFAULT_SAMPLES_PER_PROMPT = 4;
   public static final int DEFAULT_PROMPTS_PER_BATCH = 8;
   public static final int DEFAULT_MAX_PROMPTS_PER_VERSION = 64;
@@ -75,7 +74,7 @@ public record SamplerConfig(
 
   /** Defaults for {@code runId}; change fields with the {@code with*} methods. */
   public static SamplerConfig defaults(String runId) {
-    return new SamplerConfig(runId, defaultSamplerId(), TRAINED_LINE, DEFAULT_SAMPLES_PER_PROMPT,
+    return new SamplerConfig(runId, defaultSamplerId(), ModelLines.POLICY, DEFAULT_SAMPLES_PER_PROMPT,
         DEFAULT_PROMPTS_PER_BATCH, DEFAULT_SAMPLING, 0L, DEFAULT_MAX_PROMPTS_PER_VERSION, DEFAULT_MAX_LAG, DEFAULT_WEIGHTS_TIMEOUT);
   }
 
@@ -84,7 +83,7 @@ public record SamplerConfig(
    * line, off for fixed lines, which would otherwise stop for good after their first budget.
    */
   public static int defaultMaxPromptsPerVersion(String policyName) {
-    return TRAINED_LINE.equals(policyName) ? DEFAULT_MAX_PROMPTS_PER_VERSION : 0;
+    return ModelLines.POLICY.equals(policyName) ? DEFAULT_MAX_PROMPTS_PER_VERSION : 0;
   }
 
   /** {@code <hostname>-<pid>}: unique among live processes, but new on every restart. */

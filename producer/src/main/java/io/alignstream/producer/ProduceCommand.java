@@ -252,11 +252,13 @@ public final class ProduceCommand implements Callable<Integer> {
       Duration bound = stop.get() && wait.compareTo(AFTER_STOP) > 0 ? AFTER_STOP : wait;
       long deadline = System.nanoTime() + bound.toNanos();
       BatchVerdict.Counts counts = verdict.latest();
-      while (counts.total() < publisher.sent() && System.nanoTime() < deadline) {
-        counts = verdict.await(publisher.sent(), Duration.ofMillis(500));
+      long sent = publisher.counts().sent();
+      while (counts.total() < sent && System.nanoTime() < deadline) {
+        counts = verdict.await(sent, Duration.ofMillis(500));
       }
       show(bar, counts);
-      return new Summary(publisher.sent(), publisher.unreadable(), publisher.tooLarge(), counts, Duration.ofNanos(System.nanoTime() - t0));
+      DemonstrationPublisher.Counts c = publisher.counts();
+      return new Summary(c.sent(), c.unreadable(), c.tooLarge(), counts, Duration.ofNanos(System.nanoTime() - t0));
     } finally {
       if (ingest != null) {
         ingest.close();

@@ -6,7 +6,6 @@ import io.alignstream.schemas.ModelLines;
 import io.alignstream.schemas.Topics;
 import java.time.Duration;
 import java.util.Objects;
-import java.util.regex.Pattern;
 
 /**
  * Everything one sampler replica needs, validated on construction; each error names the option to fix.
@@ -51,14 +50,11 @@ public record SamplerConfig(
   /** Largest generate batch (prompts × K rows) accepted: beyond it one call needs too much memory. */
   public static final int MAX_ROWS = 4096;
 
-  // Ids end up in transactional ids, group ids and Kafka client ids: keep them to safe characters.
-  private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,99}");
 
   public SamplerConfig {
     Topics.forRun(runId); // validates the run id with its own message
-    require(samplerId != null && ID.matcher(samplerId).matches(),
-        "sampler id '" + samplerId + "' must be 1 to 100 letters, digits, '.', '_' or '-' (--sampler-id)");
-    require(policyName != null && ID.matcher(policyName).matches(),
+    require(ReplicaId.valid(samplerId), "sampler id '" + samplerId + "' " + ReplicaId.RULE + " (--sampler-id)");
+    require(ReplicaId.valid(policyName),
         "policy name '" + policyName + "' must be letters, digits, '.', '_' or '-', e.g. policy, base, sft (--policy-name)");
     require(samplesPerPrompt >= 1, "samples per prompt must be >= 1, got " + samplesPerPrompt + " (--samples-per-prompt)");
     require(promptsPerBatch >= 1, "prompts per batch must be >= 1, got " + promptsPerBatch + " (--prompts-per-batch)");

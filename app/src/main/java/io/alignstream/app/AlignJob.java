@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.alignstream.broker.KafkaConnection;
 import io.alignstream.learner.Recipe;
-import io.alignstream.model.GptConfig;
+import io.alignstream.model.ModelConfig;
 import io.alignstream.model.Tokenizer;
 import io.alignstream.model.cli.GenerateCommand;
 import io.alignstream.model.cli.PretrainCommand;
@@ -155,7 +155,7 @@ final class AlignJob {
 
   private static Fit fit(Config c, DemonstrationsFile demos, Path base) throws IOException {
     // The learner skips demonstrations that do not fit the context and SFT waits for the rest: count them.
-    GptConfig model = GptConfig.read(base.resolve(GptConfig.FILE_NAME));
+    ModelConfig model = ModelConfig.read(base.resolve(ModelConfig.FILE_NAME));
     int fitting = 0;
     Set<String> prompts = new HashSet<>();
     try (Tokenizer tok = Tokenizer.load(base)) {
@@ -240,10 +240,10 @@ final class AlignJob {
       throw new IllegalArgumentException("base model directory not found: " + dir
           + " (make one with 'alignstream pretrain', or pass --corpus FILE to pretrain one first)");
     }
-    for (String f : List.of(GptConfig.FILE_NAME, "model.safetensors", Tokenizer.FILE_NAME)) {
+    for (String f : List.of(ModelConfig.FILE_NAME, "model.safetensors", Tokenizer.FILE_NAME)) {
       if (!Files.isRegularFile(dir.resolve(f))) {
         throw new IllegalArgumentException(dir + " is not a model directory: " + f + " is missing (it needs "
-            + GptConfig.FILE_NAME + ", model.safetensors and " + Tokenizer.FILE_NAME + ")");
+            + ModelConfig.FILE_NAME + ", model.safetensors and " + Tokenizer.FILE_NAME + ")");
       }
     }
   }

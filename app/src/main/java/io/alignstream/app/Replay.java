@@ -7,7 +7,7 @@ import io.alignstream.console.ProgressBar;
 import io.alignstream.learner.Learner;
 import io.alignstream.learner.Recipe;
 import io.alignstream.model.Example;
-import io.alignstream.model.GptConfig;
+import io.alignstream.model.ModelConfig;
 import io.alignstream.model.Policy;
 import io.alignstream.model.RewardEnsemble;
 import io.alignstream.model.Tokenizer;
@@ -241,7 +241,7 @@ final class Replay {
     ModelVersion m = base.manifest();
     Tokenizer tokenizer = Tokenizer.fromJson(m.getTokenizerJson());
     try {
-      return Learner.fresh(Policy.fromBytes(GptConfig.fromJson(m.getConfigJson()), base.payload(), 0), tokenizer,
+      return Learner.fresh(Policy.fromBytes(ModelConfig.fromJson(m.getConfigJson()), base.payload(), 0), tokenizer,
           recipe);
     } catch (RuntimeException e) {
       tokenizer.close();
@@ -259,7 +259,7 @@ final class Replay {
    */
   static Rescored rescore(Learner learner, List<TrainingBatch> group, Map<String, Demonstration> demos,
       Map<String, Generation> gens) {
-    GptConfig config = learner.policy().config();
+    ModelConfig config = learner.policy().config();
     List<List<ScoringInput>> inputs = new ArrayList<>();
     List<Example> examples = new ArrayList<>();
     int missing = 0;

@@ -5,7 +5,7 @@ import io.alignstream.learner.Recipe;
 import io.alignstream.model.AdamW;
 import io.alignstream.model.AdamWConfig;
 import io.alignstream.model.Example;
-import io.alignstream.model.GptConfig;
+import io.alignstream.model.gpt2.Gpt2Config;
 import io.alignstream.model.LrSchedule;
 import io.alignstream.model.Policy;
 import io.alignstream.model.PolicyTrainer;
@@ -52,7 +52,7 @@ public final class AlignmentExperiment {
           Math.min(demoCount, task.demonstrations().size()), task.demonstrations().size(), task.evalPrompts().size());
       if (!Files.exists(baseDir.resolve("model.safetensors"))) {
         // -Dexp.layers / -Dexp.width try other shapes than the tiny preset (use another -Dwork).
-        GptConfig shape = new GptConfig(tok.vocabSize(), 128, Integer.getInteger("exp.width", 128),
+        Gpt2Config shape = new Gpt2Config(tok.vocabSize(), 128, Integer.getInteger("exp.width", 128),
             Integer.getInteger("exp.layers", 2), 4, 1e-5, tok.eosId(), tok.eosId());
         try (Policy p = Policy.create(shape, 1)) {
           List<Example> corpus = new ArrayList<>();

@@ -572,7 +572,7 @@ class FaultInjectionIT {
   /** Demonstrations that fit the tiny model's context, so none is skipped as too long anywhere. */
   private static List<Example> fitting(BuiltinTask task, Path base) throws IOException {
     try (Tokenizer tok = Tokenizer.load(base)) {
-      int context = io.alignstream.model.GptConfig.fromJson(Files.readString(base.resolve("config.json")))
+      int context = io.alignstream.model.ModelConfig.fromJson(Files.readString(base.resolve("config.json")))
           .contextLength();
       // Distinct by content id: ingest drops a repeated demonstration, and the counts below are exact.
       Map<String, Example> byId = new java.util.LinkedHashMap<>();

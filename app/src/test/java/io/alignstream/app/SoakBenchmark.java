@@ -5,7 +5,7 @@ import io.alignstream.broker.BrokerConfig;
 import io.alignstream.broker.EmbeddedBroker;
 import io.alignstream.broker.KafkaConnection;
 import io.alignstream.broker.TopicAdmin;
-import io.alignstream.model.GptConfig;
+import io.alignstream.model.gpt2.Gpt2Config;
 import io.alignstream.model.Policy;
 import io.alignstream.model.Tokenizer;
 import io.alignstream.model.WordLevelTokenizerBuilder;
@@ -147,7 +147,7 @@ final class SoakBenchmark {
     task.corpus().forEach(e -> builder.add(e.prompt()).add(e.response()));
     Path base = work.resolve("base");
     try (Tokenizer tok = Tokenizer.load(builder.write(work.resolve("tokenizer.json")));
-        Policy p = Policy.create(GptConfig.tiny(tok.vocabSize(), tok.eosId()), 7)) {
+        Policy p = Policy.create(Gpt2Config.tiny(tok.vocabSize(), tok.eosId()), 7)) {
       p.save(base);
       tok.save(base);
     }

@@ -9,7 +9,8 @@ import io.alignstream.learner.Learner;
 import io.alignstream.learner.LearnerConfig;
 import io.alignstream.learner.Recipe;
 import io.alignstream.model.Example;
-import io.alignstream.model.GptConfig;
+import io.alignstream.model.ModelConfig;
+import io.alignstream.model.gpt2.Gpt2Config;
 import io.alignstream.model.Policy;
 import io.alignstream.model.RewardEnsemble;
 import io.alignstream.model.SamplingConfig;
@@ -133,7 +134,7 @@ public final class StreamingCostBenchmark {
     task.evalPrompts().forEach(p -> builder.add(p.text()));
     Path base = dir.resolve("base");
     try (Tokenizer tok = Tokenizer.load(builder.write(dir.resolve("tokenizer.json")));
-        Policy p = Policy.create(GptConfig.tiny(tok.vocabSize(), tok.eosId()), SEED)) {
+        Policy p = Policy.create(Gpt2Config.tiny(tok.vocabSize(), tok.eosId()), SEED)) {
       p.save(base);
       tok.save(base);
     }
@@ -231,7 +232,7 @@ public final class StreamingCostBenchmark {
       return null;
     }));
     try (Policy copy = learner.policy().copy()) {
-      GptConfig rewardConfig = learner.reward().members().get(0).config();
+      ModelConfig rewardConfig = learner.reward().members().get(0).config();
       parts.put("weights_load_ms", best(() -> {
         copy.loadWeights(payload[0], copy.version() + 1);
         RewardEnsemble.fromBytes(rewardConfig, payload[1], 1, 0).close();

@@ -10,7 +10,7 @@ import io.alignstream.learner.LearnerConfig;
 import io.alignstream.learner.LearnerService;
 import io.alignstream.learner.Recipe;
 import io.alignstream.learner.TrainingInput;
-import io.alignstream.model.GptConfig;
+import io.alignstream.model.gpt2.Gpt2Config;
 import io.alignstream.model.Policy;
 import io.alignstream.model.SamplingConfig;
 import io.alignstream.model.Tokenizer;
@@ -63,7 +63,7 @@ class StreamingLoopIT {
     task.evalPrompts().forEach(p -> builder.add(p.text()));
     Path base = dir.resolve("base");
     try (Tokenizer tok = Tokenizer.load(builder.write(dir.resolve("tokenizer.json")));
-        Policy p = Policy.create(new GptConfig(tok.vocabSize(), 64, 64, 2, 4, 1e-5, tok.eosId(), tok.eosId()), 3)) {
+        Policy p = Policy.create(new Gpt2Config(tok.vocabSize(), 64, 64, 2, 4, 1e-5, tok.eosId(), tok.eosId()), 3)) {
       p.save(base);
       tok.save(base);
     }

@@ -2,7 +2,7 @@ package io.alignstream.learner;
 
 import io.alignstream.model.DiscriminatorConfig.Source;
 import io.alignstream.model.Example;
-import io.alignstream.model.GptConfig;
+import io.alignstream.model.ModelConfig;
 import io.alignstream.schemas.ModelLines;
 import io.alignstream.schemas.SampleKind;
 import io.alignstream.schemas.ScoredSample;
@@ -28,7 +28,7 @@ public final class TrainingInput {
    * same, so this catches records from other writers before they fail an update (and the learner
    * with it, on every restart).
    */
-  public static Optional<String> unusable(TrainingBatch batch, GptConfig config) {
+  public static Optional<String> unusable(TrainingBatch batch, ModelConfig config) {
     for (ScoredSample s : batch.getSamples()) {
       Optional<String> why = config.unfit(ids(s.getPromptTokenIds()), ids(s.getResponseTokenIds()));
       if (why.isEmpty() && s.getKind() == SampleKind.GENERATION

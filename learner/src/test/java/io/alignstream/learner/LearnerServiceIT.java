@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.alignstream.broker.KafkaConnection;
-import io.alignstream.model.GptConfig;
+import io.alignstream.model.gpt2.Gpt2Config;
 import io.alignstream.model.Policy;
 import io.alignstream.model.Tokenizer;
 import io.alignstream.model.WordLevelTokenizerBuilder;
@@ -174,7 +174,7 @@ class LearnerServiceIT {
     DEMOS.forEach(d -> builder.add(d[0]).add(d[1]));
     Path base = dir.resolve("base");
     try (Tokenizer tok = Tokenizer.load(builder.write(dir.resolve("tokenizer.json")));
-        Policy p = Policy.create(new GptConfig(tok.vocabSize(), 32, 32, 1, 2, 1e-5, tok.eosId(), tok.eosId()), 3)) {
+        Policy p = Policy.create(new Gpt2Config(tok.vocabSize(), 32, 32, 1, 2, 1e-5, tok.eosId(), tok.eosId()), 3)) {
       p.save(base);
       tok.save(base);
     }

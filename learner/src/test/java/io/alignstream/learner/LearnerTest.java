@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.alignstream.model.Example;
-import io.alignstream.model.GptConfig;
+import io.alignstream.model.gpt2.Gpt2Config;
 import io.alignstream.model.Policy;
 import io.alignstream.model.Tokenizer;
 import io.alignstream.model.WordLevelTokenizerBuilder;
@@ -39,7 +39,7 @@ class LearnerTest {
 
   private Learner learner(String... overrides) throws IOException {
     Tokenizer t = tokenizer();
-    var config = new GptConfig(t.vocabSize(), 32, 32, 1, 2, 1e-5, t.eosId(), t.eosId());
+    var config = new Gpt2Config(t.vocabSize(), 32, 32, 1, 2, 1e-5, t.eosId(), t.eosId());
     List<String> sets = new ArrayList<>(List.of("sft.steps=5", "sft.batch=4", "reward.warmup_updates=1",
         "samples.per_prompt=2", "reward.members=2", "policy.demo_weight=0.5"));
     sets.addAll(List.of(overrides));

@@ -42,7 +42,7 @@ public final class AdamW implements AutoCloseable {
   public AdamW(AdamWConfig config, LrSchedule schedule) {
     this.config = config;
     this.schedule = schedule;
-    this.manager = GptModel.newRoot();
+    this.manager = BaseModel.newRoot();
   }
 
   /** The value to minimise plus figures to report, all arrays of the step manager. */
@@ -71,7 +71,7 @@ public final class AdamW implements AutoCloseable {
     return manager.getManagedArrays().size();
   }
 
-  synchronized StepStats step(GptModel model, Objective objective) {
+  synchronized StepStats step(BaseModel model, Objective objective) {
     return model.write(w -> {
       try (NDManager m = model.root.newSubManager()) {
         w.arrays().values().forEach(GradMode::zero);
@@ -115,15 +115,15 @@ public final class AdamW implements AutoCloseable {
     DataType type = w.dataType();
     double bc1 = 1.0 - Math.pow(config.beta1(), step);
     double bc2 = 1.0 - Math.pow(config.beta2(), step);
-    NDArray clipScale = GptNetwork.constant(m, clip, type);
-    NDArray b1 = GptNetwork.constant(m, config.beta1(), type);
-    NDArray oneMinusB1 = GptNetwork.constant(m, 1.0 - config.beta1(), type);
-    NDArray b2 = GptNetwork.constant(m, config.beta2(), type);
-    NDArray oneMinusB2 = GptNetwork.constant(m, 1.0 - config.beta2(), type);
-    NDArray invSqrtBc2 = GptNetwork.constant(m, 1.0 / Math.sqrt(bc2), type);
-    NDArray eps = GptNetwork.constant(m, config.eps(), type);
-    NDArray stepSize = GptNetwork.constant(m, lr / bc1, type);
-    NDArray decay = GptNetwork.constant(m, 1.0 - lr * config.weightDecay(), type);
+    NDArray clipScale = Scalar.of(m, clip, type);
+    NDArray b1 = Scalar.of(m, config.beta1(), type);
+    NDArray oneMinusB1 = Scalar.of(m, 1.0 - config.beta1(), type);
+    NDArray b2 = Scalar.of(m, config.beta2(), type);
+    NDArray oneMinusB2 = Scalar.of(m, 1.0 - config.beta2(), type);
+    NDArray invSqrtBc2 = Scalar.of(m, 1.0 / Math.sqrt(bc2), type);
+    NDArray eps = Scalar.of(m, config.eps(), type);
+    NDArray stepSize = Scalar.of(m, lr / bc1, type);
+    NDArray decay = Scalar.of(m, 1.0 - lr * config.weightDecay(), type);
     for (Map.Entry<String, NDArray> e : grads.entrySet()) {
       String name = e.getKey();
       NDArray p = w.get(name);

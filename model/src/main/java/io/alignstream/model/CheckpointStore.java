@@ -52,7 +52,7 @@ public final class CheckpointStore {
    * @param metadata small JSON-serialisable values (step, loss, data offsets...)
    * @return the checkpoint directory
    */
-  public Path save(long version, GptModel model, AdamW optimizer, Tokenizer tokenizer, Map<String, ?> metadata)
+  public Path save(long version, BaseModel model, AdamW optimizer, Tokenizer tokenizer, Map<String, ?> metadata)
       throws IOException {
     return write(version, tmp -> {
       model.save(tmp);

@@ -14,7 +14,7 @@ public final class NativeArrays {
    * sub-managers not yet closed. It walks every array, so call it every few seconds, not every step.
    */
   public static int liveInProcess() {
-    try (NDManager probe = GptModel.newRoot()) {
+    try (NDManager probe = BaseModel.newRoot()) {
       // Every base manager is a child of the engine's system manager, which counts its children's arrays.
       return probe.getParentManager().getManagedArrays().size();
     }

@@ -93,13 +93,13 @@ public final class Objectives {
       throw new IllegalArgumentException("beta must be > 0, got " + beta);
     }
     NDManager m = margin.getManager();
-    NDArray b = GptNetwork.constant(m, beta, margin.getDataType());
+    NDArray b = Scalar.of(m, beta, margin.getDataType());
     return switch (kind) {
       case DPO -> margin.mul(b).neg().getNDArrayInternal().softPlus().mean();
-      case IPO -> margin.sub(GptNetwork.constant(m, 1.0 / (2.0 * beta), margin.getDataType())).square().mean();
+      case IPO -> margin.sub(Scalar.of(m, 1.0 / (2.0 * beta), margin.getDataType())).square().mean();
       case SLIC -> {
-        NDArray hinge = GptNetwork.constant(m, 1.0, margin.getDataType()).sub(margin.mul(b));
-        yield hinge.maximum(GptNetwork.constant(m, 0.0, margin.getDataType())).mean();
+        NDArray hinge = Scalar.of(m, 1.0, margin.getDataType()).sub(margin.mul(b));
+        yield hinge.maximum(Scalar.of(m, 0.0, margin.getDataType())).mean();
       }
     };
   }

@@ -1,6 +1,5 @@
 package io.alignstream.model;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -9,8 +8,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A GPT-2-architecture language model: generation with per-token behaviour log-probs, teacher-forced
- * log-probs of given responses, weights to and from bytes and model directories.
+ * A decoder language model of any supported family: generation with per-token behaviour log-probs,
+ * teacher-forced log-probs of given responses, weights to and from bytes and model directories.
  *
  * <p>Thread-safety: every public method may be called from any thread. Generation, log-probs, copy
  * and export share a read lock; {@link #loadWeights} and optimiser steps ({@link PolicyTrainer}) take
@@ -18,27 +17,28 @@ import java.util.Map;
  * last and every {@link Sample} names that version. Reading methods switch autograd off on the
  * calling thread for their duration. Close the policy to free its native memory.
  */
-public final class Policy extends GptModel {
+public final class Policy extends BaseModel {
 
-  private Policy(GptConfig config, NDManager root, Weights weights, long version) {
+  private Policy(ModelConfig config, NDManager root, Weights weights, long version) {
     super(config, root, weights, version);
   }
 
   /** A freshly initialised policy; the same seed gives bit-identical weights. */
-  public static Policy create(GptConfig config, long seed) {
+  public static Policy create(ModelConfig config, long seed) {
     NDManager root = newRoot();
-    return new Policy(config, root, Weights.initialise(GptNetwork.spec(config), config.layers(), seed, root), 0);
+    return new Policy(config, root, Weights.initialise(config.network(), seed, root), 0);
   }
 
   /**
-   * Loads {@code config.json} and {@code model.safetensors} from a model directory (Hugging Face GPT-2
-   * layout; a {@code transformer.} prefix and attention-mask buffers are accepted).
+   * Loads {@code config.json} and {@code model.safetensors} from a Hugging Face model directory of a
+   * supported family (for GPT-2, a {@code transformer.} prefix and attention-mask buffers are accepted).
    */
   public static Policy load(Path dir) {
-    GptConfig config = readConfig(dir);
+    ModelConfig config = readConfig(dir);
     NDManager root = newRoot();
     try {
-      return new Policy(config, root, readWeights(dir, GptNetwork.spec(config), root), 0);
+      Network network = config.network();
+      return new Policy(config, root, readWeights(dir, network, network.spec(), root), 0);
     } catch (RuntimeException e) {
       root.close();
       throw e;
@@ -46,10 +46,11 @@ public final class Policy extends GptModel {
   }
 
   /** A policy of the given shape with weights from safetensors bytes (see {@link #weightsToBytes()}). */
-  public static Policy fromBytes(GptConfig config, byte[] safetensors, long version) {
+  public static Policy fromBytes(ModelConfig config, byte[] safetensors, long version) {
     NDManager root = newRoot();
     try {
-      return new Policy(config, root, Weights.decode(safetensors, GptNetwork.spec(config), root), version);
+      Network network = config.network();
+      return new Policy(config, root, Weights.decode(safetensors, network, network.spec(), root), version);
     } catch (RuntimeException e) {
       root.close();
       throw e;
@@ -62,15 +63,9 @@ public final class Policy extends GptModel {
     return read(w -> new Policy(config, newRoot, w.duplicate(newRoot), version()));
   }
 
-  /** A float64 copy, for gradient checks against finite differences. */
-  Policy toFloat64() {
-    NDManager newRoot = newRoot();
-    return read(w -> new Policy(config, newRoot, w.toType(DataType.FLOAT64, newRoot), version()));
-  }
-
   @Override
   Map<String, Shape> spec() {
-    return GptNetwork.spec(config);
+    return network.spec();
   }
 
   /**
@@ -85,17 +80,8 @@ public final class Policy extends GptModel {
       return List.of();
     }
     return read(w -> {
-      try (GradMode off = GradMode.off(); NDManager m = root.newSubManager()) {
-        return Generation.run(config, w, m, prompts, sampling, seed, version(), null);
-      }
-    });
-  }
-
-  /** As {@link #generate}, also handing every step's raw next-token logits to {@code probe}; for tests. */
-  List<Sample> generate(List<long[]> prompts, SamplingConfig sampling, long seed, Generation.LogitsProbe probe) {
-    return read(w -> {
-      try (GradMode off = GradMode.off(); NDManager m = root.newSubManager()) {
-        return Generation.run(config, w, m, prompts, sampling, seed, version(), probe);
+      try (NDManager m = root.newSubManager(); Decoder decoder = new Decoder(config, w, m)) {
+        return Generation.run(config, decoder, prompts, sampling, seed, version());
       }
     });
   }
@@ -138,18 +124,4 @@ public final class Policy extends GptModel {
     });
     return out;
   }
-
-  /** Full-pass logits of one unpadded sequence, (seq, vocab) row-major; for tests. */
-  float[] logits(long[] ids) {
-    return read(w -> {
-      try (GradMode off = GradMode.off(); NDManager m = root.newSubManager()) {
-        int n = ids.length;
-        NDArray x = m.create(ids, new Shape(1, n));
-        NDArray pos = m.arange(0, n, 1, DataType.INT64).reshape(1, n);
-        NDArray h = GptNetwork.hidden(config, w, m, x, pos, GptNetwork.causalMask(m, n, w.dataType()), null);
-        return GptNetwork.logits(w, h).toType(DataType.FLOAT32, false).toFloatArray();
-      }
-    });
-  }
-
 }

@@ -44,7 +44,7 @@ public final class PolicyTrainer implements AutoCloseable {
     if (weights != null && weights.length != batch.size()) {
       throw new IllegalArgumentException(batch.size() + " examples but " + weights.length + " weights");
     }
-    GptConfig c = policy.config();
+    ModelConfig c = policy.config();
     TokenBatch tb = TokenBatch.of(batch, c);
     long tokens = 0;
     for (Example e : batch) {
@@ -74,7 +74,7 @@ public final class PolicyTrainer implements AutoCloseable {
     pairs.forEach(p -> both.add(new Example(p.prompt(), p.rejected())));
     double[] chosenRef = pairs.stream().mapToDouble(PreferencePair::chosenReferenceLogProb).toArray();
     double[] rejectedRef = pairs.stream().mapToDouble(PreferencePair::rejectedReferenceLogProb).toArray();
-    GptConfig c = policy.config();
+    ModelConfig c = policy.config();
     TokenBatch tb = TokenBatch.of(both, c);
     return optimizer.step(policy, (w, m) -> {
       NDArray seq = Objectives.sequenceLogProbs(tb.tokenLogProbs(c, w, m), tb.mask(m, w.dataType())); // (2n)
@@ -83,7 +83,7 @@ public final class PolicyTrainer implements AutoCloseable {
       NDArray loss = Objectives.preferenceLoss(config.loss(), h, config.beta());
       Map<String, NDArray> metrics = new LinkedHashMap<>();
       metrics.put("margin", h.mean());
-      metrics.put("accuracy", h.gt(GptNetwork.constant(m, 0, w.dataType())).toType(DataType.FLOAT64, false).mean());
+      metrics.put("accuracy", h.gt(Scalar.of(m, 0, w.dataType())).toType(DataType.FLOAT64, false).mean());
       return new AdamW.Loss(loss, n, metrics);
     });
   }

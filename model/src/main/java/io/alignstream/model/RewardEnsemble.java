@@ -68,7 +68,7 @@ public final class RewardEnsemble implements AutoCloseable {
   public static byte[] savedWeightsToBytes(Path dir) throws IOException {
     List<byte[]> parts = new ArrayList<>();
     for (int k = 0; Files.isDirectory(memberDir(dir, k)); k++) {
-      parts.add(GptModel.savedWeightsToBytes(memberDir(dir, k)));
+      parts.add(BaseModel.savedWeightsToBytes(memberDir(dir, k)));
     }
     if (parts.isEmpty()) {
       throw new IllegalArgumentException(dir + " holds no saved ensemble (no member-00)");
@@ -106,7 +106,7 @@ public final class RewardEnsemble implements AutoCloseable {
    *
    * @throws IllegalArgumentException when the payload is malformed or does not fit the shape
    */
-  public static RewardEnsemble fromBytes(GptConfig config, byte[] payload, long version, long seed) {
+  public static RewardEnsemble fromBytes(ModelConfig config, byte[] payload, long version, long seed) {
     List<byte[]> parts = split(payload);
     List<RewardModel> ms = new ArrayList<>();
     try {
@@ -129,7 +129,7 @@ public final class RewardEnsemble implements AutoCloseable {
     if (parts.size() != members.size()) {
       throw new IllegalArgumentException("payload has " + parts.size() + " members, this ensemble " + members.size());
     }
-    GptConfig config = members.get(0).config();
+    ModelConfig config = members.get(0).config();
     for (byte[] part : parts) {
       // Decode every member before changing any: a part that does not fit leaves the ensemble as it was.
       RewardModel.fromBytes(config, part, version).close();

@@ -11,7 +11,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * Discriminator reward model: the GPT backbone with a scalar head on the final hidden state of the
+ * Discriminator reward model: a decoder backbone of any supported family with a scalar head on the final hidden state of the
  * last token (the EOS of prompt ++ response ++ EOS). Its output is the logit f of D = sigma(f), and the
  * reward is r = log D - log(1 - D) = f.
  *
@@ -19,16 +19,16 @@ import java.util.SplittableRandom;
  * and {@code score.bias} (1). Thread-safety as for {@link Policy}: scoring from many threads,
  * optimiser steps and {@link #loadWeights} under the write lock.
  */
-public final class RewardModel extends GptModel {
+public final class RewardModel extends BaseModel {
   static final String HEAD_WEIGHT = "score.weight";
   static final String HEAD_BIAS = "score.bias";
 
-  private RewardModel(GptConfig config, NDManager root, Weights weights, long version) {
+  private RewardModel(ModelConfig config, NDManager root, Weights weights, long version) {
     super(config, root, weights, version);
   }
 
-  static Map<String, Shape> specOf(GptConfig c) {
-    Map<String, Shape> s = new LinkedHashMap<>(GptNetwork.spec(c));
+  static Map<String, Shape> specOf(ModelConfig c) {
+    Map<String, Shape> s = new LinkedHashMap<>(c.network().spec());
     s.put(HEAD_WEIGHT, new Shape(1, c.width()));
     s.put(HEAD_BIAS, new Shape(1));
     return s;
@@ -45,7 +45,7 @@ public final class RewardModel extends GptModel {
    * from {@code seed} (0 gives r = 0 everywhere at start), with zero bias.
    */
   public static RewardModel fromPolicy(Policy policy, long seed, double headStd) {
-    GptConfig c = policy.config();
+    ModelConfig c = policy.config();
     NDManager root = newRoot();
     try {
       Weights trunk = policy.read(w -> w.duplicate(root));
@@ -67,10 +67,10 @@ public final class RewardModel extends GptModel {
 
   /** Loads a reward model directory (config.json + model.safetensors with the score head). */
   public static RewardModel load(Path dir) {
-    GptConfig c = readConfig(dir);
+    ModelConfig c = readConfig(dir);
     NDManager root = newRoot();
     try {
-      return new RewardModel(c, root, readWeights(dir, specOf(c), root), 0);
+      return new RewardModel(c, root, readWeights(dir, c.network(), specOf(c), root), 0);
     } catch (RuntimeException e) {
       root.close();
       throw new IllegalArgumentException(e.getMessage()
@@ -80,10 +80,11 @@ public final class RewardModel extends GptModel {
   }
 
   /** A reward model of the given shape with weights (backbone and head) from safetensors bytes. */
-  public static RewardModel fromBytes(GptConfig config, byte[] safetensors, long version) {
+  public static RewardModel fromBytes(ModelConfig config, byte[] safetensors, long version) {
     NDManager root = newRoot();
     try {
-      return new RewardModel(config, root, Weights.decode(safetensors, specOf(config), root), version);
+      return new RewardModel(config, root, Weights.decode(safetensors, config.network(), specOf(config), root),
+          version);
     } catch (RuntimeException e) {
       root.close();
       throw e;

@@ -46,11 +46,11 @@ public final class RewardTrainer implements AutoCloseable {
       NDArray f = model.logits(tb, w, m); // (p + n)
       NDArray pos = f.get("0:" + p); // (p)
       NDArray neg = f.get(p + ":"); // (n)
-      NDArray zero = GptNetwork.constant(m, 0, w.dataType());
+      NDArray zero = Scalar.of(m, 0, w.dataType());
       Map<String, NDArray> metrics = new LinkedHashMap<>();
       NDArray correct = pos.gt(zero).toType(DataType.FLOAT64, false).sum()
           .add(neg.lt(zero).toType(DataType.FLOAT64, false).sum());
-      metrics.put("accuracy", correct.div(GptNetwork.constant(m, all.size(), DataType.FLOAT64)));
+      metrics.put("accuracy", correct.div(Scalar.of(m, all.size(), DataType.FLOAT64)));
       metrics.put("positiveReward", pos.mean());
       metrics.put("negativeReward", neg.mean());
       return new AdamW.Loss(Objectives.discriminatorLoss(pos, neg), all.size(), metrics);

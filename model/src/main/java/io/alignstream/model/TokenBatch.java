@@ -56,7 +56,7 @@ final class TokenBatch {
     }
   }
 
-  static TokenBatch of(List<Example> examples, GptConfig config) {
+  static TokenBatch of(List<Example> examples, ModelConfig config) {
     return new TokenBatch(examples, config.contextLength(), config.eosTokenId());
   }
 
@@ -65,12 +65,13 @@ final class TokenBatch {
    *
    * @return (batch, length); positions outside the response are not masked here (see {@link #mask})
    */
-  NDArray tokenLogProbs(GptConfig c, Weights w, NDManager m) {
+  NDArray tokenLogProbs(ModelConfig c, Weights w, NDManager m) {
     NDArray ids = m.create(inputs, new Shape(batch, length)); // (batch, length)
     NDArray positions = m.arange(0, length, 1, DataType.INT64).reshape(1, length); // (1, length)
-    NDArray mask = GptNetwork.causalMask(m, length, w.dataType()); // (1, 1, length, length)
-    NDArray hidden = GptNetwork.hidden(c, w, m, ids, positions, mask, null); // (batch, length, d)
-    NDArray logProbs = GptNetwork.logits(w, hidden).logSoftmax(-1); // (batch, length, vocab)
+    NDArray mask = AttentionMask.causal(m, length, w.dataType()); // (1, 1, length, length)
+    Network.Pass pass = c.network().pass(w, m);
+    NDArray hidden = pass.hidden(ids, positions, mask, null); // (batch, length, d)
+    NDArray logProbs = pass.logits(hidden).logSoftmax(-1); // (batch, length, vocab)
     NDArray target = m.create(targets, new Shape(batch, length, 1)); // (batch, length, 1)
     return logProbs.gather(target, -1).reshape(batch, length); // (batch, length)
   }
@@ -86,12 +87,12 @@ final class TokenBatch {
    *
    * @return (batch, width)
    */
-  NDArray lastHidden(GptConfig c, Weights w, NDManager m) {
+  NDArray lastHidden(ModelConfig c, Weights w, NDManager m) {
     int full = length + 1;
     NDArray ids = m.create(fullIds, new Shape(batch, full)); // (batch, full)
     NDArray positions = m.arange(0, full, 1, DataType.INT64).reshape(1, full); // (1, full)
-    NDArray mask = GptNetwork.causalMask(m, full, w.dataType()); // (1, 1, full, full)
-    NDArray hidden = GptNetwork.hidden(c, w, m, ids, positions, mask, null); // (batch, full, d)
+    NDArray mask = AttentionMask.causal(m, full, w.dataType()); // (1, 1, full, full)
+    NDArray hidden = c.network().pass(w, m).hidden(ids, positions, mask, null); // (batch, full, d)
     long[] index = new long[batch * c.width()];
     for (int b = 0; b < batch; b++) {
       java.util.Arrays.fill(index, b * c.width(), (b + 1) * c.width(), lastIndex[b]);

@@ -82,7 +82,7 @@ public final class Tokenizer implements AutoCloseable {
     if (eos == null) {
       throw new IllegalArgumentException(origin + " has no " + EOS_TOKEN + " token");
     }
-    GptModel.engineDefaults();
+    BaseModel.engineDefaults();
     // Built from memory, not from a path: a temporary copy for the native library outlived every
     // process that was killed (150 leftover directories in /tmp after a day of fault-injection runs).
     HuggingFaceTokenizer tok = HuggingFaceTokenizer.newInstance(

@@ -22,13 +22,11 @@ import java.util.SplittableRandom;
  * Named parameter tensors of one model, in one {@link NDManager} that this object owns and closes.
  *
  * <p>The set of names and shapes is fixed by a spec at construction; the map is never modified
- * afterwards (the values are updated in place by the optimiser only). Names are the canonical
- * Hugging Face ones without the {@code transformer.} prefix.
+ * afterwards (the values are updated in place by the optimiser only). Names are the family's
+ * ({@link Network#parameterName}). Families read it in their forward pass; everything else is this
+ * package's.
  */
-final class Weights implements AutoCloseable {
-  /** Prefix Hugging Face head models put before backbone names; accepted on load, never written. */
-  static final String HF_PREFIX = "transformer.";
-
+public final class Weights implements AutoCloseable {
   private final NDManager manager;
   private final Map<String, NDArray> arrays; // insertion order = spec order
 
@@ -38,30 +36,24 @@ final class Weights implements AutoCloseable {
   }
 
   /**
-   * Fresh GPT-2-style initialisation from a seed, drawn in Java so that the same seed gives the same
-   * bits on every machine: N(0, 0.02) for matrices and embeddings, N(0, 0.02/sqrt(2L)) for the residual
-   * projections, ones for layer-norm gains, zeros for biases.
+   * Fresh weights of {@code network} from a seed, each parameter as {@link Network#init} says, drawn in
+   * Java so that the same seed gives the same bits on every machine.
    */
-  static Weights initialise(Map<String, Shape> spec, int layers, long seed, NDManager parent) {
+  static Weights initialise(Network network, long seed, NDManager parent) {
     NDManager m = parent.newSubManager();
     Map<String, NDArray> out = new LinkedHashMap<>();
     SplittableRandom rng = new SplittableRandom(seed);
-    for (Map.Entry<String, Shape> e : spec.entrySet()) {
+    for (Map.Entry<String, Shape> e : network.spec().entrySet()) {
       String name = e.getKey();
       Shape shape = e.getValue();
       float[] values = new float[Math.toIntExact(shape.size())];
-      if (name.endsWith(".bias")) {
-        // zeros already
-      } else if (name.matches(".*ln_(1|2|f)\\.weight")) {
-        java.util.Arrays.fill(values, 1f);
-      } else {
-        double std = name.endsWith("c_proj.weight") ? 0.02 / Math.sqrt(2.0 * layers) : 0.02;
-        if (name.startsWith("score.")) {
-          std = 0.0; // reward head starts at zero: r = 0 for every input before training
-        }
+      Network.Init init = network.init(name);
+      if (init.normal()) {
         for (int i = 0; i < values.length; i++) {
-          values[i] = (float) (rng.nextGaussian() * std);
+          values[i] = (float) (rng.nextGaussian() * init.std());
         }
+      } else if (init.fill() != 0) {
+        java.util.Arrays.fill(values, (float) init.fill());
       }
       NDArray a = m.create(values, shape);
       a.setName(name);
@@ -71,13 +63,13 @@ final class Weights implements AutoCloseable {
   }
 
   /**
-   * Decodes safetensors bytes and checks them against {@code spec}. Names may carry the
-   * {@code transformer.} prefix; {@code attn.bias}, {@code attn.masked_bias} buffers and a tied
-   * {@code lm_head.weight} are skipped; other float types are converted to float32.
+   * Decodes safetensors bytes and checks them against {@code spec}. Stored names are mapped by
+   * {@code network}'s {@link Network#parameterName} (which skips buffers and a tied output layer);
+   * other float types are converted to float32.
    *
    * @throws IllegalArgumentException when a tensor is missing, unexpected or of the wrong shape
    */
-  static Weights decode(InputStream in, Map<String, Shape> spec, NDManager parent) {
+  static Weights decode(InputStream in, Network network, Map<String, Shape> spec, NDManager parent) {
     NDManager m = parent.newSubManager();
     try {
       NDList list;
@@ -93,7 +85,7 @@ final class Weights implements AutoCloseable {
         }
         Map<String, NDArray> found = new LinkedHashMap<>();
         for (NDArray a : list) {
-          String name = canonicalName(a.getName());
+          String name = network.parameterName(a.getName());
           if (name == null) {
             continue;
           }
@@ -111,7 +103,7 @@ final class Weights implements AutoCloseable {
           }
           if (!a.getShape().equals(e.getValue())) {
             throw new IllegalArgumentException("tensor '" + e.getKey() + "' has shape " + a.getShape()
-                + ", expected " + e.getValue() + " (GPT-2 Conv1D layout is (in, out))");
+                + ", expected " + e.getValue());
           }
           NDArray kept = a.getDataType() == DataType.FLOAT32 ? a : a.toType(DataType.FLOAT32, true);
           kept.attach(m);
@@ -126,29 +118,20 @@ final class Weights implements AutoCloseable {
     }
   }
 
-  static Weights decode(byte[] safetensors, Map<String, Shape> spec, NDManager parent) {
+  static Weights decode(byte[] safetensors, Network network, Map<String, Shape> spec, NDManager parent) {
     try (InputStream in = new java.io.ByteArrayInputStream(safetensors)) {
-      return decode(in, spec, parent);
+      return decode(in, network, spec, parent);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
   }
 
-  static Weights read(Path file, Map<String, Shape> spec, NDManager parent) throws IOException {
+  static Weights read(Path file, Network network, Map<String, Shape> spec, NDManager parent) throws IOException {
     try (InputStream in = new java.io.BufferedInputStream(Files.newInputStream(file), 1 << 20)) {
-      return decode(in, spec, parent);
+      return decode(in, network, spec, parent);
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
     }
-  }
-
-  /** Null for tensors that are deliberately not parameters (buffers, the tied output layer). */
-  private static String canonicalName(String raw) {
-    String name = raw.startsWith(HF_PREFIX) ? raw.substring(HF_PREFIX.length()) : raw;
-    if (name.endsWith(".attn.bias") || name.endsWith(".attn.masked_bias") || name.equals("lm_head.weight")) {
-      return null;
-    }
-    return name;
   }
 
   private static Weights trainable(Weights w) {
@@ -221,7 +204,8 @@ final class Weights implements AutoCloseable {
     return trainable(new Weights(manager, all));
   }
 
-  NDArray get(String name) {
+  /** The parameter of this name. */
+  public NDArray get(String name) {
     NDArray a = arrays.get(name);
     if (a == null) {
       throw new IllegalArgumentException("no parameter named '" + name + "'");
@@ -241,7 +225,8 @@ final class Weights implements AutoCloseable {
     return manager;
   }
 
-  DataType dataType() {
+  /** The floating type of every parameter (float32; float64 in gradient checks). */
+  public DataType dataType() {
     return arrays.values().iterator().next().getDataType();
   }
 

@@ -1,5 +1,6 @@
 package io.alignstream.model;
 
+import io.alignstream.model.gpt2.Gpt2Config;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -17,7 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Weights, model directories and checkpoints round-trip bit-exactly; resumed training is identical. */
 class CheckpointTest {
-  static final GptConfig CONFIG = new GptConfig(20, 16, 16, 2, 2, 1e-5, 0, 1);
+  static final Gpt2Config CONFIG = new Gpt2Config(20, 16, 16, 2, 2, 1e-5, 0, 1);
   static final List<Example> BATCH = TestData.randomExamples(6, 20, 1, 4);
 
   @Test
@@ -33,7 +34,7 @@ class CheckpointTest {
       try (Policy loaded = Policy.load(dir)) {
         assertEquals(CONFIG, loaded.config());
         assertArrayEquals(bytes, loaded.weightsToBytes());
-        assertArrayEquals(policy.logits(new long[] {3, 4, 5}), loaded.logits(new long[] {3, 4, 5}));
+        assertArrayEquals(Probes.logits(policy, new long[] {3, 4, 5}), Probes.logits(loaded, new long[] {3, 4, 5}));
       }
     }
   }
@@ -128,10 +129,10 @@ class CheckpointTest {
       assertNotEquals(java.util.Arrays.hashCode(original), java.util.Arrays.hashCode(a.weightsToBytes()));
       a.loadWeights(b.weightsToBytes(), 42);
       assertEquals(42, a.version());
-      assertArrayEquals(b.logits(new long[] {2, 3}), a.logits(new long[] {2, 3}));
+      assertArrayEquals(Probes.logits(b, new long[] {2, 3}), Probes.logits(a, new long[] {2, 3}));
       t.sftStep(BATCH); // the trainer keeps working on the swapped-in weights
       assertEquals(43, a.version());
-      try (Policy wider = Policy.create(new GptConfig(20, 16, 32, 2, 2, 1e-5, 0, 1), 1)) {
+      try (Policy wider = Policy.create(new Gpt2Config(20, 16, 32, 2, 2, 1e-5, 0, 1), 1)) {
         assertThrows(IllegalArgumentException.class, () -> a.loadWeights(wider.weightsToBytes(), 1));
       }
       byte[] good = b.weightsToBytes();

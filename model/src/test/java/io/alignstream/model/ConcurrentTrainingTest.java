@@ -1,5 +1,6 @@
 package io.alignstream.model;
 
+import io.alignstream.model.gpt2.Gpt2Config;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 import java.util.List;
@@ -13,7 +14,7 @@ import org.junit.jupiter.api.Test;
  * forbid it), while a third thread generates: each result is bit-identical to training alone.
  */
 class ConcurrentTrainingTest {
-  static final GptConfig CONFIG = new GptConfig(20, 16, 16, 2, 2, 1e-5, 0, 1);
+  static final Gpt2Config CONFIG = new Gpt2Config(20, 16, 16, 2, 2, 1e-5, 0, 1);
   static final List<Example> POS = TestData.randomExamples(6, 20, 1, 1);
   static final List<Example> NEG = TestData.randomExamples(6, 20, 1, 2);
 

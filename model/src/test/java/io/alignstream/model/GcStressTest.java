@@ -1,5 +1,6 @@
 package io.alignstream.model;
 
+import io.alignstream.model.gpt2.Gpt2Config;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -16,7 +17,7 @@ import org.junit.jupiter.api.Test;
  * native arrays must not accumulate over hundreds of steps.
  */
 class GcStressTest {
-  static final GptConfig CONFIG = new GptConfig(16, 16, 16, 2, 2, 1e-5, 0, 1);
+  static final Gpt2Config CONFIG = new Gpt2Config(16, 16, 16, 2, 2, 1e-5, 0, 1);
 
   @Test
   void trainingUnderForcedGcIsBitIdenticalToQuietTraining() throws Exception {
@@ -48,7 +49,7 @@ class GcStressTest {
           policy.sequenceLogProbs(batch);
           reward.score(batch);
         }
-        int[] live = {policy.liveArrays(), t.optimizer().liveArrays(), reward.liveArrays(), rt.optimizer().liveArrays()};
+        int[] live = {Probes.liveArrays(policy), t.optimizer().liveArrays(), Probes.liveArrays(reward), rt.optimizer().liveArrays()};
         if (step == 1) {
           baseline = live;
         } else if (step > 1) {

@@ -1,5 +1,6 @@
 package io.alignstream.model;
 
+import io.alignstream.model.gpt2.Gpt2Config;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -15,7 +16,7 @@ import org.junit.jupiter.api.Test;
 
 /** Seeded sampling, padding correctness, limits, and generation racing a hot swap. */
 class GenerationTest {
-  static final GptConfig CONFIG = new GptConfig(30, 24, 32, 2, 4, 1e-5, 0, 1);
+  static final Gpt2Config CONFIG = new Gpt2Config(30, 24, 32, 2, 4, 1e-5, 0, 1);
   static final List<long[]> PROMPTS = List.of(new long[] {4, 5, 6}, new long[] {7}, new long[] {8, 9, 10, 11, 12});
 
   @Test
@@ -126,18 +127,29 @@ class GenerationTest {
   @Test
   void generationRunsWithAutogradOffAndRestoresTheThreadsMode() throws Exception {
     try (Policy policy = Policy.create(CONFIG, 8)) {
-      boolean[] seen = new boolean[3];
+      boolean[] seen = new boolean[4];
       Thread t = new Thread(() -> {
         seen[0] = ai.djl.pytorch.jni.JniUtils.isGradMode(); // libtorch starts new threads with it on
-        policy.generate(PROMPTS, SamplingConfig.sample(3), 1,
-            (step, logits) -> seen[1] |= ai.djl.pytorch.jni.JniUtils.isGradMode());
-        seen[2] = ai.djl.pytorch.jni.JniUtils.isGradMode();
+        policy.generate(PROMPTS, SamplingConfig.sample(3), 1);
+        seen[1] = ai.djl.pytorch.jni.JniUtils.isGradMode();
+        // Generation decodes through a Decoder, which keeps autograd off on its thread while open.
+        policy.read(w -> {
+          try (ai.djl.ndarray.NDManager m = policy.root.newSubManager(); Decoder d = new Decoder(CONFIG, w, m)) {
+            d.prefill(PROMPTS);
+            seen[2] |= ai.djl.pytorch.jni.JniUtils.isGradMode();
+            d.step(new long[] {4, 5, 6});
+            seen[2] |= ai.djl.pytorch.jni.JniUtils.isGradMode();
+          }
+          return null;
+        });
+        seen[3] = ai.djl.pytorch.jni.JniUtils.isGradMode();
       });
       t.start();
       t.join();
       assertTrue(seen[0], "a new thread starts with grad mode on");
-      assertFalse(seen[1], "no step of generation records a graph");
-      assertTrue(seen[2], "the thread's mode is restored afterwards");
+      assertTrue(seen[1], "the thread's mode is restored after generation");
+      assertFalse(seen[2], "no step of decoding records a graph");
+      assertTrue(seen[3], "the thread's mode is restored when the decoder closes");
     }
   }
 }

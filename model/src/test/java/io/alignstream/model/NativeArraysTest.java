@@ -14,8 +14,8 @@ class NativeArraysTest {
     try (Policy policy = Policy.create(GcStressTest.CONFIG, 4);
         RewardModel reward = RewardModel.fromPolicy(policy, 1, 0.02)) {
       int withModels = NativeArrays.liveInProcess();
-      assertTrue(policy.liveArrays() > 0);
-      assertEquals(before + policy.liveArrays() + reward.liveArrays(), withModels);
+      assertTrue(Probes.liveArrays(policy) > 0);
+      assertEquals(before + Probes.liveArrays(policy) + Probes.liveArrays(reward), withModels);
       policy.generate(List.of(new long[] {3, 4}), SamplingConfig.sample(4), 1);
       assertEquals(withModels, NativeArrays.liveInProcess(), "generation leaves nothing behind");
     }

@@ -1,5 +1,6 @@
 package io.alignstream.model;
 
+import io.alignstream.model.gpt2.Gpt2Config;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -115,7 +116,7 @@ class ObjectivesTest {
     assertTrue(e.getMessage().contains("must differ"));
     assertThrows(IllegalArgumentException.class, () -> new PreferenceConfig(Objectives.PreferenceLoss.IPO, -1));
     assertThrows(IllegalArgumentException.class, () -> new SamplingConfig(1, 0, 0, 5, true));
-    assertThrows(IllegalArgumentException.class, () -> new GptConfig(100, 64, 30, 2, 4, 1e-5, 0, 0));
+    assertThrows(IllegalArgumentException.class, () -> new Gpt2Config(100, 64, 30, 2, 4, 1e-5, 0, 0));
     assertEquals(DiscriminatorConfig.Source.SFT_SAMPLES, DiscriminatorConfig.initSft().positive());
   }
 }

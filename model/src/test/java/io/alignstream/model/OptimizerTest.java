@@ -1,5 +1,6 @@
 package io.alignstream.model;
 
+import io.alignstream.model.gpt2.Gpt2Config;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,7 +10,7 @@ import org.junit.jupiter.api.Test;
 
 /** Learning-rate schedule values, AdamW bias correction, decoupled decay and global-norm clipping. */
 class OptimizerTest {
-  static final GptConfig CONFIG = new GptConfig(12, 8, 8, 1, 2, 1e-5, 0, 1);
+  static final Gpt2Config CONFIG = new Gpt2Config(12, 8, 8, 1, 2, 1e-5, 0, 1);
   static final List<Example> BATCH = TestData.randomExamples(4, 12, 1, 9);
 
   @Test

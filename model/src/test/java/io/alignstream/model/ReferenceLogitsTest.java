@@ -47,7 +47,7 @@ class ReferenceLogitsTest {
     }
     try (Policy policy = Policy.load(dir)) {
       int vocab = policy.config().vocabSize();
-      float[] logits = policy.logits(tokens); // (seq, vocab)
+      float[] logits = Probes.logits(policy, tokens); // (seq, vocab)
       double worst = 0;
       for (int t = 0; t < tokens.length; t++) {
         for (int v = 0; v < vocab; v++) {

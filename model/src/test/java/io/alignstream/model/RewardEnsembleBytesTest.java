@@ -1,5 +1,6 @@
 package io.alignstream.model;
 
+import io.alignstream.model.gpt2.Gpt2Config;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -10,7 +11,7 @@ import org.junit.jupiter.api.Test;
 
 /** An ensemble travels as one payload (through Kafka) and arrives scoring exactly the same. */
 class RewardEnsembleBytesTest {
-  private static final GptConfig CONFIG = RewardModelTest.CONFIG;
+  private static final Gpt2Config CONFIG = RewardModelTest.CONFIG;
 
   @Test
   void payloadRoundTripsAndScoresIdentically() {
@@ -46,7 +47,7 @@ class RewardEnsembleBytesTest {
             "member count must match");
       }
       // A well-framed payload whose second member does not fit this shape changes no member.
-      GptConfig wider = new GptConfig(CONFIG.vocabSize(), CONFIG.contextLength(), 2 * CONFIG.width(), CONFIG.layers(),
+      Gpt2Config wider = new Gpt2Config(CONFIG.vocabSize(), CONFIG.contextLength(), 2 * CONFIG.width(), CONFIG.layers(),
           CONFIG.heads(), 1e-5, 0, 1);
       try (Policy w = Policy.create(wider, 4); RewardEnsemble mixed = RewardEnsemble.fromPolicy(w, 1, 1, 0.1)) {
         byte[] good = ens.members().get(0).weightsToBytes();

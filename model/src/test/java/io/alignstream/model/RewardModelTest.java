@@ -1,5 +1,6 @@
 package io.alignstream.model;
 
+import io.alignstream.model.gpt2.Gpt2Config;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -12,7 +13,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Reward model initialisation, discriminator training and the ensemble's statistics. */
 class RewardModelTest {
-  static final GptConfig CONFIG = new GptConfig(20, 16, 32, 2, 4, 1e-5, 0, 1);
+  static final Gpt2Config CONFIG = new Gpt2Config(20, 16, 32, 2, 4, 1e-5, 0, 1);
 
   /** Responses starting with token 3 are "expert", with token 4 "policy". */
   static List<Example> population(long first, int n, long seed) {

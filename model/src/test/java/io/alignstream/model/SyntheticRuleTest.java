@@ -1,5 +1,6 @@
 package io.alignstream.model;
 
+import io.alignstream.model.gpt2.Gpt2Config;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -16,7 +17,7 @@ class SyntheticRuleTest {
   static final int EOS = 1;
   static final int SEP = 12;
   static final int DIGITS = 4;
-  static final GptConfig CONFIG = new GptConfig(13, 16, 64, 2, 4, 1e-5, 0, EOS);
+  static final Gpt2Config CONFIG = new Gpt2Config(13, 16, 64, 2, 4, 1e-5, 0, EOS);
 
   /** Prompt: 4 digits (ids 2..11) then SEP; response: the same digits then EOS. */
   static Example copy(SplittableRandom rng) {

@@ -1,5 +1,6 @@
 package io.alignstream.model;
 
+import io.alignstream.model.gpt2.Gpt2Config;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -41,8 +42,8 @@ class TokenizerTest {
         assertArrayEquals(tok.encode("the cat sat on the mat."), again.encode("the cat sat on the mat."));
         assertEquals(tok.eosId(), again.eosId());
       }
-      GptConfig config = GptConfig.tiny(tok.vocabSize(), tok.eosId());
-      assertEquals(config, GptConfig.fromJson(config.toJson()));
+      Gpt2Config config = Gpt2Config.tiny(tok.vocabSize(), tok.eosId());
+      assertEquals(config, ModelConfig.fromJson(config.toJson()));
       tok.save(dir.resolve("copy"));
       assertEquals(Files.readString(file), Files.readString(dir.resolve("copy/tokenizer.json")));
     }

@@ -1,7 +1,7 @@
 package io.alignstream.rewarder;
 
 import io.alignstream.model.Example;
-import io.alignstream.model.GptConfig;
+import io.alignstream.model.ModelConfig;
 import io.alignstream.model.Tokenizer;
 import io.alignstream.schemas.Demonstration;
 import io.alignstream.schemas.Generation;
@@ -60,7 +60,7 @@ public record ScoringInput(
   }
 
   /** Why the model cannot score this input, or empty when it can. */
-  public Optional<String> unfit(GptConfig config) {
+  public Optional<String> unfit(ModelConfig config) {
     Optional<String> tokens = config.unfit(promptIds, responseIds);
     if (tokens.isEmpty() && kind == SampleKind.GENERATION && logProbs.length != responseIds.length) {
       return Optional.of(logProbs.length + " log-probs for " + responseIds.length + " response tokens");

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.alignstream.model.Example;
-import io.alignstream.model.GptConfig;
+import io.alignstream.model.gpt2.Gpt2Config;
 import io.alignstream.model.RewardEnsemble;
 import io.alignstream.runtime.LiveModel;
 import io.alignstream.schemas.ModelLines;
@@ -58,7 +58,7 @@ class LiveRewardModelTest {
       // Refused: truncated payload, another architecture, another line. Scoring stays at v2.
       assertThrows(IllegalArgumentException.class, () -> live.onWeights(line.weights(3, TinyRewardLine.truncated(v1))));
       var c = line.config;
-      String otherConfig = line.configJson(new GptConfig(c.vocabSize(), c.contextLength(), c.width(), 2, c.heads(),
+      String otherConfig = line.configJson(new Gpt2Config(c.vocabSize(), c.contextLength(), c.width(), 2, c.heads(),
           c.layerNormEps(), c.bosTokenId(), c.eosTokenId()));
       var e = assertThrows(IllegalArgumentException.class, () -> live.onWeights(
           line.weights("reward", 4, v1, otherConfig)));

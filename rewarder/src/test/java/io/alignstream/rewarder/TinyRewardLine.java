@@ -1,6 +1,7 @@
 package io.alignstream.rewarder;
 
-import io.alignstream.model.GptConfig;
+import io.alignstream.model.ModelConfig;
+import io.alignstream.model.gpt2.Gpt2Config;
 import io.alignstream.model.Policy;
 import io.alignstream.model.RewardEnsemble;
 import io.alignstream.model.Tokenizer;
@@ -25,7 +26,7 @@ final class TinyRewardLine implements AutoCloseable {
 
   final Path dir;
   final Tokenizer tokenizer;
-  final GptConfig config;
+  final Gpt2Config config;
   final String configJson;
   final String tokenizerJson;
 
@@ -33,15 +34,15 @@ final class TinyRewardLine implements AutoCloseable {
     dir = Files.createTempDirectory("rewarder-test-");
     Path tokenizerFile = new WordLevelTokenizerBuilder(64).add(CORPUS).write(dir.resolve(Tokenizer.FILE_NAME));
     tokenizer = Tokenizer.load(tokenizerFile);
-    config = new GptConfig(tokenizer.vocabSize(), 32, 32, 1, 2, 1e-5, tokenizer.eosId(), tokenizer.eosId());
-    config.write(dir.resolve(GptConfig.FILE_NAME));
-    configJson = Files.readString(dir.resolve(GptConfig.FILE_NAME));
+    config = new Gpt2Config(tokenizer.vocabSize(), 32, 32, 1, 2, 1e-5, tokenizer.eosId(), tokenizer.eosId());
+    config.write(dir.resolve(ModelConfig.FILE_NAME));
+    configJson = Files.readString(dir.resolve(ModelConfig.FILE_NAME));
     tokenizerJson = Files.readString(tokenizerFile);
   }
 
   /** The config.json of another shape, as a manifest carries it. */
-  String configJson(GptConfig other) throws IOException {
-    Path file = dir.resolve("other-" + GptConfig.FILE_NAME);
+  String configJson(Gpt2Config other) throws IOException {
+    Path file = dir.resolve("other-" + ModelConfig.FILE_NAME);
     other.write(file);
     String json = Files.readString(file);
     Files.delete(file);

@@ -1,6 +1,6 @@
 package io.alignstream.runtime;
 
-import io.alignstream.model.GptConfig;
+import io.alignstream.model.ModelConfig;
 import io.alignstream.model.Tokenizer;
 import java.util.Map;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -27,7 +27,7 @@ public final class LiveModel<M extends AutoCloseable> implements WeightSubscribe
   /** Builds one version's model on the line's architecture, fixed by its first version. */
   @FunctionalInterface
   public interface Factory<M> {
-    M build(GptConfig config, byte[] payload, long version) throws Exception;
+    M build(ModelConfig config, byte[] payload, long version) throws Exception;
   }
 
   /**
@@ -35,7 +35,7 @@ public final class LiveModel<M extends AutoCloseable> implements WeightSubscribe
    *
    * @param metadata its manifest's metadata (e.g. the learner's progress)
    */
-  public record Version<M>(M model, Tokenizer tokenizer, GptConfig config, long version, Map<String, String> metadata) {}
+  public record Version<M>(M model, Tokenizer tokenizer, ModelConfig config, long version, Map<String, String> metadata) {}
 
   private record Loaded<M>(Version<M> current, String configJson, String tokenizerJson) {}
 
@@ -116,7 +116,7 @@ public final class LiveModel<M extends AutoCloseable> implements WeightSubscribe
     if (tokenizerJson == null || tokenizerJson.isBlank()) {
       throw new IllegalArgumentException("the manifest carries no tokenizer.json");
     }
-    GptConfig config = GptConfig.fromJson(configJson);
+    ModelConfig config = ModelConfig.fromJson(configJson);
     Tokenizer tokenizer = Tokenizer.fromJson(tokenizerJson);
     try {
       if (tokenizer.vocabSize() > config.vocabSize()) {

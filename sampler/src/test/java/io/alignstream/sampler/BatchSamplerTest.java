@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.alignstream.model.GptConfig;
+import io.alignstream.model.gpt2.Gpt2Config;
 import io.alignstream.model.Policy;
 import io.alignstream.model.SamplingConfig;
 import io.alignstream.model.Tokenizer;
@@ -41,7 +41,7 @@ class BatchSamplerTest {
   @BeforeAll
   static void tinyModel(@TempDir Path dir) throws Exception {
     tokenizer = Tokenizer.load(new WordLevelTokenizerBuilder(64).add(UpstreamStub.CORPUS).write(dir.resolve("tokenizer.json")));
-    GptConfig shape = GptConfig.tiny(tokenizer.vocabSize(), tokenizer.eosId());
+    Gpt2Config shape = Gpt2Config.tiny(tokenizer.vocabSize(), tokenizer.eosId());
     try (Policy init = Policy.create(shape, 1)) {
       policy = Policy.fromBytes(shape, init.weightsToBytes(), VERSION);
     }

@@ -1,7 +1,8 @@
 package io.alignstream.sampler;
 
 import io.alignstream.broker.KafkaConnection;
-import io.alignstream.model.GptConfig;
+import io.alignstream.model.ModelConfig;
+import io.alignstream.model.gpt2.Gpt2Config;
 import io.alignstream.model.Policy;
 import io.alignstream.model.Tokenizer;
 import io.alignstream.model.WordLevelTokenizerBuilder;
@@ -43,7 +44,7 @@ final class UpstreamStub implements AutoCloseable {
   final Topics topics;
   final Path dir;
   final Tokenizer tokenizer;
-  final GptConfig config;
+  final Gpt2Config config;
   private final String tokenizerJson;
   private final String configJson;
   private final KafkaProducer<byte[], byte[]> weights;
@@ -55,10 +56,10 @@ final class UpstreamStub implements AutoCloseable {
     this.dir = Files.createTempDirectory("sampler-it-");
     Path tokenizerFile = new WordLevelTokenizerBuilder(64).add(CORPUS).write(dir.resolve(Tokenizer.FILE_NAME));
     this.tokenizer = Tokenizer.load(tokenizerFile);
-    this.config = GptConfig.tiny(tokenizer.vocabSize(), tokenizer.eosId());
-    config.write(dir.resolve(GptConfig.FILE_NAME));
+    this.config = Gpt2Config.tiny(tokenizer.vocabSize(), tokenizer.eosId());
+    config.write(dir.resolve(ModelConfig.FILE_NAME));
     this.tokenizerJson = Files.readString(tokenizerFile);
-    this.configJson = Files.readString(dir.resolve(GptConfig.FILE_NAME));
+    this.configJson = Files.readString(dir.resolve(ModelConfig.FILE_NAME));
     Map<String, Object> wp = new HashMap<>(kafka.transactionalProducerConfig("it-learner-" + UUID.randomUUID()));
     wp.putAll(WeightPublisher.producerOverrides());
     this.weights = new KafkaProducer<>(wp, new ByteArraySerializer(), new ByteArraySerializer());

@@ -5,7 +5,7 @@ import io.alignstream.console.Terminal;
 import io.alignstream.model.AdamW;
 import io.alignstream.model.AdamWConfig;
 import io.alignstream.model.Example;
-import io.alignstream.model.GptConfig;
+import io.alignstream.model.gpt2.Gpt2Config;
 import io.alignstream.model.LrSchedule;
 import io.alignstream.model.Policy;
 import io.alignstream.model.PolicyTrainer;
@@ -104,7 +104,7 @@ public final class PretrainCommand implements Callable<Integer> {
     }
     try (Tokenizer tok = Tokenizer.load(tokenizerFile)) {
       tok.save(out);
-      GptConfig config = GptConfig.preset(preset, tok.vocabSize(), tok.eosId());
+      Gpt2Config config = Gpt2Config.preset(preset, tok.vocabSize(), tok.eosId());
       if (config.vocabSize() < tok.vocabSize()) {
         throw new IllegalArgumentException("preset " + preset + " has " + config.vocabSize()
             + " token ids but the tokenizer has " + tok.vocabSize());

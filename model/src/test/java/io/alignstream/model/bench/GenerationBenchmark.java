@@ -1,6 +1,6 @@
 package io.alignstream.model.bench;
 
-import io.alignstream.model.GptConfig;
+import io.alignstream.model.gpt2.Gpt2Config;
 import io.alignstream.model.Policy;
 import io.alignstream.model.SamplingConfig;
 import java.util.ArrayList;
@@ -20,7 +20,7 @@ public final class GenerationBenchmark {
     int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 7;
     int tokens = args.length > 1 ? Integer.parseInt(args[1]) : 96;
     int[] batches = Arrays.stream((args.length > 2 ? args[2] : "1,8").split(",")).mapToInt(Integer::parseInt).toArray();
-    GptConfig config = GptConfig.preset("tiny", 512, 1);
+    Gpt2Config config = Gpt2Config.preset("tiny", 512, 1);
     SamplingConfig sampling = new SamplingConfig(1.0, 1.0, 0, tokens, false);
     try (Policy policy = Policy.create(config, 1)) {
       for (int batch : batches) {

@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.alignstream.model.AdamW;
 import io.alignstream.model.AdamWConfig;
 import io.alignstream.model.Example;
-import io.alignstream.model.GptConfig;
+import io.alignstream.model.gpt2.Gpt2Config;
 import io.alignstream.model.LrSchedule;
 import io.alignstream.model.Policy;
 import io.alignstream.model.PolicyTrainer;
@@ -42,7 +42,7 @@ public final class ModelBenchmark {
     int genBatch = intArg(args, 6, 8);
     Files.createDirectories(out);
     // -Dbench.preset=gpt2-small measures the GPT-2 small shape (vocab 50,257) instead of tiny.
-    GptConfig config = GptConfig.preset(System.getProperty("bench.preset", "tiny"), vocab, 1);
+    Gpt2Config config = Gpt2Config.preset(System.getProperty("bench.preset", "tiny"), vocab, 1);
     Map<String, Object> r = new LinkedHashMap<>();
     r.put("impl", "djl-" + System.getProperty("ai.djl.pytorch.num_threads", "default") + "-threads");
     r.put("config", config);
@@ -111,7 +111,7 @@ public final class ModelBenchmark {
   }
 
   /** Forward FLOPs per token at sequence length {@code t}: matmuls 2N plus attention 4 L t d. */
-  static double forwardFlops(GptConfig c, int t) {
+  static double forwardFlops(Gpt2Config c, int t) {
     double d = c.width();
     double n = c.layers() * 12 * d * d + (double) c.vocabSize() * d;
     return 2 * n + 4.0 * c.layers() * t * d;

@@ -3,7 +3,7 @@ package io.alignstream.model.bench;
 import io.alignstream.model.AdamW;
 import io.alignstream.model.AdamWConfig;
 import io.alignstream.model.Example;
-import io.alignstream.model.GptConfig;
+import io.alignstream.model.gpt2.Gpt2Config;
 import io.alignstream.model.LrSchedule;
 import io.alignstream.model.Policy;
 import io.alignstream.model.PolicyTrainer;
@@ -47,7 +47,7 @@ public final class ModelFlopsBenchmark {
         + "FLOP/token 3 × forward | achieved GFLOP/s | fraction of peak |");
     System.out.println("|---|---|---|---|---|---|---|---|---|");
     for (Shape s : List.of(new Shape("tiny", tinyVocab, 16, 64, tinySteps), new Shape("gpt2-small", 50257, 4, 128, gpt2Steps))) {
-      GptConfig config = GptConfig.preset(s.preset(), s.vocab(), 1);
+      Gpt2Config config = Gpt2Config.preset(s.preset(), s.vocab(), 1);
       double secondsPerStep = secondsPerStep(config, s);
       int tokensPerStep = s.batch() * (s.seq() - 1);
       double tokensPerS = tokensPerStep / secondsPerStep;
@@ -61,7 +61,7 @@ public final class ModelFlopsBenchmark {
   }
 
   /** Mean wall seconds of one AdamW SFT step (clip 1.0) on random tokens, after one warm-up step. */
-  static double secondsPerStep(GptConfig config, Shape s) {
+  static double secondsPerStep(Gpt2Config config, Shape s) {
     SplittableRandom rng = new SplittableRandom(2);
     List<Example> data = new ArrayList<>();
     for (int b = 0; b < s.batch(); b++) {

@@ -19,18 +19,20 @@ import java.util.function.Function;
  * reader always sees one complete version of the weights, never a half-updated one. Each change
  * increments {@link #version()} unless the caller sets it explicitly.
  */
-abstract class GptModel implements AutoCloseable {
+abstract class BaseModel implements AutoCloseable {
   /** File name of the weights inside a model directory. */
   public static final String WEIGHTS_FILE = "model.safetensors";
 
-  final GptConfig config;
+  final ModelConfig config;
+  final Network network;
   final NDManager root;
   private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
   private Weights weights; // guarded by lock
   private volatile long version;
 
-  GptModel(GptConfig config, NDManager root, Weights weights, long version) {
+  BaseModel(ModelConfig config, NDManager root, Weights weights, long version) {
     this.config = config;
+    this.network = config.network();
     this.root = root;
     this.weights = weights;
     this.version = version;
@@ -39,7 +41,7 @@ abstract class GptModel implements AutoCloseable {
   /** Names and shapes of every parameter of this kind of model. */
   abstract Map<String, Shape> spec();
 
-  public final GptConfig config() {
+  public final ModelConfig config() {
     return config;
   }
 
@@ -73,7 +75,7 @@ abstract class GptModel implements AutoCloseable {
    * @throws IllegalArgumentException when the bytes do not match this model's tensors and shapes
    */
   public final void loadWeights(byte[] safetensors, long newVersion) {
-    Weights fresh = Weights.decode(safetensors, spec(), root);
+    Weights fresh = Weights.decode(safetensors, network, spec(), root);
     Weights old;
     lock.writeLock().lock();
     try {
@@ -89,7 +91,7 @@ abstract class GptModel implements AutoCloseable {
   /** Writes {@code config.json} and {@code model.safetensors} into {@code dir} (created if needed). */
   public void save(Path dir) throws IOException {
     Files.createDirectories(dir);
-    config.write(dir.resolve(GptConfig.FILE_NAME));
+    config.write(dir.resolve(ModelConfig.FILE_NAME));
     lock.readLock().lock();
     try {
       weights.write(dir.resolve(WEIGHTS_FILE));
@@ -131,11 +133,6 @@ abstract class GptModel implements AutoCloseable {
     version++;
   }
 
-  /** Live native arrays owned by this model (weights plus anything leaked by a step); for tests. */
-  public final int liveArrays() {
-    return root.getManagedArrays().size();
-  }
-
   static NDManager newRoot() {
     engineDefaults();
     return NDManager.newBaseManager("PyTorch");
@@ -164,25 +161,25 @@ abstract class GptModel implements AutoCloseable {
     }
   }
 
-  static Weights readWeights(Path dir, Map<String, Shape> spec, NDManager root) {
+  static Weights readWeights(Path dir, Network network, Map<String, Shape> spec, NDManager root) {
     Path file = dir.resolve(WEIGHTS_FILE);
     if (!Files.isRegularFile(file)) {
       throw new IllegalArgumentException(dir + " is not a model directory: " + WEIGHTS_FILE + " is missing");
     }
     try {
-      return Weights.read(file, spec, root);
+      return Weights.read(file, network, spec, root);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read " + file, e);
     }
   }
 
-  static GptConfig readConfig(Path dir) {
-    Path file = dir.resolve(GptConfig.FILE_NAME);
+  static ModelConfig readConfig(Path dir) {
+    Path file = dir.resolve(ModelConfig.FILE_NAME);
     if (!Files.isRegularFile(file)) {
-      throw new IllegalArgumentException(dir + " is not a model directory: " + GptConfig.FILE_NAME + " is missing");
+      throw new IllegalArgumentException(dir + " is not a model directory: " + ModelConfig.FILE_NAME + " is missing");
     }
     try {
-      return GptConfig.read(file);
+      return ModelConfig.read(file);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read " + file, e);
     }

@@ -1,0 +1,76 @@
+package io.alignstream.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import java.util.Map;
+
+/**
+ * A family's forward pass at one shape, as plain tensor operations over {@link Weights}: the seam
+ * between the family packages and everything that trains, scores and decodes. Stateless; made by
+ * {@link ModelConfig#network()}.
+ *
+ * <p>Every intermediate is created in the caller's step manager: DJL attaches an op's result to its
+ * first operand's manager, so a pass keeps an array of the step (never a parameter) first. Constants
+ * are arrays too, never Java numbers, because {@code NDArray.mul(Number)} frees its scalar before
+ * backward runs.
+ */
+public interface Network {
+
+  /** Names and shapes of the backbone parameters, in the family's Hugging Face names and layouts. */
+  Map<String, Shape> spec();
+
+  /** How a fresh parameter of this name is drawn. */
+  Init init(String name);
+
+  /**
+   * The parameter a tensor stored under {@code stored} in a checkpoint is, or null for a tensor that is
+   * deliberately not one (attention-mask buffers, an output layer tied to the embedding).
+   */
+  String parameterName(String stored);
+
+  /** Constants of one differentiated or one-off pass over {@code w}, made in {@code m}. */
+  Pass pass(Weights w, NDManager m);
+
+  /**
+   * Constants for many decoding steps over {@code w}, made once in {@code m}, which outlives the
+   * steps; no backward runs through them, so they may hold views of the weights.
+   */
+  Pass decoding(Weights w, NDManager m);
+
+  /** One or more forward passes over one set of weights. */
+  interface Pass {
+    /**
+     * Final hidden states, after the last norm.
+     *
+     * @param ids token ids, int64 (batch, seq)
+     * @param positions position ids, int64 (batch or 1, seq)
+     * @param mask additive attention mask (batch or 1, 1, seq, cached + seq), or null where every key is
+     *     visible to every query (one new token per row and no padding)
+     * @param cache null for a full pass; otherwise extended in place with this pass's keys and values
+     * @return (batch, seq, width)
+     */
+    NDArray hidden(NDArray ids, NDArray positions, NDArray mask, KvCache cache);
+
+    /** Next-token logits through the output layer: (..., width) to (..., vocab). */
+    NDArray logits(NDArray hidden);
+  }
+
+  /**
+   * Initial values of one parameter: a constant {@code fill}, or draws from N(0, std^2) when
+   * {@code normal}.
+   */
+  record Init(boolean normal, double fill, double std) {
+    public static Init zeros() {
+      return new Init(false, 0, 0);
+    }
+
+    public static Init ones() {
+      return new Init(false, 1, 0);
+    }
+
+    public static Init normal(double std) {
+      return new Init(true, 0, std);
+    }
+  }
+}

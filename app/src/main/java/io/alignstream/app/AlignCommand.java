@@ -1,19 +1,18 @@
 package io.alignstream.app;
 
+import io.alignstream.broker.ClusterOptions;
 import io.alignstream.broker.DurationConverter;
-import io.alignstream.broker.KafkaConnectionOptions;
-import io.alignstream.broker.KafkaSession;
+import io.alignstream.broker.RunSession;
 import io.alignstream.console.Terminal;
 import io.alignstream.learner.LearnerCommand;
 import io.alignstream.learner.Recipe;
+import io.alignstream.learner.RecipeOptions;
 import io.alignstream.schemas.Topics;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -71,14 +70,11 @@ public final class AlignCommand implements Callable<Integer> {
           + ". Default: ${DEFAULT-VALUE}.")
   private int updates;
 
-  @Option(names = "--samplers", paramLabel = "N", defaultValue = "2", description = "Sampler replicas. Default: ${DEFAULT-VALUE}.")
-  private int samplers;
+  @Mixin
+  private RecipeOptions recipe = new RecipeOptions();
 
-  @Option(names = "--recipe", paramLabel = "FILE", description = "Recipe file (key = value lines).")
-  private Path recipeFile;
-
-  @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Override one recipe key; repeatable.")
-  private List<String> overrides = new ArrayList<>();
+  @Mixin
+  private PipelineOptions pipeline = new PipelineOptions();
 
   @Option(names = "--max-new-tokens", paramLabel = "N", defaultValue = "64",
       description = "Longest sampled (and evaluated) response; the context length also caps it. Default: ${DEFAULT-VALUE}.")
@@ -106,24 +102,11 @@ public final class AlignCommand implements Callable<Integer> {
 
   /** --bootstrap, --kafka-config, --data-dir, --replication-factor: where the run's topics live. */
   @Mixin
-  private KafkaConnectionOptions kafka = new KafkaConnectionOptions();
-
-  @Option(names = "--dashboard-port", paramLabel = "PORT", defaultValue = "8080",
-      description = "Port of the live dashboard on 127.0.0.1; 0 = any free port, -1 = none. Default: ${DEFAULT-VALUE}.")
-  private int dashboardPort;
+  private ClusterOptions kafka = new ClusterOptions();
 
   @Option(names = "--stall-timeout", paramLabel = "DURATION", defaultValue = "10m", converter = DurationConverter.class,
       description = "After SFT, stop and keep the latest version when none came for this long. Default: ${DEFAULT-VALUE}.")
   private Duration stallTimeout;
-
-  @Option(names = "--threads", paramLabel = "N", defaultValue = "1",
-      description = "libtorch threads per operation; the services share the cores, so 1 is usually fastest. "
-          + "Default: ${DEFAULT-VALUE}.")
-  private int threads;
-
-  @Option(names = "--verbose", description = "Show the services' log lines here; by default they go to "
-      + "WORK_DIR/services.log and the terminal shows progress and results only.")
-  private boolean verbose;
 
   /** Adds the recipe keys and their defaults to the help text. */
   static CommandLine withRecipeHelp(CommandLine cli) {
@@ -134,21 +117,20 @@ public final class AlignCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     String runId = run != null ? run : "align-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
     Topics.forRun(runId);
-    Recipe recipe = Recipe.load(recipeFile, overrides);
+    Recipe recipe = this.recipe.load();
     var config = new AlignJob.Config(base, corpus, demos, out, evalPrompts,
-        workDir != null ? workDir : Path.of(".alignstream", "runs", runId), recipe, updates, samplers, maxNewTokens,
-        pretrainSteps, preset, seed, threads, dashboardPort, stallTimeout);
-    System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
-    System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
+        workDir != null ? workDir : Path.of(".alignstream", "runs", runId), recipe, updates, pipeline.samplers(),
+        maxNewTokens, pretrainSteps, preset, seed, pipeline.threads().count(), pipeline.dashboardPort(), stallTimeout);
+    pipeline.threads().apply();
     PrintStream log = System.out;
     AlignJob.Result result;
     AlignJob.Plan plan;
     Path logFile = config.workDir().resolve("services.log");
     String banner = "== alignstream align: run " + runId + " ==";
-    String logs = AlignmentRun.logsLine(logFile, verbose);
-    try (AutoCloseable quiet = AlignmentRun.serviceLogs(logFile, verbose)) {
+    String logs = AlignmentRun.logsLine(logFile, pipeline.verbose());
+    try (AutoCloseable quiet = AlignmentRun.serviceLogs(logFile, pipeline.verbose())) {
       plan = AlignJob.plan(config, logs.isEmpty() ? banner : banner + System.lineSeparator() + logs, log);
-      try (KafkaSession session = kafka.open(Topics.forRun(runId), Terminal.err())) {
+      try (RunSession session = kafka.open(Topics.forRun(runId), Terminal.err())) {
         result = AlignJob.align(plan, session.connection(), session.topics(), log);
       }
       AlignJob.evaluate(plan, evalTemperature, log);

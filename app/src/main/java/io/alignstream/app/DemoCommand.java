@@ -1,12 +1,13 @@
 package io.alignstream.app;
 
-import io.alignstream.broker.KafkaConnectionOptions;
-import io.alignstream.broker.KafkaSession;
+import io.alignstream.broker.ClusterOptions;
+import io.alignstream.broker.RunSession;
 import io.alignstream.console.ProgressBar;
 import io.alignstream.console.Terminal;
 import io.alignstream.learner.LearnerCheckpoint;
 import io.alignstream.learner.LearnerService;
 import io.alignstream.learner.Recipe;
+import io.alignstream.learner.RecipeOptions;
 import io.alignstream.model.AdamW;
 import io.alignstream.model.AdamWConfig;
 import io.alignstream.model.Example;
@@ -70,7 +71,7 @@ public final class DemoCommand implements Callable<Integer> {
 
   /** --bootstrap, --kafka-config, --data-dir, --replication-factor: where the run's topics live. */
   @Mixin
-  private KafkaConnectionOptions kafka = new KafkaConnectionOptions();
+  private ClusterOptions kafka = new ClusterOptions();
 
   @Option(names = "--runs-dir", paramLabel = "DIR", defaultValue = "runs",
       description = "Where run reports and models go. Default: ${DEFAULT-VALUE}.")
@@ -92,31 +93,15 @@ public final class DemoCommand implements Callable<Integer> {
       description = "Learner updates after SFT (loop.max_updates). Default: ${DEFAULT-VALUE}.")
   private int updates;
 
-  @Option(names = "--samplers", paramLabel = "N", defaultValue = "2",
-      description = "Sampler replicas. Default: ${DEFAULT-VALUE}.")
-  private int samplers;
-
   @Option(names = "--eval-every", paramLabel = "N", defaultValue = "10",
       description = "Judge the policy on the held-out prompts every N versions. Default: ${DEFAULT-VALUE}.")
   private int evalEvery;
 
-  @Option(names = "--set", paramLabel = "KEY=VALUE",
-      description = "Override a recipe key (see 'alignstream learner --help'); repeatable.")
-  private List<String> overrides = new ArrayList<>();
+  @Mixin
+  private RecipeOptions recipeOptions = new RecipeOptions();
 
-  @Option(names = "--dashboard-port", paramLabel = "PORT", defaultValue = "8080",
-      description = "Port of the live dashboard on 127.0.0.1; 0 = any free port, -1 = no dashboard. "
-          + "Default: ${DEFAULT-VALUE}.")
-  private int dashboardPort;
-
-  @Option(names = "--threads", paramLabel = "N", defaultValue = "1",
-      description = "libtorch threads per operation. Several services share the cores, so 1 is usually fastest. "
-          + "Default: ${DEFAULT-VALUE}.")
-  private int threads;
-
-  @Option(names = "--verbose", description = "Show the services' log lines here; by default they go to "
-      + "runs/<run>/services.log and the terminal shows progress and results only.")
-  private boolean verbose;
+  @Mixin
+  private PipelineOptions pipeline = new PipelineOptions();
 
   /** Golden success of one policy on the held-out prompts. */
   record Result(String name, double greedy, double sampled, String how, Map<String, Double> greedyByKind) {}
@@ -129,19 +114,16 @@ public final class DemoCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
-    System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
+    pipeline.threads().apply();
     PrintStream out = System.out;
     long t0 = System.nanoTime();
     String runId = run != null ? run
         : "demo-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
     Topics.forRun(runId);
     // Bad input is refused before anything is written.
-    List<String> recipeSets = new ArrayList<>(List.of("loop.max_updates=" + updates));
-    recipeSets.addAll(overrides);
-    Recipe recipe = Recipe.load(null, recipeSets);
+    Recipe recipe = recipeOptions.load(List.of("loop.max_updates=" + updates));
     Path runDir = Files.createDirectories(runsDir.resolve(runId));
-    try (AutoCloseable logs = AlignmentRun.serviceLogs(runDir.resolve("services.log"), verbose)) {
+    try (AutoCloseable logs = AlignmentRun.serviceLogs(runDir.resolve("services.log"), pipeline.verbose())) {
       return demo(runId, recipe, runDir, out, t0);
     }
   }
@@ -151,7 +133,7 @@ public final class DemoCommand implements Callable<Integer> {
 
     // 1. The task and π_0.
     out.println("== alignstream demo: run " + runId + " ==");
-    String logs = AlignmentRun.logsLine(runDir.resolve("services.log"), verbose);
+    String logs = AlignmentRun.logsLine(runDir.resolve("services.log"), pipeline.verbose());
     if (!logs.isEmpty()) {
       out.println(logs);
     }
@@ -175,11 +157,11 @@ public final class DemoCommand implements Callable<Integer> {
     GoldenCurve curve = new GoldenCurve(eval, t0);
     AlignmentRun.Outcome outcome;
     t = System.nanoTime();
-    try (KafkaSession session = kafka.open(Topics.forRun(runId), Terminal.err())) {
+    try (RunSession session = kafka.open(Topics.forRun(runId), Terminal.err())) {
       // SFT starts once every distinct demonstration is in (ingest keeps one copy of duplicates).
       int distinct = (int) task.demonstrations().stream().map(d -> d.prompt() + "\u0000" + d.response()).distinct().count();
-      var settings = new AlignmentRun.Settings(session.topics(), runDir, base, recipe, distinct, samplers, MAX_NEW_TOKENS,
-          seed, "demo", dashboardPort, null);
+      var settings = new AlignmentRun.Settings(session.topics(), runDir, base, recipe, distinct, pipeline.samplers(),
+          MAX_NEW_TOKENS, seed, "demo", pipeline.dashboardPort(), null);
       List<AlignmentRun.Raw> demos = task.demonstrations().stream()
           .map(d -> new AlignmentRun.Raw(d.prompt(), d.response(), "builtin-task")).toList();
       try (RunReporter evaluator = new RunReporter(new KafkaProducer<>(session.connection().producerConfig(),
@@ -243,7 +225,7 @@ public final class DemoCommand implements Callable<Integer> {
     Path tmp = Files.createDirectories(cacheDir).resolve(".tmp-" + cached.getFileName() + "-" + ProcessHandle.current().pid());
     int code = new CommandLine(new PretrainCommand()).execute("--corpus", runDir.resolve("task/corpus.jsonl").toString(),
         "--out", tmp.toString(), "--steps", Integer.toString(pretrainSteps), "--batch-size", "32",
-        "--seed", Long.toString(seed), "--threads", Integer.toString(threads));
+        "--seed", Long.toString(seed), "--threads", Integer.toString(pipeline.threads().count()));
     if (code != 0) {
       throw new IllegalStateException("pretraining failed (see above)");
     }

@@ -1,7 +1,7 @@
 package io.alignstream.app;
 
-import io.alignstream.broker.KafkaOptions;
-import io.alignstream.broker.KafkaSession;
+import io.alignstream.broker.RunOptions;
+import io.alignstream.broker.RunSession;
 import io.alignstream.schemas.Topic;
 import io.alignstream.schemas.Topics;
 import java.io.BufferedWriter;
@@ -22,7 +22,7 @@ import picocli.CommandLine.Option;
         + "timestamp, key, headers, value; Avro values as JSON objects), e.g. the generations for an outside judge.")
 public final class ExportCommand implements Callable<Integer> {
   @Mixin
-  private KafkaOptions kafka;
+  private RunOptions kafka;
 
   @Option(names = "--topic", required = true, paramLabel = "NAME",
       description = "The topic: its role (demonstrations, prompts, generations, scored, batches, metrics, events, "
@@ -38,7 +38,7 @@ public final class ExportCommand implements Callable<Integer> {
     Topic<?, ?> t = topics.find(topic).orElseThrow(() -> new IllegalArgumentException("run '" + topics.runId()
         + "' has no topic '" + topic + "'; use one of " + topics.all().stream()
             .map(x -> x.name().substring(Topics.prefix(topics.runId()).length())).collect(Collectors.joining(", "))));
-    try (KafkaSession session = kafka.open(System.err);
+    try (RunSession session = kafka.open(System.err);
         Writer w = out.equals("-") ? new BufferedWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8))
             : Files.newBufferedWriter(Path.of(out), StandardCharsets.UTF_8)) {
       TopicExport.Counts c = TopicExport.export(session.connection(), t, w);

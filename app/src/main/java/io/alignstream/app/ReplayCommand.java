@@ -1,14 +1,13 @@
 package io.alignstream.app;
 
-import io.alignstream.broker.KafkaConnectionOptions;
-import io.alignstream.broker.KafkaSession;
+import io.alignstream.broker.ClusterOptions;
+import io.alignstream.broker.RunSession;
 import io.alignstream.learner.LearnerCommand;
+import io.alignstream.learner.RecipeOptions;
 import io.alignstream.schemas.Topics;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -43,11 +42,8 @@ public final class ReplayCommand implements Callable<Integer> {
       description = "The new run's id; its topics must hold no data yet.")
   private String asRun;
 
-  @Option(names = "--recipe", paramLabel = "FILE", description = "Recipe keys (key = value lines) that change A's recipe.")
-  private Path recipeFile;
-
-  @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Change one recipe key; repeatable; applied after --recipe.")
-  private List<String> overrides = new ArrayList<>();
+  @Mixin
+  private RecipeOptions recipe = new RecipeOptions();
 
   @Option(names = "--out", paramLabel = "DIR",
       description = "Where B's final models go: DIR/policy (model directory), DIR/reward (ensemble) and "
@@ -56,11 +52,10 @@ public final class ReplayCommand implements Callable<Integer> {
 
   /** --bootstrap, --kafka-config, --data-dir, --replication-factor: where the run's topics live. */
   @Mixin
-  private KafkaConnectionOptions kafka = new KafkaConnectionOptions();
+  private ClusterOptions kafka = new ClusterOptions();
 
-  @Option(names = "--threads", paramLabel = "N", defaultValue = "1",
-      description = "libtorch threads per operation. Default: ${DEFAULT-VALUE}.")
-  private int threads;
+  @Mixin
+  private TorchThreads threads = new TorchThreads();
 
   /** Adds the recipe keys and their defaults to the help text. */
   static CommandLine withRecipeHelp(CommandLine cli) {
@@ -69,15 +64,12 @@ public final class ReplayCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (threads < 1) {
-      throw new IllegalArgumentException("--threads must be at least 1, got " + threads);
-    }
-    System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
-    System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
-    var config = new Replay.Config(fromRun, asRun, recipeFile, overrides, out != null ? out : Path.of("runs", asRun),
+    threads.apply();
+    var config = new Replay.Config(fromRun, asRun, recipe.file(), recipe.overrides(),
+        out != null ? out : Path.of("runs", asRun),
         Duration.ofMinutes(2));
     PrintStream log = System.out;
-    try (KafkaSession session = kafka.open(Topics.forRun(asRun), System.err)) {
+    try (RunSession session = kafka.open(Topics.forRun(asRun), System.err)) {
       Replay.Result r = Replay.run(session.connection(), config, log);
       log.printf(Locale.ROOT, "replayed %s as %s: SFT on %d demonstrations, %d updates on %d of %d recorded batches%n",
           fromRun, asRun, r.demonstrations(), r.updates(), r.batchesTrained(), r.batchesRecorded());

@@ -6,7 +6,7 @@ import picocli.CommandLine;
 
 /**
  * Reads a duration option the way people write one: {@code 90s}, {@code 5m}, {@code 2h},
- * {@code 500ms}, or ISO-8601 ({@code PT5M}). Shared by every service command, like {@link KafkaOptions}.
+ * {@code 500ms}, or ISO-8601 ({@code PT5M}). Shared by every service command, like {@link RunOptions}.
  */
 public final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
   @Override

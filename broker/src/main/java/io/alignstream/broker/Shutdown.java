@@ -13,7 +13,7 @@ import org.slf4j.LoggerFactory;
  * the command's first resource, so that it closes last:
  *
  * <pre>{@code
- * try (Shutdown shutdown = new Shutdown("sampler"); KafkaSession session = kafka.open();
+ * try (Shutdown shutdown = new Shutdown("sampler"); RunSession session = kafka.open();
  *     SamplerService service = shutdown.closes(new SamplerService(config, session.connection()))) {
  *   service.run();
  * }

@@ -21,11 +21,11 @@ public final class TopicsCommand implements Callable<Integer> {
   private boolean help;
 
   @Mixin
-  private KafkaOptions kafka;
+  private RunOptions kafka;
 
   @Override
   public Integer call() {
-    try (KafkaSession session = kafka.open()) {
+    try (RunSession session = kafka.open()) {
       System.out.print(BrokerCommand.table(session.topicStates()));
       System.out.flush();
     }

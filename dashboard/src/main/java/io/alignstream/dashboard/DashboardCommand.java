@@ -1,7 +1,7 @@
 package io.alignstream.dashboard;
 
-import io.alignstream.broker.KafkaOptions;
-import io.alignstream.broker.KafkaSession;
+import io.alignstream.broker.RunOptions;
+import io.alignstream.broker.RunSession;
 import java.io.PrintStream;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -22,7 +22,7 @@ import picocli.CommandLine.Option;
         "Listens on 127.0.0.1 only, unless --host names another interface: the page has no authentication."})
 public final class DashboardCommand implements Callable<Integer> {
   @Mixin
-  private KafkaOptions kafka;
+  private RunOptions kafka;
 
   @Option(names = "--port", paramLabel = "PORT", defaultValue = "" + DashboardConfig.DEFAULT_PORT,
       description = "TCP port to serve on, 0 for any free port. Default: ${DEFAULT-VALUE}.")
@@ -52,7 +52,7 @@ public final class DashboardCommand implements Callable<Integer> {
     var stopped = new CountDownLatch(1);
     var closed = new CountDownLatch(1);
     var store = new MetricsStore();
-    try (KafkaSession session = kafka.open(notices);
+    try (RunSession session = kafka.open(notices);
         RunFollower follower = RunFollower.start(session.connection(), session.topics(), store);
         Dashboard dashboard = Dashboard.start(config, store)) {
       notices.println("Dashboard of run '" + config.runTitle() + "': " + dashboard.url() + "  (Ctrl-C to stop)");

@@ -1,5 +1,6 @@
 package io.alignstream.dashboard;
 
+import io.alignstream.broker.ConsumerThread;
 import io.alignstream.broker.KafkaConnection;
 import io.alignstream.schemas.Metric;
 import io.alignstream.schemas.RunEvent;
@@ -9,10 +10,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,28 +31,25 @@ public final class RunFollower implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RunFollower.class);
   private static final Duration POLL = Duration.ofMillis(500);
 
-  private final KafkaConsumer<byte[], byte[]> consumer;
   private final Topics topics;
   private final MetricsStore store;
-  private final Thread thread;
   private final AtomicLong recordsRead = new AtomicLong();
-  private volatile boolean closed;
-  private volatile Throwable failure;
+  private final ConsumerThread<byte[], byte[]> thread;
 
   private RunFollower(KafkaConnection connection, Topics topics, MetricsStore store) {
     this.topics = Objects.requireNonNull(topics, "topics");
     this.store = Objects.requireNonNull(store, "store");
-    this.consumer = new KafkaConsumer<>(connection.readerConfig("dashboard-" + topics.runId()),
-        new ByteArrayDeserializer(), new ByteArrayDeserializer());
-    this.thread = new Thread(this::run, "dashboard-follower-" + topics.runId());
-    thread.setDaemon(true);
+    this.thread = ConsumerThread.start("dashboard-follower-" + topics.runId(),
+        new KafkaConsumer<>(connection.readerConfig("dashboard-" + topics.runId()), new ByteArrayDeserializer(),
+            new ByteArrayDeserializer()), POLL, this::fromTheBeginning, r -> {
+              recordsRead.incrementAndGet();
+              accept(r);
+            });
   }
 
   /** Starts following {@code topics}' metrics and events into {@code store}; close it to stop. */
   public static RunFollower start(KafkaConnection connection, Topics topics, MetricsStore store) {
-    var follower = new RunFollower(Objects.requireNonNull(connection, "connection"), topics, store);
-    follower.thread.start();
-    return follower;
+    return new RunFollower(Objects.requireNonNull(connection, "connection"), topics, store);
   }
 
   /** Records consumed so far, decodable or not. */
@@ -61,37 +59,18 @@ public final class RunFollower implements AutoCloseable {
 
   /** Whether the follower thread is still following (false after close or an unexpected failure). */
   public boolean isRunning() {
-    return thread.isAlive();
+    return thread.isRunning();
   }
 
-  private void run() {
-    try {
-      List<TopicPartition> partitions = awaitPartitions();
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
-      while (!closed) {
-        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(POLL)) {
-          recordsRead.incrementAndGet();
-          accept(r);
-        }
-      }
-    } catch (WakeupException e) {
-      if (!closed) {
-        failure = e;
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } catch (RuntimeException e) {
-      failure = e;
-      log.error("dashboard follower of run {} stopped: {}", topics.runId(), e.toString(), e);
-    } finally {
-      consumer.close(Duration.ofSeconds(2));
-    }
+  private void fromTheBeginning(Consumer<byte[], byte[]> consumer) throws InterruptedException {
+    List<TopicPartition> partitions = awaitPartitions(consumer);
+    consumer.assign(partitions);
+    consumer.seekToBeginning(partitions);
   }
 
-  /** Waits until both topics exist, so a dashboard may start before the run does. */
-  private List<TopicPartition> awaitPartitions() throws InterruptedException {
-    while (!closed) {
+  /** Waits until both topics exist, so a dashboard may start before the run does (closing wakes it). */
+  private List<TopicPartition> awaitPartitions(Consumer<byte[], byte[]> consumer) throws InterruptedException {
+    while (true) {
       var partitions = new ArrayList<TopicPartition>();
       boolean all = true;
       for (String topic : List.of(topics.metrics.name(), topics.events.name())) {
@@ -108,7 +87,6 @@ public final class RunFollower implements AutoCloseable {
       log.info("waiting for the topics of run {} to exist", topics.runId());
       Thread.sleep(1_000);
     }
-    throw new WakeupException();
   }
 
   private void accept(ConsumerRecord<byte[], byte[]> r) {
@@ -136,15 +114,6 @@ public final class RunFollower implements AutoCloseable {
   /** Stops following and waits (a few seconds at most) for the thread to end. */
   @Override
   public void close() {
-    closed = true;
-    consumer.wakeup();
-    try {
-      thread.join(10_000);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-    if (failure != null) {
-      log.debug("follower had failed earlier", failure);
-    }
+    thread.close();
   }
 }

@@ -21,7 +21,7 @@ import org.apache.kafka.streams.errors.ErrorHandlerContext;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.processor.PunctuationType;
-import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ContextualProcessor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueStore;
@@ -104,9 +104,8 @@ public final class BatchingTopology {
     return s.getPromptId() + "/" + s.getRound() + "/" + s.getPolicyName();
   }
 
-  private static final class Grouper implements Processor<String, ScoredSample, String, TrainingBatch> {
+  private static final class Grouper extends ContextualProcessor<String, ScoredSample, String, TrainingBatch> {
     private final BatchingConfig config;
-    private ProcessorContext<String, TrainingBatch> context;
     private KeyValueStore<String, ScoredSample> demonstrations;
     private KeyValueStore<String, TrainingBatch> pending;
 
@@ -116,7 +115,7 @@ public final class BatchingTopology {
 
     @Override
     public void init(ProcessorContext<String, TrainingBatch> context) {
-      this.context = context;
+      super.init(context);
       this.demonstrations = context.getStateStore(DEMONSTRATIONS_STORE);
       this.pending = context.getStateStore(PENDING_STORE);
       Duration every = config.maxWait().dividedBy(4).compareTo(Duration.ofMillis(100)) < 0
@@ -140,7 +139,7 @@ public final class BatchingTopology {
         batch = TrainingBatch.newBuilder().setId(group).setPromptId(sample.getPromptId())
             .setRound(sample.getRound()).setSamples(new ArrayList<>()).setComplete(false)
             // Until emitted, createdAtMs is when the group opened: the time bound counts from it.
-            .setCreatedAtMs(context.currentSystemTimeMs()).build();
+            .setCreatedAtMs(context().currentSystemTimeMs()).build();
       }
       List<ScoredSample> samples = new ArrayList<>(batch.getSamples());
       samples.removeIf(s -> s.getId().equals(sample.getId())); // a redelivered sample counts once
@@ -177,8 +176,8 @@ public final class BatchingTopology {
       }
       samples.addAll(batch.getSamples());
       TrainingBatch out = TrainingBatch.newBuilder(batch).setSamples(samples).setComplete(complete)
-          .setCreatedAtMs(context.currentSystemTimeMs()).build();
-      context.forward(new Record<>(batch.getPromptId(), out, context.currentSystemTimeMs()));
+          .setCreatedAtMs(context().currentSystemTimeMs()).build();
+      context().forward(new Record<>(batch.getPromptId(), out, context().currentSystemTimeMs()));
     }
   }
 }

@@ -1,16 +1,14 @@
 package io.alignstream.learner;
 
 import io.alignstream.broker.DurationConverter;
-import io.alignstream.broker.KafkaOptions;
-import io.alignstream.broker.KafkaSession;
-import io.alignstream.broker.Shutdown;
+import io.alignstream.broker.RunSession;
 import io.alignstream.model.NativeArrays;
-import io.alignstream.runtime.ResourceReport;
+import io.alignstream.runtime.Service;
+import io.alignstream.runtime.ServiceCommand;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -32,10 +30,7 @@ import picocli.CommandLine.Option;
         "Restarted, it resumes from its newest checkpoint with no batch applied twice or skipped.",
         "",
         "Recipe keys (set in --recipe FILE as key = value, or with --set key=value):"})
-public final class LearnerCommand implements Callable<Integer> {
-  @Mixin
-  private KafkaOptions kafka;
-
+public final class LearnerCommand extends ServiceCommand {
   @Option(names = "--base", paramLabel = "DIR",
       description = "π_0: a model directory (config.json, model.safetensors, tokenizer.json), e.g. from "
           + "'alignstream pretrain'. Needed only when there is no checkpoint yet.")
@@ -45,11 +40,8 @@ public final class LearnerCommand implements Callable<Integer> {
       description = "Where the learner's versioned checkpoints live. Default: .alignstream/runs/<run>/learner.")
   private Path checkpoints;
 
-  @Option(names = "--recipe", paramLabel = "FILE", description = "Recipe file (key = value lines).")
-  private Path recipeFile;
-
-  @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Override one recipe key; repeatable.")
-  private List<String> overrides = new ArrayList<>();
+  @Mixin
+  private RecipeOptions recipe = new RecipeOptions();
 
   @Option(names = "--min-demonstrations", paramLabel = "N", defaultValue = "1",
       description = "SFT waits until the run has at least N demonstrations. Default: ${DEFAULT-VALUE}.")
@@ -87,7 +79,7 @@ public final class LearnerCommand implements Callable<Integer> {
 
   /** The validated configuration these options describe. */
   LearnerConfig config() {
-    Recipe recipe = Recipe.load(recipeFile, overrides);
+    Recipe recipe = this.recipe.load();
     Path ckpt = checkpoints != null ? checkpoints : runDir().resolve("learner");
     return new LearnerConfig(kafka.topics(), ckpt, base, recipe, minDemonstrations, demonstrationsWait, idleFlush, keep);
   }
@@ -106,17 +98,37 @@ public final class LearnerCommand implements Callable<Integer> {
   }
 
   @Override
-  public Integer call() throws Exception {
+  protected Plan plan() {
     LearnerConfig config = config();
-    BatchingConfig batching = new BatchingConfig(config.recipe().samplesPerPrompt(), batchWait);
-    try (Shutdown shutdown = new Shutdown("learner"); KafkaSession session = kafka.open();
-        BatchingService batcher = BatchingService.start(session.connection(), config.topics(), batching,
-            runDir().resolve("batching-state"), Duration.ofMinutes(2));
-        LearnerService learner = shutdown.closes(LearnerService.create(session.connection(), config, listener));
-        ResourceReport resources = ResourceReport.start(session.connection().producerConfig(), session.topics(),
-            "learner", NativeArrays::liveInProcess)) {
-      learner.run();
-      return 0;
+    return new Plan("learner", "learner", NativeArrays::liveInProcess, session -> open(session, config));
+  }
+
+  /** The batching topology and the learner: one service, closed learner first. */
+  private Service open(RunSession session, LearnerConfig config) {
+    BatchingService batcher = BatchingService.start(session.connection(), config.topics(),
+        new BatchingConfig(config.recipe().samplesPerPrompt(), batchWait), runDir().resolve("batching-state"),
+        Duration.ofMinutes(2));
+    LearnerService learner;
+    try {
+      learner = LearnerService.create(session.connection(), config, listener);
+    } catch (RuntimeException e) {
+      batcher.close();
+      throw e;
     }
+    return new Service() {
+      @Override
+      public void run() {
+        learner.run();
+      }
+
+      @Override
+      public void close() throws InterruptedException {
+        try {
+          learner.close();
+        } finally {
+          batcher.close();
+        }
+      }
+    };
   }
 }

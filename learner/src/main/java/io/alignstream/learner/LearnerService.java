@@ -8,6 +8,7 @@ import io.alignstream.model.Policy;
 import io.alignstream.model.Tokenizer;
 import io.alignstream.runtime.CommittedRecords;
 import io.alignstream.runtime.RunReporter;
+import io.alignstream.runtime.Service;
 import io.alignstream.runtime.WeightPublisher;
 import io.alignstream.schemas.ModelLines;
 import io.alignstream.schemas.Topics;
@@ -57,7 +58,7 @@ import org.slf4j.LoggerFactory;
  * after every published version. The clients are created by the caller (so tests can wire them) and
  * owned by the service.
  */
-public final class LearnerService implements Runnable, AutoCloseable {
+public final class LearnerService implements Service {
   private static final Logger log = LoggerFactory.getLogger(LearnerService.class);
   static final String OFFSET_KEY = "batchesOffset";
   /** Batch records read (trained, or skipped as undecodable) up to OFFSET_KEY: offsets are not a count. */

@@ -17,7 +17,7 @@ import java.util.TreeMap;
 import java.util.function.Function;
 
 /**
- * What the learner does, from π_0 to the continuous loop (see ALGORITHMS.md): SFT on the
+ * What the learner does, from π_0 to the continuous loop (see docs/ALGORITHMS.md): SFT on the
  * demonstrations, a discriminator reward model (AfD) with its positive/negative sources, and a
  * policy objective (SFT, Best-of-N distillation, or DPO/IPO/SLiC against the behaviour policy).
  *

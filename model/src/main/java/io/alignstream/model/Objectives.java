@@ -8,7 +8,7 @@ import java.util.List;
 import java.util.stream.IntStream;
 
 /**
- * The training objectives of ALGORITHMS.md as plain functions. Tensor functions are differentiable
+ * The training objectives of docs/ALGORITHMS.md as plain functions. Tensor functions are differentiable
  * and create their constants in the manager of their first input (never Java scalars, which DJL frees
  * before backward); {@code double} functions are for quantities that are never differentiated.
  */

@@ -1,5 +1,6 @@
 package io.alignstream.producer;
 
+import io.alignstream.broker.ConsumerThread;
 import io.alignstream.broker.KafkaConnection;
 import io.alignstream.schemas.Metric;
 import io.alignstream.schemas.Topics;
@@ -11,7 +12,6 @@ import java.util.UUID;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.WakeupException;
 
 /**
  * What the ingest topology decided about one sender's batch, read from the per-batch counts it
@@ -32,19 +32,13 @@ public final class BatchVerdict implements AutoCloseable {
   }
 
   private final String batchId;
-  private final KafkaConsumer<String, Metric> consumer;
-  private final Thread thread;
   private final java.util.function.Consumer<Counts> onUpdate;
   private volatile Counts latest = Counts.NONE;
-  private volatile boolean closed;
+  private ConsumerThread<String, Metric> thread;
 
-  private BatchVerdict(String batchId, KafkaConsumer<String, Metric> consumer,
-      java.util.function.Consumer<Counts> onUpdate) {
+  private BatchVerdict(String batchId, java.util.function.Consumer<Counts> onUpdate) {
     this.batchId = batchId;
     this.onUpdate = onUpdate;
-    this.consumer = consumer;
-    this.thread = new Thread(this::poll, "batch-verdict-" + batchId);
-    this.thread.setDaemon(true);
   }
 
   /** Starts following the counts of {@code batchId}, from the metrics topic's current end. */
@@ -70,8 +64,9 @@ public final class BatchVerdict implements AutoCloseable {
       consumer.close();
       throw new IllegalStateException("cannot read the metrics topic " + topics.metrics.name() + ": " + e.getMessage(), e);
     }
-    var verdict = new BatchVerdict(batchId, consumer, onUpdate);
-    verdict.thread.start();
+    var verdict = new BatchVerdict(batchId, onUpdate);
+    verdict.thread = ConsumerThread.start("batch-verdict-" + batchId, consumer, Duration.ofMillis(200), c -> { },
+        verdict::accept);
     return verdict;
   }
 
@@ -82,31 +77,21 @@ public final class BatchVerdict implements AutoCloseable {
   /** Waits until {@code expected} records are decided or {@code timeout} passes; returns the counts then. */
   public Counts await(long expected, Duration timeout) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
-    while (latest.total() < expected && System.nanoTime() < deadline && thread.isAlive()) {
+    while (latest.total() < expected && System.nanoTime() < deadline && thread.isRunning()) {
       Thread.sleep(50);
     }
     return latest;
   }
 
-  private void poll() {
-    try {
-      while (!closed) {
-        for (ConsumerRecord<String, Metric> r : consumer.poll(Duration.ofMillis(200))) {
-          Metric m = r.value();
-          if (m != null && IngestTopology.BATCH_METRIC.equals(m.getName()) && batchId.equals(m.getTags().get("batch"))) {
-            var counts = new Counts(number(m, "accepted"), number(m, "duplicate"), number(m, "rejected"));
-            // Counts only grow; an older update read late must not go back.
-            if (counts.total() >= latest.total()) {
-              latest = counts;
-              onUpdate.accept(counts);
-            }
-          }
-        }
+  private void accept(ConsumerRecord<String, Metric> r) {
+    Metric m = r.value();
+    if (m != null && IngestTopology.BATCH_METRIC.equals(m.getName()) && batchId.equals(m.getTags().get("batch"))) {
+      var counts = new Counts(number(m, "accepted"), number(m, "duplicate"), number(m, "rejected"));
+      // Counts only grow; an older update read late must not go back.
+      if (counts.total() >= latest.total()) {
+        latest = counts;
+        onUpdate.accept(counts);
       }
-    } catch (WakeupException e) {
-      // closing
-    } finally {
-      consumer.close(Duration.ofSeconds(5));
     }
   }
 
@@ -117,12 +102,6 @@ public final class BatchVerdict implements AutoCloseable {
 
   @Override
   public void close() {
-    closed = true;
-    consumer.wakeup();
-    try {
-      thread.join(10_000);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    thread.close();
   }
 }

@@ -92,19 +92,17 @@ public final class DemonstrationPublisher implements AutoCloseable {
     failIfBroken();
   }
 
-  /** Records sent (once flushed: stored in the raw topic). */
-  public long sent() {
-    return sent.get();
-  }
+  /**
+   * What was sent so far.
+   *
+   * @param sent records sent (once flushed: stored in the raw topic)
+   * @param unreadable of those, lines sent as they were because they did not read as a demonstration
+   * @param tooLarge lines not stored because they are larger than the raw topic takes
+   */
+  public record Counts(long sent, long unreadable, long tooLarge) {}
 
-  /** Of those, lines sent as they were because they did not read as a demonstration. */
-  public long unreadable() {
-    return unreadable.get();
-  }
-
-  /** Lines not stored because they are larger than the raw topic takes. */
-  public long tooLarge() {
-    return tooLarge.get();
+  public Counts counts() {
+    return new Counts(sent.get(), unreadable.get(), tooLarge.get());
   }
 
   private void failIfBroken() {

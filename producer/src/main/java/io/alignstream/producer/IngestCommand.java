@@ -1,17 +1,14 @@
 package io.alignstream.producer;
 
-import io.alignstream.broker.KafkaOptions;
-import io.alignstream.broker.KafkaSession;
-import io.alignstream.broker.Shutdown;
+import io.alignstream.broker.RunSession;
 import io.alignstream.runtime.ReplicaId;
-import io.alignstream.runtime.ResourceReport;
+import io.alignstream.runtime.Service;
+import io.alignstream.runtime.ServiceCommand;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code alignstream ingest}: runs the ingest topology of one run until Ctrl-C. Only wiring: the work is in {@link IngestService}. */
@@ -27,11 +24,8 @@ import picocli.CommandLine.Option;
         "'alignstream produce' only sends; run this beside it (or give produce --ingest for a one-shot load).",
         "",
         "Ctrl-C commits the records in progress, leaves the group and exits."})
-public final class IngestCommand implements Callable<Integer> {
+public final class IngestCommand extends ServiceCommand {
   private static final Logger log = LoggerFactory.getLogger(IngestCommand.class);
-
-  @Mixin
-  private KafkaOptions kafka;
 
   @Option(names = "--state-dir", paramLabel = "DIR",
       description = "Where the topology keeps its local state. Default: a temporary directory, deleted on exit "
@@ -43,23 +37,38 @@ public final class IngestCommand implements Callable<Integer> {
       description = "How long to wait for the topology to be running. Default: ${DEFAULT-VALUE}.")
   private Duration startTimeout;
 
+  /** No model here: no native arrays to count, and the engine is never loaded. */
   @Override
-  public Integer call() throws InterruptedException {
-    IngestConfig config = IngestConfig.defaults().withStateDir(stateDir);
+  protected Plan plan() {
     String id = ReplicaId.of("ingest");
-    try (Shutdown shutdown = new Shutdown("ingest"); KafkaSession session = kafka.open();
-        IngestService ingest = shutdown.closes(IngestService.start(session.connection(), session.topics(), config));
-        ResourceReport resources = ResourceReport.start(session.connection().producerConfig(), session.topics(), id,
-            () -> 0)) {
-      ingest.awaitRunning(startTimeout);
-      log.info("ingest {} of run {} running (application {}): {} -> {}, {} and {}", id, session.topics().runId(),
-          IngestService.applicationId(session.topics()), session.topics().demosRaw.name(),
-          session.topics().demonstrations.name(), session.topics().prompts.name(), session.topics().deadLetters.name());
-      ingest.awaitStopped();
-      IngestCounts.Snapshot c = ingest.counts();
-      log.info("ingest {} stopped: {} accepted, {} duplicates, {} rejected", id, c.accepted(), c.duplicates(),
-          c.rejected());
-      return 0;
-    }
+    return new Plan("ingest", id, () -> 0, session -> open(session, id));
+  }
+
+  private Service open(RunSession session, String id) {
+    IngestService ingest = IngestService.start(session.connection(), session.topics(),
+        IngestConfig.defaults().withStateDir(stateDir));
+    return new Service() {
+      @Override
+      public void run() {
+        ingest.awaitRunning(startTimeout);
+        log.info("ingest {} of run {} running (application {}): {} -> {}, {} and {}", id, session.topics().runId(),
+            IngestService.applicationId(session.topics()), session.topics().demosRaw.name(),
+            session.topics().demonstrations.name(), session.topics().prompts.name(), session.topics().deadLetters.name());
+        try {
+          ingest.awaitStopped();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+        IngestCounts.Snapshot c = ingest.counts();
+        log.info("ingest {} stopped: {} accepted, {} duplicates, {} rejected", id, c.accepted(), c.duplicates(),
+            c.rejected());
+      }
+
+      @Override
+      public void close() {
+        ingest.close();
+      }
+    };
   }
 }

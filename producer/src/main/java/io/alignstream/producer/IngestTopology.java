@@ -8,6 +8,8 @@ import io.alignstream.schemas.Topics;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.BiFunction;
+import java.util.function.ToLongFunction;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
@@ -25,7 +27,7 @@ import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.kstream.Repartitioned;
-import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ContextualProcessor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.processor.api.RecordMetadata;
@@ -116,7 +118,14 @@ public final class IngestTopology {
         // Same content, same id, same partition: the duplicate check sees every copy, whichever raw
         // partition (or client) it came from.
         .repartition(Repartitioned.with(strings, demos).withName("ingest-by-demonstration"))
-        .process(() -> new FirstOccurrence(counts), Named.as("deduplicate"), SEEN_STORE);
+        .process(() -> new FirstSeen<Demonstration, Object>(SEEN_STORE, Demonstration::getCreatedAtMs, (d, first) -> {
+          if (first) {
+            counts.accepted();
+          } else {
+            counts.duplicate();
+          }
+          return new Deduplicated(d, first);
+        }), Named.as("deduplicate"), SEEN_STORE);
     KStream<String, Demonstration> firsts = deduplicated
         .filter((id, v) -> ((Deduplicated) v).first(), Named.as("new-only"))
         .mapValues(v -> ((Deduplicated) v).demonstration(), Named.as("new-demonstration"));
@@ -127,7 +136,8 @@ public final class IngestTopology {
         .merge(practice.mapValues(v -> (Prompt) v, Named.as("as-prompt")), Named.as("with-practice-prompts"))
         // A second demonstration of a prompt is more training data, not another prompt to sample.
         .repartition(Repartitioned.with(strings, topics.prompts.valueSerde()).withName("ingest-by-prompt"))
-        .process(FirstPrompt::new, Named.as("first-prompt"), SEEN_PROMPTS_STORE)
+        .process(() -> new FirstSeen<Prompt, Prompt>(SEEN_PROMPTS_STORE, Prompt::getCreatedAtMs,
+            (p, first) -> first ? p : null), Named.as("first-prompt"), SEEN_PROMPTS_STORE)
         .to(topics.prompts.name(), Produced.with(topics.prompts.keySerde(), topics.prompts.valueSerde())
             .withName("write-prompts"));
 
@@ -191,10 +201,9 @@ public final class IngestTopology {
   }
 
   /** Checks each raw record; forwards a {@link Demonstration} keyed by id, or a {@link DeadLetter}. */
-  private static final class Validate implements Processor<byte[], byte[], String, Object> {
+  private static final class Validate extends ContextualProcessor<byte[], byte[], String, Object> {
     private final DemonstrationValidator validator;
     private final IngestCounts counts;
-    private ProcessorContext<String, Object> context;
     private long rejectedHere;
 
     Validate(DemonstrationValidator validator, IngestCounts counts) {
@@ -203,25 +212,20 @@ public final class IngestTopology {
     }
 
     @Override
-    public void init(ProcessorContext<String, Object> context) {
-      this.context = context;
-    }
-
-    @Override
     public void process(Record<byte[], byte[]> record) {
-      RecordMetadata meta = context.recordMetadata().orElseThrow();
+      RecordMetadata meta = context().recordMetadata().orElseThrow();
       String coordinates = "topic:" + meta.topic() + "/" + meta.partition() + "@" + meta.offset();
-      var checked = validator.validate(record.value(), coordinates, context.currentSystemTimeMs());
+      var checked = validator.validate(record.value(), coordinates, context().currentSystemTimeMs());
       if (checked instanceof DemonstrationValidator.AcceptedPrompt accepted) {
         counts.accepted();
         Prompt p = accepted.prompt();
-        context.forward(new Record<>(p.getPromptId(), (Object) p, record.timestamp(), batchOnly(record.headers())));
+        context().forward(new Record<>(p.getPromptId(), (Object) p, record.timestamp(), batchOnly(record.headers())));
         return;
       }
       if (checked instanceof DemonstrationValidator.Accepted accepted) {
         Demonstration d = accepted.demonstration();
         // The client's own headers stay behind; only the batch id travels on, for the receipt.
-        context.forward(new Record<>(d.getId(), (Object) d, record.timestamp(), batchOnly(record.headers())));
+        context().forward(new Record<>(d.getId(), (Object) d, record.timestamp(), batchOnly(record.headers())));
         return;
       }
       var rejection = (DemonstrationValidator.Rejected) checked;
@@ -234,71 +238,52 @@ public final class IngestTopology {
       }
       Headers headers = DeadLetters.headers(record.headers(), rejection.reason().code, rejection.message(),
           meta.topic(), meta.partition(), meta.offset());
-      context.forward(new Record<>(null, (Object) new DeadLetter(record.key(), record.value()), record.timestamp(), headers));
+      context().forward(new Record<>(null, (Object) new DeadLetter(record.key(), record.value()), record.timestamp(), headers));
     }
   }
 
-  /** Passes each demonstration on, marked first or duplicate by its content id. */
-  private static final class FirstOccurrence implements Processor<String, Demonstration, String, Object> {
-    private final IngestCounts counts;
-    private ProcessorContext<String, Object> context;
+  /**
+   * Remembers each key the first time it is seen (with when its value was created) and forwards what
+   * {@code decide} makes of the value given whether it is the first; null forwards nothing. Keys are
+   * content ids, so the first of equal contents wins, whichever raw partition or client it came from.
+   */
+  private static final class FirstSeen<V, O> extends ContextualProcessor<String, V, String, O> {
+    private final String store;
+    private final ToLongFunction<V> createdAt;
+    private final BiFunction<V, Boolean, O> decide;
     private KeyValueStore<String, Long> seen;
 
-    FirstOccurrence(IngestCounts counts) {
-      this.counts = counts;
+    FirstSeen(String store, ToLongFunction<V> createdAt, BiFunction<V, Boolean, O> decide) {
+      this.store = store;
+      this.createdAt = createdAt;
+      this.decide = decide;
     }
 
     @Override
-    public void init(ProcessorContext<String, Object> context) {
-      this.context = context;
-      this.seen = context.getStateStore(SEEN_STORE);
+    public void init(ProcessorContext<String, O> context) {
+      super.init(context);
+      this.seen = context.getStateStore(store);
     }
 
     @Override
-    public void process(Record<String, Demonstration> record) {
+    public void process(Record<String, V> record) {
       boolean first = seen.get(record.key()) == null;
       if (first) {
-        seen.put(record.key(), record.value().getCreatedAtMs());
-        counts.accepted();
-      } else {
-        counts.duplicate();
+        seen.put(record.key(), createdAt.applyAsLong(record.value()));
       }
-      context.forward(record.withValue(new Deduplicated(record.value(), first)));
-    }
-  }
-
-  /** Forwards a prompt the first time its id is seen. */
-  private static final class FirstPrompt implements Processor<String, Prompt, String, Prompt> {
-    private ProcessorContext<String, Prompt> context;
-    private KeyValueStore<String, Long> seen;
-
-    @Override
-    public void init(ProcessorContext<String, Prompt> context) {
-      this.context = context;
-      this.seen = context.getStateStore(SEEN_PROMPTS_STORE);
-    }
-
-    @Override
-    public void process(Record<String, Prompt> record) {
-      if (seen.get(record.key()) == null) {
-        seen.put(record.key(), record.value().getCreatedAtMs());
-        context.forward(record);
+      O out = decide.apply(record.value(), first);
+      if (out != null) {
+        context().forward(record.withValue(out));
       }
     }
   }
 
   /** Turns a decided record that belongs to a batch into (batch, outcome). */
-  private static final class Receipt implements Processor<String, Object, String, String> {
+  private static final class Receipt extends ContextualProcessor<String, Object, String, String> {
     private final String fixedOutcome; // null: read it from the Deduplicated value
-    private ProcessorContext<String, String> context;
 
     Receipt(String fixedOutcome) {
       this.fixedOutcome = fixedOutcome;
-    }
-
-    @Override
-    public void init(ProcessorContext<String, String> context) {
-      this.context = context;
     }
 
     @Override
@@ -306,7 +291,7 @@ public final class IngestTopology {
       header(record.headers(), BATCH).ifPresent(batch -> {
         String outcome = fixedOutcome != null ? fixedOutcome
             : ((Deduplicated) record.value()).first() ? "accepted" : "duplicate";
-        context.forward(new Record<>(batch, outcome, record.timestamp(), new RecordHeaders()));
+        context().forward(new Record<>(batch, outcome, record.timestamp(), new RecordHeaders()));
       });
     }
   }

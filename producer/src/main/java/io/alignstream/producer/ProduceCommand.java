@@ -1,7 +1,7 @@
 package io.alignstream.producer;
 
-import io.alignstream.broker.KafkaOptions;
-import io.alignstream.broker.KafkaSession;
+import io.alignstream.broker.RunOptions;
+import io.alignstream.broker.RunSession;
 import io.alignstream.console.ProgressBar;
 import io.alignstream.task.BuiltinTask;
 import io.alignstream.task.Example;
@@ -49,7 +49,7 @@ public final class ProduceCommand implements Callable<Integer> {
   private static final Duration AFTER_STOP = Duration.ofSeconds(15);
 
   @Mixin
-  KafkaOptions kafka;
+  RunOptions kafka;
 
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
@@ -152,7 +152,7 @@ public final class ProduceCommand implements Callable<Integer> {
     try {
       Summary summary;
       String deadLetters;
-      try (KafkaSession session = kafka.open(err)) {
+      try (RunSession session = kafka.open(err)) {
         deadLetters = session.topics().deadLetters.name();
         summary = produce(session, normalizer, lines);
       }
@@ -227,7 +227,7 @@ public final class ProduceCommand implements Callable<Integer> {
   }
 
   /** Sends every line, then waits up to {@code --wait} for the verdict on all of them. */
-  Summary produce(KafkaSession session, LineNormalizer normalizer, Lines tail) throws Exception {
+  Summary produce(RunSession session, LineNormalizer normalizer, Lines tail) throws Exception {
     String batchId = UUID.randomUUID().toString();
     long t0 = System.nanoTime();
     IngestService ingest = this.ingest
@@ -252,11 +252,13 @@ public final class ProduceCommand implements Callable<Integer> {
       Duration bound = stop.get() && wait.compareTo(AFTER_STOP) > 0 ? AFTER_STOP : wait;
       long deadline = System.nanoTime() + bound.toNanos();
       BatchVerdict.Counts counts = verdict.latest();
-      while (counts.total() < publisher.sent() && System.nanoTime() < deadline) {
-        counts = verdict.await(publisher.sent(), Duration.ofMillis(500));
+      long sent = publisher.counts().sent();
+      while (counts.total() < sent && System.nanoTime() < deadline) {
+        counts = verdict.await(sent, Duration.ofMillis(500));
       }
       show(bar, counts);
-      return new Summary(publisher.sent(), publisher.unreadable(), publisher.tooLarge(), counts, Duration.ofNanos(System.nanoTime() - t0));
+      DemonstrationPublisher.Counts c = publisher.counts();
+      return new Summary(c.sent(), c.unreadable(), c.tooLarge(), counts, Duration.ofNanos(System.nanoTime() - t0));
     } finally {
       if (ingest != null) {
         ingest.close();
@@ -265,7 +267,7 @@ public final class ProduceCommand implements Callable<Integer> {
   }
 
   /** Whether the run's ingest application has a member now; true when that cannot be told. */
-  private static boolean ingestRunning(KafkaSession session) {
+  private static boolean ingestRunning(RunSession session) {
     String group = IngestService.applicationId(session.topics());
     try (var admin = session.connection().admin()) {
       return !admin.describeConsumerGroups(List.of(group)).all().get(10, TimeUnit.SECONDS).get(group).members().isEmpty();

@@ -1,16 +1,11 @@
 package io.alignstream.rewarder;
 
 import io.alignstream.broker.DurationConverter;
-import io.alignstream.broker.KafkaOptions;
-import io.alignstream.broker.KafkaSession;
-import io.alignstream.broker.Shutdown;
 import io.alignstream.model.NativeArrays;
-import io.alignstream.runtime.ResourceReport;
+import io.alignstream.runtime.ServiceCommand;
 import java.time.Duration;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code alignstream rewarder}: runs one rewarder replica until Ctrl-C. Only wiring: the work is in {@link RewarderService}. */
@@ -30,10 +25,7 @@ import picocli.CommandLine.Option;
         "Scores on the GPU when PyTorch sees one (CUDA build: mvn -Pcuda), else on the CPU; --device forces either.",
         "",
         "Ctrl-C commits or aborts the micro-batch in progress, leaves the group and exits."})
-public final class RewarderCommand implements Callable<Integer> {
-  @Mixin
-  private KafkaOptions kafka;
-
+public final class RewarderCommand extends ServiceCommand {
   @Option(names = "--rewarder-id", paramLabel = "ID",
       description = "This replica's id: metrics source and part of its transactional id. Give a restarted replica the "
           + "same id so it fences its predecessor at once. Default: <hostname>-<pid>.")
@@ -59,15 +51,10 @@ public final class RewarderCommand implements Callable<Integer> {
   }
 
   @Override
-  public Integer call() {
+  protected Plan plan() {
     RewarderConfig config = config();
-    try (Shutdown shutdown = new Shutdown("rewarder"); KafkaSession session = kafka.open();
-        RewarderService service = shutdown.closes(new RewarderService(config, session.connection()));
-        ResourceReport resources = ResourceReport.start(session.connection().producerConfig(),
-            session.topics(), config.rewarderId(), NativeArrays::liveInProcess)) {
-      service.run();
-      return 0;
-    }
+    return new Plan("rewarder", config.rewarderId(), NativeArrays::liveInProcess,
+        session -> new RewarderService(config, session.connection()));
   }
 
   static final class DeviceConverter implements ITypeConverter<ScoringDevice> {

@@ -4,7 +4,6 @@ import io.alignstream.runtime.ReplicaId;
 import io.alignstream.schemas.Topics;
 import java.time.Duration;
 import java.util.Objects;
-import java.util.regex.Pattern;
 
 /**
  * Everything one rewarder replica needs, validated on construction; each error names the option to fix.
@@ -29,13 +28,10 @@ public record RewarderConfig(
   /** Largest micro-batch accepted: beyond it one scoring call needs too much memory. */
   public static final int MAX_BATCH = 4096;
 
-  // Ids end up in transactional ids and Kafka client ids: keep them to safe characters.
-  private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,99}");
 
   public RewarderConfig {
     Topics.forRun(runId); // validates the run id with its own message
-    require(rewarderId != null && ID.matcher(rewarderId).matches(),
-        "rewarder id '" + rewarderId + "' must be 1 to 100 letters, digits, '.', '_' or '-' (--rewarder-id)");
+    require(ReplicaId.valid(rewarderId), "rewarder id '" + rewarderId + "' " + ReplicaId.RULE + " (--rewarder-id)");
     require(maxBatch >= 1 && maxBatch <= MAX_BATCH,
         "max batch must be in [1, " + MAX_BATCH + "], got " + maxBatch + " (--max-batch)");
     require(weightsTimeout != null && !weightsTimeout.isNegative() && !weightsTimeout.isZero(),

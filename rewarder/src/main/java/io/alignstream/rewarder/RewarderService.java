@@ -5,6 +5,7 @@ import io.alignstream.broker.KafkaConnection;
 import io.alignstream.model.RewardEnsemble;
 import io.alignstream.runtime.LiveModel;
 import io.alignstream.runtime.Replica;
+import io.alignstream.runtime.Service;
 import io.alignstream.schemas.ModelLines;
 import io.alignstream.schemas.SampleKind;
 import io.alignstream.schemas.ScoredSample;
@@ -12,7 +13,6 @@ import io.alignstream.schemas.Topics;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
@@ -43,7 +43,7 @@ import org.slf4j.LoggerFactory;
  * {@link #close()} finishes or aborts the batch in progress, leaves the group and frees every client
  * and native resource. It is idempotent.
  */
-public final class RewarderService implements Runnable, AutoCloseable {
+public final class RewarderService implements Service {
   private static final Logger log = LoggerFactory.getLogger(RewarderService.class);
   /** Scoring happens before the transaction begins, so a transaction only spans sends and the commit. */
   private static final Duration TRANSACTION_TIMEOUT = Duration.ofSeconds(30);
@@ -56,12 +56,8 @@ public final class RewarderService implements Runnable, AutoCloseable {
   private final BatchScorer scorer;
   private final Replica<RewardEnsemble> replica;
 
-  private final AtomicLong demonstrations = new AtomicLong();
-  private final AtomicLong generations = new AtomicLong();
-  private final AtomicLong undecodable = new AtomicLong();
-  private final AtomicLong unfit = new AtomicLong();
-  private final AtomicLong batches = new AtomicLong();
-  private final AtomicLong scoringNanos = new AtomicLong();
+  /** Replaced by the loop thread on each commit; read by any. */
+  private volatile Counts counts = new Counts(0, 0, 0, 0, 0);
 
   /**
    * Chooses the scoring device and builds the replica's Kafka clients on {@code connection}; nothing is
@@ -97,24 +93,19 @@ public final class RewarderService implements Runnable, AutoCloseable {
     return replica.model().version();
   }
 
-  /** Demonstrations scored (committed). */
-  public long demonstrationsScored() {
-    return demonstrations.get();
-  }
+  /**
+   * What the replica has done, counted on commit.
+   *
+   * @param demonstrations demonstrations scored
+   * @param generations generations scored
+   * @param undecodable records that did not decode (committed past)
+   * @param unfit records that decoded but do not fit the model (committed past)
+   * @param scoringNanos time spent scoring them (tokenize + ensemble)
+   */
+  public record Counts(long demonstrations, long generations, long undecodable, long unfit, long scoringNanos) {}
 
-  /** Generations scored (committed). */
-  public long generationsScored() {
-    return generations.get();
-  }
-
-  /** Records that did not decode (committed past). */
-  public long undecodableRecords() {
-    return undecodable.get();
-  }
-
-  /** Records that decoded but do not fit the model (committed past). */
-  public long unfitRecords() {
-    return unfit.get();
+  public Counts counts() {
+    return counts;
   }
 
   /** Versions of the reward line refused (the old weights stayed). */
@@ -122,10 +113,11 @@ public final class RewarderService implements Runnable, AutoCloseable {
     return replica.rejectedVersions();
   }
 
-  /** Samples scored per second of scoring (tokenize + ensemble), over every committed micro-batch. */
+  /** Samples scored per second of scoring, over every committed micro-batch. */
   public double samplesPerSecond() {
-    long n = demonstrations.get() + generations.get();
-    return n == 0 ? 0 : n / Math.max(1e-9, scoringNanos.get() / 1e9);
+    Counts c = counts;
+    long n = c.demonstrations() + c.generations();
+    return n == 0 ? 0 : n / Math.max(1e-9, c.scoringNanos() / 1e9);
   }
 
   /**
@@ -164,36 +156,34 @@ public final class RewarderService implements Runnable, AutoCloseable {
       if (r == null) {
         return;
       }
-      long step = batches.incrementAndGet();
+      long step = replica.loop().committedBatches();
       long v = r.version();
-      for (BatchScorer.Skipped s : r.skipped()) {
-        (s.reason() == BatchScorer.Reason.UNDECODABLE ? undecodable : unfit).incrementAndGet();
-      }
+      long undecodable = r.skipped().stream().filter(s -> s.reason() == BatchScorer.Reason.UNDECODABLE).count();
+      int demos = (int) r.scored().stream().filter(s -> s.getKind() == SampleKind.DEMONSTRATION).count();
+      Counts c = counts;
+      c = new Counts(c.demonstrations() + demos, c.generations() + r.scored().size() - demos,
+          c.undecodable() + undecodable, c.unfit() + r.skipped().size() - undecodable,
+          c.scoringNanos() + (r.scored().isEmpty() ? 0 : r.nanos()));
+      counts = c;
       if (!r.skipped().isEmpty()) {
-        replica.reporter().metric("rewarder.undecodable_records", undecodable.get(), step, v);
-        replica.reporter().metric("rewarder.unfit_records", unfit.get(), step, v);
+        replica.reporter().metric("rewarder.undecodable_records", c.undecodable(), step, v);
+        replica.reporter().metric("rewarder.unfit_records", c.unfit(), step, v);
       }
       if (r.scored().isEmpty()) {
         return;
       }
-      scoringNanos.addAndGet(r.nanos());
       double genSum = 0;
       double demoSum = 0;
       double stdSum = 0;
-      int gens = 0;
-      int demos = 0;
       for (ScoredSample s : r.scored()) {
         stdSum += s.getRewardStd();
         if (s.getKind() == SampleKind.DEMONSTRATION) {
-          demos++;
           demoSum += s.getRewardMean();
         } else {
-          gens++;
           genSum += s.getRewardMean();
         }
       }
-      demonstrations.addAndGet(demos);
-      generations.addAndGet(gens);
+      int gens = r.scored().size() - demos;
       replica.reporter().metric("rewarder.samples_per_s", r.scored().size() / Math.max(1e-9, r.nanos() / 1e9), step, v);
       replica.reporter().metric("rewarder.reward_std", stdSum / r.scored().size(), step, v);
       if (gens > 0) {
@@ -210,19 +200,18 @@ public final class RewarderService implements Runnable, AutoCloseable {
     @Override
     public void onAborted(List<ConsumerRecord<byte[], byte[]>> batch, Exception cause) {
       pending = null;
-      replica.reporter().metric("rewarder.aborted_batches", replica.loop().abortedBatches(), batches.get(),
-          replica.model().version());
     }
 
     @Override
     public void loaded(long version) {
-      replica.reporter().metric("rewarder.version", version, batches.get(), version);
+      replica.reporter().metric("rewarder.version", version, replica.loop().committedBatches(), version);
     }
 
     @Override
     public String summary() {
-      return demonstrations.get() + " demonstrations and " + generations.get() + " generations scored, "
-          + undecodable.get() + " undecodable, " + unfit.get() + " unfit";
+      Counts c = counts;
+      return c.demonstrations() + " demonstrations and " + c.generations() + " generations scored, "
+          + c.undecodable() + " undecodable, " + c.unfit() + " unfit";
     }
   }
 

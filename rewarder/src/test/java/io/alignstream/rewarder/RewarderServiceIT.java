@@ -233,13 +233,13 @@ class RewarderServiceIT {
         Thread.sleep(500);
         out = scored(kafka, topics);
         assertEquals(phase1.size() + 3, out.size(), "each input exactly once");
-        assertEquals(1, service.undecodableRecords());
-        assertEquals(1, service.unfitRecords());
+        assertEquals(1, service.counts().undecodable());
+        assertEquals(1, service.counts().unfit());
         assertEquals(List.of("undecodable-sample", "unscorable-sample"), TopicReader.readCommitted(kafka, topics.deadLetters)
             .stream().map(r -> new String(r.headers().lastHeader(DeadLetters.REASON).value(), StandardCharsets.UTF_8))
             .sorted().toList(), "both are dead-lettered, once");
-        assertEquals(5 + 1, service.demonstrationsScored());
-        assertEquals(200 + 1, service.generationsScored());
+        assertEquals(5 + 1, service.counts().demonstrations());
+        assertEquals(200 + 1, service.counts().generations());
         assertNull(failure.get());
         service.close();
         thread.join(30_000);

@@ -10,8 +10,11 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
@@ -27,10 +30,11 @@ import org.slf4j.LoggerFactory;
  * </ul>
  * and one lifecycle. {@link #run()} announces the replica, follows the weights, waits (up to the
  * weights timeout, then fails loudly) for the first version, and runs the loop until {@link #close()}
- * or a fatal error. {@link #close()} (any thread, a shutdown hook too) finishes or aborts the batch in
- * progress, leaves the group, and closes every client and the model; it is idempotent.
+ * or a fatal error, reporting each aborted batch ({@code <kind>.aborted_batches}). {@link #close()}
+ * (any thread, a shutdown hook too) finishes or aborts the batch in progress, leaves the group, and
+ * closes every client and the model; it is idempotent.
  */
-public final class Replica<M extends AutoCloseable> implements Runnable, AutoCloseable {
+public final class Replica<M extends AutoCloseable> implements Service {
   private static final Logger log = LoggerFactory.getLogger(Replica.class);
   /** How fast an idle or paused replica notices new capacity, and a closing one its close. */
   private static final Duration POLL = Duration.ofMillis(200);
@@ -115,7 +119,41 @@ public final class Replica<M extends AutoCloseable> implements Runnable, AutoClo
         spec.maxPollRecords()), new ByteArrayDeserializer(), new ByteArrayDeserializer());
     var producer = new KafkaProducer<>(kafka.loopProducerConfig(spec.transactionalId(),
         spec.id() + "-" + spec.produces(), spec.transactionTimeout()), new ByteArraySerializer(), new ByteArraySerializer());
-    this.loop = new TransactionalLoop(consumer, producer, spec.inputs(), this.work, POLL);
+    this.loop = new TransactionalLoop(consumer, producer, spec.inputs(), new Reporting(), POLL);
+  }
+
+  /** The work as the loop runs it, with what every replica reports: its aborted batches. */
+  private final class Reporting implements TransactionalLoop.Processor {
+    @Override
+    public int capacity() {
+      return work.capacity();
+    }
+
+    @Override
+    public List<ProducerRecord<byte[], byte[]>> process(List<ConsumerRecord<byte[], byte[]>> batch) throws Exception {
+      return work.process(batch);
+    }
+
+    @Override
+    public long setAside(TopicPartition partition) {
+      return work.setAside(partition);
+    }
+
+    @Override
+    public void onCommitted(List<ConsumerRecord<byte[], byte[]>> batch, List<ProducerRecord<byte[], byte[]>> sent) {
+      work.onCommitted(batch, sent);
+    }
+
+    @Override
+    public void onAborted(List<ConsumerRecord<byte[], byte[]>> batch, Exception cause) {
+      work.onAborted(batch, cause);
+      reporter.metric(spec.kind() + ".aborted_batches", loop.abortedBatches(), loop.committedBatches(), model.version());
+    }
+
+    @Override
+    public void onPaused(boolean paused) {
+      work.onPaused(paused);
+    }
   }
 
   public Spec spec() {

@@ -67,7 +67,8 @@ public final class ResourceReport implements AutoCloseable {
   /**
    * Starts reporting through {@code reporter} (owned: closed with this) every {@code interval}.
    *
-   * @param liveArrays the process's live native arrays, e.g. {@code NativeArrays::liveInProcess}
+   * @param liveArrays the process's live native arrays, e.g. {@code NativeArrays::liveInProcess} (0 for a process
+   *     with no model, such as ingest)
    */
   public static ResourceReport start(RunReporter reporter, IntSupplier liveArrays, Duration interval) {
     if (interval == null || interval.isNegative() || interval.isZero()) {

@@ -4,7 +4,7 @@ package io.alignstream.sampler;
  * Pacing: how many more prompts a replica may sample at the current policy version.
  *
  * <p>Why: in an asynchronous pipeline a fast sampler would otherwise run far ahead of the learner,
- * and the learner would train on samples from ever older policies (ALGORITHMS.md §5). Instead of
+ * and the learner would train on samples from ever older policies (docs/ALGORITHMS.md §3). Instead of
  * dropping stale samples (which starves slow prompts), each replica samples at most
  * {@code maxPromptsPerVersion} prompts per version and then waits for a newer one. Note that with R
  * replicas and a learner that trains U prompts per version, a budget with R × maxPromptsPerVersion > U

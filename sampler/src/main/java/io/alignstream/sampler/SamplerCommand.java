@@ -1,16 +1,12 @@
 package io.alignstream.sampler;
 
 import io.alignstream.broker.DurationConverter;
-import io.alignstream.broker.KafkaOptions;
-import io.alignstream.broker.KafkaSession;
-import io.alignstream.broker.Shutdown;
 import io.alignstream.model.NativeArrays;
 import io.alignstream.model.SamplingConfig;
-import io.alignstream.runtime.ResourceReport;
+import io.alignstream.runtime.ServiceCommand;
+import io.alignstream.schemas.ModelLines;
 import java.time.Duration;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code alignstream sampler}: runs one sampler replica until Ctrl-C. Only wiring: the work is in {@link SamplerService}. */
@@ -26,16 +22,13 @@ import picocli.CommandLine.Option;
             + "--max-prompts-per-version prompts per version, then waits for the next.",
         "",
         "Ctrl-C commits or aborts the batch in progress, leaves the group and exits."})
-public final class SamplerCommand implements Callable<Integer> {
-  @Mixin
-  private KafkaOptions kafka;
-
+public final class SamplerCommand extends ServiceCommand {
   @Option(names = "--sampler-id", paramLabel = "ID",
       description = "This replica's id, stamped on its generations and part of its transactional id. Give a restarted "
           + "replica the same id so it fences its predecessor at once. Default: <hostname>-<pid>.")
   private String samplerId;
 
-  @Option(names = "--policy-name", paramLabel = "NAME", defaultValue = SamplerConfig.TRAINED_LINE,
+  @Option(names = "--policy-name", paramLabel = "NAME", defaultValue = ModelLines.POLICY,
       description = "Model line to follow and stamp: policy, base or sft. Default: ${DEFAULT-VALUE}.")
   private String policyName;
 
@@ -96,7 +89,7 @@ public final class SamplerCommand implements Callable<Integer> {
   }
 
   @Override
-  public Integer call() {
+  protected Plan plan() {
     SamplerConfig config = config();
     if (threads < 0) {
       throw new IllegalArgumentException("--threads must be >= 0 (0 = libtorch's default), got " + threads);
@@ -106,12 +99,7 @@ public final class SamplerCommand implements Callable<Integer> {
       System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
       System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
     }
-    try (Shutdown shutdown = new Shutdown("sampler"); KafkaSession session = kafka.open();
-        SamplerService service = shutdown.closes(new SamplerService(config, session.connection()));
-        ResourceReport resources = ResourceReport.start(session.connection().producerConfig(), session.topics(),
-            config.samplerId(), NativeArrays::liveInProcess)) {
-      service.run();
-      return 0;
-    }
+    return new Plan("sampler", config.samplerId(), NativeArrays::liveInProcess,
+        session -> new SamplerService(config, session.connection()));
   }
 }

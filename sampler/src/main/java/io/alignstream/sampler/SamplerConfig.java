@@ -2,10 +2,10 @@ package io.alignstream.sampler;
 
 import io.alignstream.model.SamplingConfig;
 import io.alignstream.runtime.ReplicaId;
+import io.alignstream.schemas.ModelLines;
 import io.alignstream.schemas.Topics;
 import java.time.Duration;
 import java.util.Objects;
-import java.util.regex.Pattern;
 
 /**
  * Everything one sampler replica needs, validated on construction; each error names the option to fix.
@@ -40,8 +40,6 @@ public record SamplerConfig(
     int maxLag,
     Duration weightsTimeout) {
 
-  /** The model line being trained; the only one that gets new versions and so is paced by default. */
-  public static final String TRAINED_LINE = "policy";
   public static final int DEFAULT_SAMPLES_PER_PROMPT = 4;
   public static final int DEFAULT_PROMPTS_PER_BATCH = 8;
   public static final int DEFAULT_MAX_PROMPTS_PER_VERSION = 64;
@@ -52,14 +50,11 @@ public record SamplerConfig(
   /** Largest generate batch (prompts × K rows) accepted: beyond it one call needs too much memory. */
   public static final int MAX_ROWS = 4096;
 
-  // Ids end up in transactional ids, group ids and Kafka client ids: keep them to safe characters.
-  private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,99}");
 
   public SamplerConfig {
     Topics.forRun(runId); // validates the run id with its own message
-    require(samplerId != null && ID.matcher(samplerId).matches(),
-        "sampler id '" + samplerId + "' must be 1 to 100 letters, digits, '.', '_' or '-' (--sampler-id)");
-    require(policyName != null && ID.matcher(policyName).matches(),
+    require(ReplicaId.valid(samplerId), "sampler id '" + samplerId + "' " + ReplicaId.RULE + " (--sampler-id)");
+    require(ReplicaId.valid(policyName),
         "policy name '" + policyName + "' must be letters, digits, '.', '_' or '-', e.g. policy, base, sft (--policy-name)");
     require(samplesPerPrompt >= 1, "samples per prompt must be >= 1, got " + samplesPerPrompt + " (--samples-per-prompt)");
     require(promptsPerBatch >= 1, "prompts per batch must be >= 1, got " + promptsPerBatch + " (--prompts-per-batch)");
@@ -75,7 +70,7 @@ public record SamplerConfig(
 
   /** Defaults for {@code runId}; change fields with the {@code with*} methods. */
   public static SamplerConfig defaults(String runId) {
-    return new SamplerConfig(runId, defaultSamplerId(), TRAINED_LINE, DEFAULT_SAMPLES_PER_PROMPT,
+    return new SamplerConfig(runId, defaultSamplerId(), ModelLines.POLICY, DEFAULT_SAMPLES_PER_PROMPT,
         DEFAULT_PROMPTS_PER_BATCH, DEFAULT_SAMPLING, 0L, DEFAULT_MAX_PROMPTS_PER_VERSION, DEFAULT_MAX_LAG, DEFAULT_WEIGHTS_TIMEOUT);
   }
 
@@ -84,7 +79,7 @@ public record SamplerConfig(
    * line, off for fixed lines, which would otherwise stop for good after their first budget.
    */
   public static int defaultMaxPromptsPerVersion(String policyName) {
-    return TRAINED_LINE.equals(policyName) ? DEFAULT_MAX_PROMPTS_PER_VERSION : 0;
+    return ModelLines.POLICY.equals(policyName) ? DEFAULT_MAX_PROMPTS_PER_VERSION : 0;
   }
 
   /** {@code <hostname>-<pid>}: unique among live processes, but new on every restart. */

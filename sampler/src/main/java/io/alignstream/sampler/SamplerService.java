@@ -4,11 +4,11 @@ import io.alignstream.broker.KafkaConnection;
 import io.alignstream.model.Policy;
 import io.alignstream.runtime.CommittedRecords;
 import io.alignstream.runtime.Replica;
+import io.alignstream.runtime.Service;
 import io.alignstream.schemas.Topics;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -42,7 +42,7 @@ import org.slf4j.LoggerFactory;
  * {@link #close()} finishes or aborts the batch in progress, leaves the group and frees every client
  * and native resource. It is idempotent.
  */
-public final class SamplerService implements Runnable, AutoCloseable {
+public final class SamplerService implements Service {
   private static final Logger log = LoggerFactory.getLogger(SamplerService.class);
   /**
    * Generation happens before the transaction begins, so a transaction only spans sends and the commit
@@ -58,11 +58,8 @@ public final class SamplerService implements Runnable, AutoCloseable {
   private final Admin admin;
   private final Replica<Policy> replica;
 
-  private final AtomicLong prompts = new AtomicLong();
-  private final AtomicLong generations = new AtomicLong();
-  private final AtomicLong undecodable = new AtomicLong();
-  private final AtomicLong tooLong = new AtomicLong();
-  private final AtomicLong batches = new AtomicLong();
+  /** Replaced by the loop thread on each commit; read by any. */
+  private volatile Counts counts = new Counts(0, 0, 0, 0);
 
   /** Builds the replica's Kafka clients on {@code connection}; nothing is consumed before {@link #run()}. */
   public SamplerService(SamplerConfig config, KafkaConnection connection) {
@@ -91,24 +88,23 @@ public final class SamplerService implements Runnable, AutoCloseable {
     return replica.model().version();
   }
 
-  /** Prompts sampled (committed). */
-  public long promptsSampled() {
-    return prompts.get();
+  /**
+   * What the replica has done, counted on commit.
+   *
+   * @param prompts prompts sampled
+   * @param generations generations published
+   * @param undecodable prompt records that did not decode
+   * @param tooLong prompts skipped because they do not fit the context
+   */
+  public record Counts(long prompts, long generations, long undecodable, long tooLong) {
+    Counts plus(BatchSampler.Outcome o) {
+      return new Counts(prompts + o.prompts(), generations + o.rows(), undecodable + o.undecodable().size(),
+          tooLong + o.tooLong().size());
+    }
   }
 
-  /** Generations published (committed). */
-  public long generationsPublished() {
-    return generations.get();
-  }
-
-  /** Prompt records that did not decode. */
-  public long undecodablePrompts() {
-    return undecodable.get();
-  }
-
-  /** Prompts skipped because they do not fit the context. */
-  public long tooLongPrompts() {
-    return tooLong.get();
+  public Counts counts() {
+    return counts;
   }
 
   /** Whether consumption is paused by pacing. */
@@ -197,33 +193,31 @@ public final class SamplerService implements Runnable, AutoCloseable {
       if (o == null) {
         return;
       }
-      long step = batches.incrementAndGet();
+      long step = replica.loop().committedBatches();
       long version = o.prompts() > 0 ? o.version() : replica.model().version();
       // Counted on commit, not when seen: an aborted batch is redone and would count them twice.
-      undecodable.addAndGet(o.undecodable().size());
+      Counts c = counts.plus(o);
+      counts = c;
       if (!o.undecodable().isEmpty()) {
-        replica.reporter().metric("sampler.undecodable_prompts", undecodable.get(), step, version);
+        replica.reporter().metric("sampler.undecodable_prompts", c.undecodable(), step, version);
       }
       for (String s : o.tooLong()) {
-        tooLong.incrementAndGet();
         replica.reporter().event("prompt-too-long", "prompt " + s + " does not fit the context with "
             + config.sampling().maxNewTokens() + " new tokens; skipped", Map.of("samplerId", config.samplerId(), "prompt", s));
       }
       if (!o.tooLong().isEmpty()) {
-        replica.reporter().metric("sampler.prompts_too_long", tooLong.get(), step, version);
+        replica.reporter().metric("sampler.prompts_too_long", c.tooLong(), step, version);
       }
       if (o.prompts() == 0) {
         return;
       }
       pacer.record(o.version(), o.prompts());
-      prompts.addAndGet(o.prompts());
-      generations.addAndGet(o.rows());
       double seconds = Math.max(1e-9, o.nanos() / 1e9);
       replica.reporter().metric("sampler.generations_per_s", o.rows() / seconds, step, o.version());
       replica.reporter().metric("sampler.tokens_per_s", o.tokens() / seconds, step, o.version());
       replica.reporter().metric("sampler.batch_latency_ms", o.nanos() / 1e6, step, o.version());
       replica.reporter().metric("sampler.policy_version", o.version(), step, o.version());
-      replica.reporter().metric("sampler.prompts", prompts.get(), step, o.version());
+      replica.reporter().metric("sampler.prompts", c.prompts(), step, o.version());
       log.debug("{}: {} prompts × {} at v{} in {} ms ({} tokens)", config.samplerId(), o.prompts(),
           config.samplesPerPrompt(), o.version(), o.nanos() / 1_000_000, o.tokens());
     }
@@ -231,14 +225,12 @@ public final class SamplerService implements Runnable, AutoCloseable {
     @Override
     public void onAborted(List<ConsumerRecord<byte[], byte[]>> batch, Exception cause) {
       pending = null;
-      replica.reporter().metric("sampler.aborted_batches", replica.loop().abortedBatches(), batches.get(),
-          replica.model().version());
     }
 
     @Override
     public void onPaused(boolean paused) {
       long v = replica.model().version();
-      replica.reporter().metric("sampler.paused", paused ? 1 : 0, batches.get(), v);
+      replica.reporter().metric("sampler.paused", paused ? 1 : 0, replica.loop().committedBatches(), v);
       String message = paused
           ? "paused at v" + v + ": " + (pacer.remaining(v) == 0 ? pacer.used() + " prompts sampled at this version"
               : "the line is " + config.maxLag() + " updates ahead of the learner") + ", waiting for a newer version"
@@ -250,13 +242,14 @@ public final class SamplerService implements Runnable, AutoCloseable {
 
     @Override
     public void loaded(long version) {
-      replica.reporter().metric("sampler.policy_version", version, batches.get(), version);
+      replica.reporter().metric("sampler.policy_version", version, replica.loop().committedBatches(), version);
     }
 
     @Override
     public String summary() {
-      return prompts.get() + " prompts sampled, " + generations.get() + " generations published, "
-          + undecodable.get() + " undecodable, " + tooLong.get() + " too long";
+      Counts c = counts();
+      return c.prompts() + " prompts sampled, " + c.generations() + " generations published, " + c.undecodable()
+          + " undecodable, " + c.tooLong() + " too long";
     }
 
     @Override

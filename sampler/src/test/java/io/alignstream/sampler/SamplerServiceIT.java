@@ -172,8 +172,8 @@ class SamplerServiceIT {
         assertEquals(Map.of(0L, 4L, 1L, 4L, 2L, 2L), promptsPerVersion(gens));
         assertEquals(20, gens.size());
         assertEquals(Set.copyOf(ids), gens.stream().map(Generation::getPromptId).collect(Collectors.toSet()));
-        assertEquals(1, service.undecodablePrompts(), "the corrupt record was counted");
-        assertEquals(1, service.tooLongPrompts(), "the oversize prompt was skipped");
+        assertEquals(1, service.counts().undecodable(), "the corrupt record was counted");
+        assertEquals(1, service.counts().tooLong(), "the oversize prompt was skipped");
         assertEquals(2, upstream.deadLetters().size(), "both are on the dead-letter topic");
         assertEquals(2, service.policyVersion());
         assertEquals(null, failure.get());

@@ -8,21 +8,21 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * The Kafka options every service command mixes in ({@code @Mixin KafkaOptions kafka}): where Kafka is
- * ({@link KafkaConnectionOptions}) and which run's topics to use ({@code --run}).
+ * The Kafka options every service command mixes in ({@code @Mixin RunOptions kafka}): where Kafka is
+ * ({@link ClusterOptions}) and which run's topics to use ({@code --run}).
  */
-public final class KafkaOptions {
+public final class RunOptions {
   @Mixin
-  private KafkaConnectionOptions connection = new KafkaConnectionOptions();
+  private ClusterOptions connection = new ClusterOptions();
 
   @Option(names = "--run", paramLabel = "ID", defaultValue = Topics.DEFAULT_RUN,
       description = "Run id: names this experiment's topics (alignstream.<ID>.*). Default: ${DEFAULT-VALUE}.")
   private String run = Topics.DEFAULT_RUN; // initialisers repeat picocli's defaults for of(...)
 
   /** Options as picocli would parse them, for code that opens a session without a command line. */
-  public static KafkaOptions of(String bootstrap, Path kafkaConfig, String runId, Path dataDir) {
-    var options = new KafkaOptions();
-    options.connection = KafkaConnectionOptions.of(bootstrap, kafkaConfig, dataDir);
+  public static RunOptions of(String bootstrap, Path kafkaConfig, String runId, Path dataDir) {
+    var options = new RunOptions();
+    options.connection = ClusterOptions.of(bootstrap, kafkaConfig, dataDir);
     options.run = runId == null ? Topics.DEFAULT_RUN : runId;
     return options;
   }
@@ -46,17 +46,17 @@ public final class KafkaOptions {
   }
 
   /** Where and how to connect, without the run. */
-  public KafkaConnectionOptions connection() {
+  public ClusterOptions connection() {
     return connection;
   }
 
   /** Opens the session, reporting on stderr which broker it uses. */
-  public KafkaSession open() {
+  public RunSession open() {
     return open(System.err);
   }
 
-  /** Resolves the broker, starts one if needed, and creates the run's topics; see {@link KafkaConnectionOptions#open}. */
-  public KafkaSession open(PrintStream notices) {
+  /** Resolves the broker, starts one if needed, and creates the run's topics; see {@link ClusterOptions#open}. */
+  public RunSession open(PrintStream notices) {
     return connection.open(topics(), notices);
   }
 }

@@ -15,13 +15,13 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
-class KafkaOptionsTest {
+class RunOptionsTest {
   @Command(name = "svc")
   static final class Svc {
-    @Mixin KafkaOptions kafka;
+    @Mixin RunOptions kafka;
   }
 
-  private static KafkaOptions parse(String... args) {
+  private static RunOptions parse(String... args) {
     var svc = new Svc();
     new CommandLine(svc).parseArgs(args);
     return svc.kafka;
@@ -29,7 +29,7 @@ class KafkaOptionsTest {
 
   @Test
   void defaults() {
-    KafkaOptions o = parse();
+    RunOptions o = parse();
     assertEquals(Topics.DEFAULT_RUN, o.runId());
     assertEquals(Path.of(".alignstream/kafka"), o.dataDir());
     assertEquals("alignstream.default.prompts", o.topics().prompts.name());
@@ -37,10 +37,10 @@ class KafkaOptionsTest {
 
   @Test
   void builtInCodeItHasTheSameDefaults() {
-    KafkaOptions o = KafkaOptions.of(null, null, null, null);
+    RunOptions o = RunOptions.of(null, null, null, null);
     assertEquals(Topics.DEFAULT_RUN, o.runId());
     assertEquals(Path.of(".alignstream/kafka"), o.dataDir());
-    assertInstanceOf(KafkaConnectionOptions.UseExternal.class, KafkaOptions.of("h:1", null, "r", null).connection().plan(a -> false));
+    assertInstanceOf(ClusterOptions.UseExternal.class, RunOptions.of("h:1", null, "r", null).connection().plan(a -> false));
   }
 
   @Test
@@ -48,14 +48,14 @@ class KafkaOptionsTest {
     var plan = parse("--bootstrap", "k1:9092,k2:9092", "--run", "exp-7").connection().plan(a -> {
       throw new AssertionError("must not probe " + a);
     });
-    assertEquals("k1:9092,k2:9092", assertInstanceOf(KafkaConnectionOptions.UseExternal.class, plan).connection().bootstrapServers());
+    assertEquals("k1:9092,k2:9092", assertInstanceOf(ClusterOptions.UseExternal.class, plan).connection().bootstrapServers());
   }
 
   @Test
   void clientPropertiesFileAloneNamesTheCluster(@TempDir Path dir) throws IOException {
     Path file = dir.resolve("c.properties");
     Files.writeString(file, "bootstrap.servers=k:9093\nsecurity.protocol=SSL\n");
-    var plan = assertInstanceOf(KafkaConnectionOptions.UseExternal.class, parse("--kafka-config", file.toString()).connection().plan(a -> false));
+    var plan = assertInstanceOf(ClusterOptions.UseExternal.class, parse("--kafka-config", file.toString()).connection().plan(a -> false));
     assertEquals("k:9093", plan.connection().bootstrapServers());
     assertEquals("SSL", plan.connection().clientProperties().get("security.protocol"));
   }
@@ -63,12 +63,12 @@ class KafkaOptionsTest {
   @Test
   void aLocalBrokerThatAnswersIsShared() {
     var plan = parse().connection().plan(a -> a.getPort() == 9092 && a.getHostString().equals("127.0.0.1"));
-    assertEquals("127.0.0.1:9092", assertInstanceOf(KafkaConnectionOptions.UseLocal.class, plan).connection().bootstrapServers());
+    assertEquals("127.0.0.1:9092", assertInstanceOf(ClusterOptions.UseLocal.class, plan).connection().bootstrapServers());
   }
 
   @Test
   void otherwiseABrokerIsStartedInProcessOnTheDataDir() {
-    var plan = assertInstanceOf(KafkaConnectionOptions.StartEmbedded.class, parse("--data-dir", "x/k").connection().plan(a -> false));
+    var plan = assertInstanceOf(ClusterOptions.StartEmbedded.class, parse("--data-dir", "x/k").connection().plan(a -> false));
     assertEquals(Path.of("x/k"), plan.config().dataDir());
     assertEquals(9092, plan.config().port());
   }

@@ -18,8 +18,8 @@ import picocli.CommandLine.Option;
 
 /**
  * How a command reaches Kafka: the connection options every command mixes in, through
- * {@link KafkaOptions} (with {@code --run}) or directly where a command names its run itself (demo,
- * align, replay), and how they turn into a {@link KafkaSession}.
+ * {@link RunOptions} (with {@code --run}) or directly where a command names its run itself (demo,
+ * align, replay), and how they turn into a {@link RunSession}.
  *
  * <p>Resolution, first match wins: {@code --bootstrap} (or {@code bootstrap.servers} in
  * {@code --kafka-config}) names an external cluster; else a broker already answering on
@@ -29,7 +29,7 @@ import picocli.CommandLine.Option;
  * {@code --replication-factor} replicas (default: what the cluster can give, see
  * {@link Replication#forCluster}); topics that exist are left as they are.
  */
-public final class KafkaConnectionOptions {
+public final class ClusterOptions {
   /** Where a broker shared by several local processes listens. */
   static final InetSocketAddress LOCAL_BROKER =
       new InetSocketAddress(BrokerConfig.DEFAULT_HOST, BrokerConfig.DEFAULT_PORT);
@@ -62,8 +62,8 @@ public final class KafkaConnectionOptions {
   record StartEmbedded(BrokerConfig config) implements Plan {}
 
   /** Options as picocli would parse them, for code that opens a session without a command line. */
-  public static KafkaConnectionOptions of(String bootstrap, Path kafkaConfig, Path dataDir) {
-    var options = new KafkaConnectionOptions();
+  public static ClusterOptions of(String bootstrap, Path kafkaConfig, Path dataDir) {
+    var options = new ClusterOptions();
     options.bootstrap = bootstrap;
     options.kafkaConfig = kafkaConfig;
     options.dataDir = dataDir == null ? BrokerConfig.DEFAULT_DATA_DIR : dataDir;
@@ -87,28 +87,28 @@ public final class KafkaConnectionOptions {
    * @throws IllegalArgumentException for bad options
    * @throws IllegalStateException if no broker can be reached or started
    */
-  public KafkaSession open(Topics topics, PrintStream notices) {
+  public RunSession open(Topics topics, PrintStream notices) {
     if (replicationFactor != null) {
       Replication.of(replicationFactor); // a bad value fails before anything starts
     }
-    Plan plan = plan(KafkaConnectionOptions::answers);
+    Plan plan = plan(ClusterOptions::answers);
     EmbeddedBroker broker = null;
     KafkaConnection connection;
-    KafkaSession.Source source;
+    RunSession.Source source;
     // Java 17 has no pattern switch; the Plan interface is sealed, so this chain is exhaustive.
     if (plan instanceof UseExternal external) {
       connection = external.connection();
-      source = KafkaSession.Source.EXTERNAL;
+      source = RunSession.Source.EXTERNAL;
       notices.println("Kafka: " + connection.bootstrapServers());
     } else if (plan instanceof UseLocal local) {
       connection = local.connection();
       requireKafka(connection);
-      source = KafkaSession.Source.LOCAL_BROKER;
+      source = RunSession.Source.LOCAL_BROKER;
       notices.println("Kafka: using the broker already running on " + connection.bootstrapServers());
     } else if (plan instanceof StartEmbedded embedded) {
       broker = EmbeddedBroker.start(embedded.config());
       connection = broker.connection();
-      source = KafkaSession.Source.EMBEDDED;
+      source = RunSession.Source.EMBEDDED;
       notices.println("Kafka: started a broker in this process on " + connection.bootstrapServers()
           + " (data in " + embedded.config().dataDir() + "); it stops when this command ends");
     } else {
@@ -117,7 +117,7 @@ public final class KafkaConnectionOptions {
     try (TopicAdmin admin = replicationFactor == null
         ? TopicAdmin.open(connection) : TopicAdmin.open(connection, replicationFactor)) {
       List<TopicAdmin.TopicState> states = admin.ensure(topics);
-      return new KafkaSession(source, connection, topics, states, broker);
+      return new RunSession(source, connection, topics, states, broker);
     } catch (RuntimeException e) {
       if (broker != null) {
         broker.close();

@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.alignstream.broker.KafkaConnection;
-import io.alignstream.broker.KafkaOptions;
-import io.alignstream.broker.KafkaSession;
+import io.alignstream.broker.RunOptions;
+import io.alignstream.broker.RunSession;
 import io.alignstream.broker.TopicAdmin;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -18,10 +18,10 @@ import picocli.CommandLine.Mixin;
 
 /** A service command's Kafka options open a session on the named cluster with the run's topics. */
 @ExtendWith(KafkaFixture.class)
-class KafkaOptionsIT {
+class RunOptionsIT {
   @Command(name = "svc")
   static final class Svc {
-    @Mixin KafkaOptions kafka;
+    @Mixin RunOptions kafka;
   }
 
   @Test
@@ -31,8 +31,8 @@ class KafkaOptionsIT {
     new CommandLine(svc).parseArgs("--bootstrap", kafka.bootstrapServers(), "--run", run);
     var notices = new ByteArrayOutputStream();
 
-    try (KafkaSession session = svc.kafka.open(new PrintStream(notices, true, StandardCharsets.UTF_8))) {
-      assertEquals(KafkaSession.Source.EXTERNAL, session.source());
+    try (RunSession session = svc.kafka.open(new PrintStream(notices, true, StandardCharsets.UTF_8))) {
+      assertEquals(RunSession.Source.EXTERNAL, session.source());
       assertEquals(run, session.topics().runId());
       assertTrue(session.embeddedBroker().isEmpty());
       assertTrue(session.topicStates().stream().allMatch(t -> t.outcome() == TopicAdmin.Outcome.CREATED));

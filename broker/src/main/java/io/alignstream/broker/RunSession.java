@@ -11,7 +11,7 @@ import java.util.Optional;
  *
  * <p>Closing it stops that broker, if any; it never touches an external or shared broker.
  */
-public final class KafkaSession implements AutoCloseable {
+public final class RunSession implements AutoCloseable {
   /** Where the broker came from. */
   public enum Source {
     /** Named by {@code --bootstrap} or the client properties file. */
@@ -28,7 +28,7 @@ public final class KafkaSession implements AutoCloseable {
   private final List<TopicAdmin.TopicState> topicStates;
   private final EmbeddedBroker broker; // null unless source is EMBEDDED
 
-  KafkaSession(Source source, KafkaConnection connection, Topics topics, List<TopicAdmin.TopicState> topicStates,
+  RunSession(Source source, KafkaConnection connection, Topics topics, List<TopicAdmin.TopicState> topicStates,
       EmbeddedBroker broker) {
     this.source = Objects.requireNonNull(source);
     this.connection = Objects.requireNonNull(connection);

@@ -12,7 +12,7 @@ import io.alignstream.model.Sample;
 import io.alignstream.model.SamplingConfig;
 import io.alignstream.model.Tokenizer;
 import io.alignstream.task.BuiltinTask;
-import io.alignstream.task.Example;
+import io.alignstream.task.LabelledPair;
 import io.alignstream.task.TaskConfig;
 import io.alignstream.testkit.KafkaFixture;
 import java.io.ByteArrayOutputStream;
@@ -46,10 +46,10 @@ class AlignIT {
   void aBaseAndAFileOfDemonstrationsBecomeAnAlignedModelDirectory() throws Exception {
     BuiltinTask task = BuiltinTask.generate(TaskConfig.defaults().withCorpusSize(2000));
     Path base = StreamingLoopIT.tinyBase(dir, task);
-    List<Example> demos = ReplayIT.fitting(base, task.demonstrations(), 24);
+    List<LabelledPair> demos = ReplayIT.fitting(base, task.demonstrations(), 24);
     Path demosFile = dir.resolve("demos.jsonl");
     List<String> lines = new ArrayList<>();
-    for (Example e : demos) {
+    for (LabelledPair e : demos) {
       lines.add(JSON.createObjectNode().put("prompt", e.prompt()).put("response", e.response()).toString());
     }
     lines.add(3, "{\"prompt\": \"a prompt with no response\"}");

@@ -68,7 +68,7 @@ public final class AlignmentExperiment {
       List<InProcessLoop.Demo> demoTexts = new ArrayList<>();
       // demos=N: a seeded sample of N of the task's demonstrations (the tokenizer above saw them all,
       // so the cached base model's vocabulary does not change).
-      List<io.alignstream.task.Example> chosenDemos = new ArrayList<>(task.demonstrations());
+      List<io.alignstream.task.LabelledPair> chosenDemos = new ArrayList<>(task.demonstrations());
       Collections.shuffle(chosenDemos, new Random(17));
       chosenDemos = chosenDemos.subList(0, Math.min(demoCount, chosenDemos.size()));
       chosenDemos.forEach(e -> {

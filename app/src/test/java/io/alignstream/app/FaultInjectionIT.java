@@ -21,7 +21,7 @@ import io.alignstream.schemas.ScoredSample;
 import io.alignstream.schemas.Topics;
 import io.alignstream.schemas.TrainingBatch;
 import io.alignstream.task.BuiltinTask;
-import io.alignstream.task.Example;
+import io.alignstream.task.LabelledPair;
 import io.alignstream.task.TaskConfig;
 import io.alignstream.testkit.KafkaFixture;
 import io.alignstream.testkit.ScratchDirectory;
@@ -167,7 +167,7 @@ class FaultInjectionIT {
 
     BuiltinTask task = BuiltinTask.generate(TaskConfig.defaults().withCorpusSize(2000));
     Path base = StreamingLoopIT.tinyBase(dir, task);
-    List<Example> demos = fitting(task, base);
+    List<LabelledPair> demos = fitting(task, base);
     Set<String> promptIds = demos.stream().map(d -> ContentId.ofPrompt(d.prompt())).collect(Collectors.toSet());
     ingest(kafka, topics, demos, 0, DEMONSTRATIONS - HELD_BACK);
 
@@ -265,7 +265,7 @@ class FaultInjectionIT {
   }
 
   private Invariants assertInvariants(KafkaConnection kafka, Admin admin, Topics topics, Groups groups,
-      List<Example> demos, Set<String> promptIds, int promptsPerUpdate) throws Exception {
+      List<LabelledPair> demos, Set<String> promptIds, int promptsPerUpdate) throws Exception {
     // Every demonstration was scored exactly once.
     List<Demonstration> demonstrations = values(TopicReader.readCommitted(kafka, topics.demonstrations));
     List<ScoredSample> scored = values(TopicReader.readCommitted(kafka, topics.scored));
@@ -525,7 +525,7 @@ class FaultInjectionIT {
    * Streams demonstrations {@code from} to {@code to} in through the ingest topology (run in this JVM), and
    * waits until the first {@code to} are demonstrations and round-0 prompts.
    */
-  private void ingest(KafkaConnection kafka, Topics topics, List<Example> demos, int from, int to)
+  private void ingest(KafkaConnection kafka, Topics topics, List<LabelledPair> demos, int from, int to)
       throws InterruptedException {
     long prompts = demos.subList(0, to).stream().map(d -> ContentId.ofPrompt(d.prompt())).distinct().count();
     try (IngestService ingest = IngestService.start(kafka, topics, IngestConfig.defaults())) {
@@ -570,17 +570,17 @@ class FaultInjectionIT {
   }
 
   /** Demonstrations that fit the tiny model's context, so none is skipped as too long anywhere. */
-  private static List<Example> fitting(BuiltinTask task, Path base) throws IOException {
+  private static List<LabelledPair> fitting(BuiltinTask task, Path base) throws IOException {
     try (Tokenizer tok = Tokenizer.load(base)) {
       int context = io.alignstream.model.ModelConfig.fromJson(Files.readString(base.resolve("config.json")))
           .contextLength();
       // Distinct by content id: ingest drops a repeated demonstration, and the counts below are exact.
-      Map<String, Example> byId = new java.util.LinkedHashMap<>();
+      Map<String, LabelledPair> byId = new java.util.LinkedHashMap<>();
       task.demonstrations().stream()
           .filter(d -> tok.encode(d.prompt()).length + Math.max(MAX_NEW_TOKENS, tok.responseIds(d.response()).length)
               <= context)
           .forEach(d -> byId.putIfAbsent(ContentId.ofDemonstration(d.prompt(), d.response()), d));
-      List<Example> out = byId.values().stream().limit(DEMONSTRATIONS).toList();
+      List<LabelledPair> out = byId.values().stream().limit(DEMONSTRATIONS).toList();
       assertEquals(DEMONSTRATIONS, out.size(), "enough short demonstrations in the task");
       return out;
     }

@@ -98,8 +98,8 @@ class KafkaClusterIT {
           assertEquals("2", topicConfig(admin, t.name(), "min.insync.replicas"), t.name());
         }
       }
-      List<io.alignstream.task.Example> before = task.demonstrations().subList(0, 60);
-      List<io.alignstream.task.Example> after = task.demonstrations().subList(60, 80);
+      List<io.alignstream.task.LabelledPair> before = task.demonstrations().subList(0, 60);
+      List<io.alignstream.task.LabelledPair> after = task.demonstrations().subList(60, 80);
       StreamingLoopIT.produceRaw(kafka, topics, before);
 
       var s = StreamingLoopIT.settings(topics, dir, base, recipe);

@@ -16,7 +16,7 @@ import io.alignstream.schemas.ScoredSample;
 import io.alignstream.schemas.Topics;
 import io.alignstream.schemas.TrainingBatch;
 import io.alignstream.task.BuiltinTask;
-import io.alignstream.task.Example;
+import io.alignstream.task.LabelledPair;
 import io.alignstream.task.TaskConfig;
 import io.alignstream.testkit.KafkaFixture;
 import io.alignstream.testkit.TopicReader;
@@ -56,7 +56,7 @@ class ReplayIT {
     Topics a = KafkaFixture.freshTopics("replay-a");
     BuiltinTask task = BuiltinTask.generate(TaskConfig.defaults().withCorpusSize(2000));
     Path base = StreamingLoopIT.tinyBase(dir, task);
-    List<Example> demos = fitting(base, task.demonstrations(), 40);
+    List<LabelledPair> demos = fitting(base, task.demonstrations(), 40);
     Recipe recipe = StreamingLoopIT.recipe(UPDATES);
     assertEquals(PROMPTS_PER_UPDATE, recipe.promptsPerUpdate());
 
@@ -152,11 +152,11 @@ class ReplayIT {
   }
 
   /** Distinct demonstrations that fit the tiny base's context, so SFT can wait for every one of them. */
-  static List<Example> fitting(Path base, List<Example> all, int n) throws Exception {
-    List<Example> out = new ArrayList<>();
+  static List<LabelledPair> fitting(Path base, List<LabelledPair> all, int n) throws Exception {
+    List<LabelledPair> out = new ArrayList<>();
     Set<String> seen = new HashSet<>();
     try (Tokenizer tok = Tokenizer.load(base)) {
-      for (Example e : all) {
+      for (LabelledPair e : all) {
         int p = tok.encode(e.prompt()).length;
         int r = tok.responseIds(e.response()).length;
         if (p > 0 && r > 0 && p + r <= 64 && seen.add(e.prompt()) && out.size() < n) {

@@ -38,7 +38,7 @@ public final class RewardProbe {
       task.demonstrations().forEach(e -> demos.add(new Example(tok.encode(e.prompt()), tok.responseIds(e.response()))));
       AlignmentExperiment.train(sft, demos, 150, 16, 1e-3, 2);
       List<String> trainPrompts = new ArrayList<>(new LinkedHashSet<>(task.demonstrations().stream()
-          .map(io.alignstream.task.Example::prompt).toList()));
+          .map(io.alignstream.task.LabelledPair::prompt).toList()));
       List<String> evalPrompts = task.evalPrompts().stream().map(p -> p.text()).toList();
       List<Example> negatives = new ArrayList<>();
       sample(sft, tok, trainPrompts, k, 1, negatives, new ArrayList<>());

@@ -15,7 +15,7 @@ import io.alignstream.runtime.ResourceReport;
 import io.alignstream.schemas.Metric;
 import io.alignstream.schemas.Topics;
 import io.alignstream.task.BuiltinTask;
-import io.alignstream.task.Example;
+import io.alignstream.task.LabelledPair;
 import io.alignstream.task.TaskConfig;
 import io.alignstream.testkit.ScratchDirectory;
 import java.io.IOException;
@@ -154,9 +154,9 @@ final class SoakBenchmark {
     return base;
   }
 
-  private static void produce(KafkaConnection kafka, Topics topics, List<Example> demos) throws IOException {
+  private static void produce(KafkaConnection kafka, Topics topics, List<LabelledPair> demos) throws IOException {
     try (var producer = new KafkaProducer<>(kafka.producerConfig(), new ByteArraySerializer(), new ByteArraySerializer())) {
-      for (Example d : demos) {
+      for (LabelledPair d : demos) {
         byte[] json = JSON.writeValueAsBytes(Map.of("prompt", d.prompt(), "response", d.response()));
         producer.send(new ProducerRecord<>(topics.demosRaw.name(), json));
       }

@@ -379,7 +379,7 @@ public final class StreamingCostBenchmark {
     }
   }
 
-  static void produceRaw(KafkaConnection kafka, Topics topics, List<io.alignstream.task.Example> demos)
+  static void produceRaw(KafkaConnection kafka, Topics topics, List<io.alignstream.task.LabelledPair> demos)
       throws Exception {
     try (var producer = new KafkaProducer<>(kafka.producerConfig(), new ByteArraySerializer(),
         new ByteArraySerializer())) {

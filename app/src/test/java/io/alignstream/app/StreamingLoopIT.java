@@ -70,7 +70,7 @@ class StreamingLoopIT {
     return base;
   }
 
-  static void produceRaw(KafkaConnection kafka, Topics topics, List<io.alignstream.task.Example> demos) {
+  static void produceRaw(KafkaConnection kafka, Topics topics, List<io.alignstream.task.LabelledPair> demos) {
     try (var producer = new KafkaProducer<>(kafka.producerConfig(), new ByteArraySerializer(), new ByteArraySerializer())) {
       for (var d : demos) {
         String json = "{\"prompt\": \"" + d.prompt() + "\", \"response\": \"" + d.response() + "\"}";
@@ -106,14 +106,14 @@ class StreamingLoopIT {
 
     // A quarter of the prompts from the held-out tenth (which only measures the reward model), so that
     // whichever prompts the samplers happen to take first, some measure it.
-    List<io.alignstream.task.Example> held = new ArrayList<>();
-    List<io.alignstream.task.Example> rest = new ArrayList<>();
+    List<io.alignstream.task.LabelledPair> held = new ArrayList<>();
+    List<io.alignstream.task.LabelledPair> rest = new ArrayList<>();
     for (var d : task.demonstrations()) {
       (TrainingInput.heldOut(ContentId.ofPrompt(d.prompt())) ? held : rest).add(d);
     }
     // Interleaved, every fourth one held out: the samplers take prompts in the order they arrive, and
     // with the held-out ones last they could all be left unsampled when the learner stops.
-    List<io.alignstream.task.Example> demos = new ArrayList<>();
+    List<io.alignstream.task.LabelledPair> demos = new ArrayList<>();
     for (int i = 0; i < 80; i++) {
       demos.add(i % 4 == 3 ? held.get(i / 4) : rest.get(i - i / 4));
     }

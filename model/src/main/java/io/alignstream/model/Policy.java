@@ -98,11 +98,11 @@ public final class Policy extends BaseModel {
       Network.Host h = host(w);
       if (h != null) {
         try (TokenDecoder decoder = h.decoder()) {
-          return Generation.run(config, decoder, prompts, sampling, seed, version());
+          return SamplingLoop.run(config, decoder, prompts, sampling, seed, version());
         }
       }
       try (NDManager m = root.newSubManager(); TokenDecoder decoder = new TorchDecoder(config, w, m)) {
-        return Generation.run(config, decoder, prompts, sampling, seed, version());
+        return SamplingLoop.run(config, decoder, prompts, sampling, seed, version());
       }
     });
   }

@@ -4,7 +4,7 @@ import io.alignstream.broker.RunOptions;
 import io.alignstream.broker.RunSession;
 import io.alignstream.console.ProgressBar;
 import io.alignstream.task.BuiltinTask;
-import io.alignstream.task.Example;
+import io.alignstream.task.LabelledPair;
 import io.alignstream.task.TaskConfig;
 import java.io.PrintStream;
 import java.time.Duration;
@@ -193,7 +193,7 @@ public final class ProduceCommand implements Callable<Integer> {
       } catch (IllegalArgumentException e) {
         throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
       }
-      List<Example> demos = BuiltinTask.generate(config).demonstrations();
+      List<LabelledPair> demos = BuiltinTask.generate(config).demonstrations();
       String source = "builtin-task:seed=" + taskSeed + ":";
       return new Lines() {
         @Override public long count() {

@@ -28,7 +28,7 @@ import java.util.TreeSet;
  * @param demonstrations desired-only pairs on training prompts, kinds mixed
  */
 public record BuiltinTask(TaskConfig config, List<TaskPrompt> trainPrompts, List<TaskPrompt> evalPrompts,
-    List<Example> corpus, List<Example> demonstrations) {
+    List<LabelledPair> corpus, List<LabelledPair> demonstrations) {
 
   /** Tries at drawing an undesired response before the generator is deemed broken. */
   private static final int MAX_DRAWS = 50;
@@ -156,7 +156,7 @@ public record BuiltinTask(TaskConfig config, List<TaskPrompt> trainPrompts, List
     private final Random rnd;
     private final Map<Kind, List<TaskPrompt>> train;
     private final List<TaskPrompt> allTrain;
-    private final Map<Request, Example> habits = new HashMap<>();
+    private final Map<Request, LabelledPair> habits = new HashMap<>();
 
     Generator(TaskConfig config, Random rnd, Map<Kind, List<TaskPrompt>> train) {
       this.config = config;
@@ -165,19 +165,19 @@ public record BuiltinTask(TaskConfig config, List<TaskPrompt> trainPrompts, List
       this.allTrain = train.values().stream().flatMap(List::stream).toList();
     }
 
-    List<Example> corpus() {
+    List<LabelledPair> corpus() {
       int size = config.corpusSize();
       int desired = (int) Math.round(size * config.desiredFraction());
       List<Boolean> isDesired = new ArrayList<>(Collections.nCopies(desired, true));
       isDesired.addAll(Collections.nCopies(size - desired, false));
       Collections.shuffle(isDesired, rnd);
-      List<Example> out = new ArrayList<>(size);
+      List<LabelledPair> out = new ArrayList<>(size);
       for (boolean good : isDesired) {
         TaskPrompt prompt = pick(train.get(weightedKind()));
         if (good) {
           out.add(example(prompt, Behaviour.DESIRED, prompt.request().desired(rnd)));
         } else if (rnd.nextDouble() < config.habitFraction()) {
-          Example habit = habit(prompt.request());
+          LabelledPair habit = habit(prompt.request());
           out.add(example(prompt, habit.behaviour(), habit.response()));
         } else {
           out.add(undesired(prompt, rnd));
@@ -186,8 +186,8 @@ public record BuiltinTask(TaskConfig config, List<TaskPrompt> trainPrompts, List
       return out;
     }
 
-    List<Example> demonstrations() {
-      List<Example> out = new ArrayList<>(config.demonstrations());
+    List<LabelledPair> demonstrations() {
+      List<LabelledPair> out = new ArrayList<>(config.demonstrations());
       apportion(config.demonstrations()).forEach((kind, n) -> {
         List<TaskPrompt> pool = new ArrayList<>(train.get(kind));
         Collections.shuffle(pool, rnd);
@@ -208,18 +208,18 @@ public record BuiltinTask(TaskConfig config, List<TaskPrompt> trainPrompts, List
      * answer repeated more often than the right one would make the right one unknowable, and no
      * alignment method can bring out knowledge the corpus does not hold.
      */
-    private Example habit(Request item) {
+    private LabelledPair habit(Request item) {
       return habits.computeIfAbsent(item, r -> {
         TaskPrompt any = new TaskPrompt(r.kind().phrasings.get(0).fill(r.slots()), r);
         return undesired(any, new Random(config.seed() * 1_000_003L + r.item().hashCode()), true);
       });
     }
 
-    private Example undesired(TaskPrompt prompt, Random random) {
+    private LabelledPair undesired(TaskPrompt prompt, Random random) {
       return undesired(prompt, random, false);
     }
 
-    private Example undesired(TaskPrompt prompt, Random random, boolean habitual) {
+    private LabelledPair undesired(TaskPrompt prompt, Random random, boolean habitual) {
       Request request = prompt.request();
       for (int draw = 0; draw < MAX_DRAWS; draw++) {
         Behaviour behaviour = undesiredBehaviour(request.kind(), random);
@@ -269,8 +269,8 @@ public record BuiltinTask(TaskConfig config, List<TaskPrompt> trainPrompts, List
       return Kind.values()[Kind.values().length - 1];
     }
 
-    private static Example example(TaskPrompt p, Behaviour b, String response) {
-      return new Example(p.text(), response, p.kind(), b);
+    private static LabelledPair example(TaskPrompt p, Behaviour b, String response) {
+      return new LabelledPair(p.text(), response, p.kind(), b);
     }
 
     private <T> T pick(List<T> options) {

@@ -35,12 +35,12 @@ class BuiltinTaskTest {
   @Test
   void demonstrationsAllSucceed() {
     assertEquals(500, task.demonstrations().size());
-    for (Example d : task.demonstrations()) {
+    for (LabelledPair d : task.demonstrations()) {
       Verdict v = GoldenJudge.judge(d.prompt(), d.response());
       assertTrue(v.success(), () -> d + " -> " + v);
     }
     assertEquals(EnumSet.allOf(Kind.class),
-        task.demonstrations().stream().map(Example::kind).collect(Collectors.toCollection(() -> EnumSet.noneOf(Kind.class))));
+        task.demonstrations().stream().map(LabelledPair::kind).collect(Collectors.toCollection(() -> EnumSet.noneOf(Kind.class))));
   }
 
   @Test
@@ -58,7 +58,7 @@ class BuiltinTaskTest {
   @Test
   void everyUndesiredKindIsJudgedAFailureAndEveryDesiredASuccess() {
     Map<Behaviour, Integer> seen = new HashMap<>();
-    for (Example e : task.corpus()) {
+    for (LabelledPair e : task.corpus()) {
       Verdict v = GoldenJudge.judge(e.prompt(), e.response());
       assertEquals(e.behaviour() == Behaviour.DESIRED, v.success(), () -> e + " -> " + v);
       seen.merge(e.behaviour(), 1, Integer::sum);

@@ -9,8 +9,8 @@ import java.util.List;
  * finished keep being fed EOS (their outputs are ignored) until every row is done or the limit is
  * reached.
  */
-final class Generation {
-  private Generation() {}
+final class SamplingLoop {
+  private SamplingLoop() {}
 
   static List<Sample> run(ModelConfig c, TokenDecoder decoder, List<long[]> prompts, SamplingConfig sampling, long seed,
       long version) {

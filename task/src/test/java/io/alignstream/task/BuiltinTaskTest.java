@@ -34,7 +34,7 @@ class BuiltinTaskTest {
 
   @Test
   void demonstrationsAllSucceed() {
-    assertEquals(500, task.demonstrations().size());
+    assertEquals(96, task.demonstrations().size());
     for (LabelledPair d : task.demonstrations()) {
       Verdict v = GoldenJudge.judge(d.prompt(), d.response());
       assertTrue(v.success(), () -> d + " -> " + v);
@@ -109,8 +109,8 @@ class BuiltinTaskTest {
   @Test
   void evaluationPromptsAreHeldOut() {
     Set<String> train = task.trainPrompts().stream().map(TaskPrompt::text).collect(Collectors.toSet());
-    assertEquals(150, task.evalPrompts().size());
-    assertEquals(150, task.evalPrompts().stream().map(TaskPrompt::text).distinct().count());
+    assertEquals(320, task.evalPrompts().size());
+    assertEquals(320, task.evalPrompts().stream().map(TaskPrompt::text).distinct().count());
     for (TaskPrompt p : task.evalPrompts()) {
       assertFalse(train.contains(p.text()), p.text());
     }
@@ -169,16 +169,45 @@ class BuiltinTaskTest {
     var e = assertThrows(IllegalArgumentException.class, () -> new TaskConfig(1, 100, 0.0, 0.5, 10, 10));
     assertTrue(e.getMessage().contains("desiredFraction"), e.getMessage());
     assertThrows(IllegalArgumentException.class, () -> new TaskConfig(1, 100, 0.3, 0.5, 10, TaskConfig.MAX_EVAL_PROMPTS + 1));
+    var practice = assertThrows(IllegalArgumentException.class, () -> new TaskConfig(1, 100, 0.3, 0.5, 10, 10, 5, 1.0));
+    assertTrue(practice.getMessage().contains("demonstratedShare"), practice.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> new TaskConfig(1, 100, 0.3, 0.5, 10, 10, 5, 0));
     assertThrows(IllegalArgumentException.class, () -> new TaskConfig(1, 0, 0.3, 0.5, 10, 10));
   }
 
   @Test
   void theLargestEvaluationSetFitsAndDemonstrationsMayOutnumberPrompts() {
-    BuiltinTask big = BuiltinTask.generate(new TaskConfig(3, 2000, 0.3, 0.6, 5000, TaskConfig.MAX_EVAL_PROMPTS));
-    assertEquals(TaskConfig.MAX_EVAL_PROMPTS, big.evalPrompts().size());
+    // Every item demonstrated: the animal sounds run out at 200 held-out prompts.
+    BuiltinTask big = BuiltinTask.generate(new TaskConfig(3, 2000, 0.3, 0.6, 5000, 200));
+    assertEquals(200, big.evalPrompts().size());
+    BuiltinTask split = BuiltinTask.generate(new TaskConfig(3, 2000, 0.3, 0.6, 50, TaskConfig.MAX_EVAL_PROMPTS, 300, 0.25));
+    assertEquals(TaskConfig.MAX_EVAL_PROMPTS, split.evalPrompts().size());
     assertEquals(5000, big.demonstrations().size());
     big.demonstrations().forEach(d -> assertTrue(GoldenJudge.judge(d.prompt(), d.response()).success()));
     assertEquals(600, big.desiredInCorpus());
+  }
+
+  @Test
+  void demonstrationsShowAQuarterOfTheItemsAndPracticeAndEvaluationAskAboutTheRest() {
+    Set<Request> shown = task.demonstrations().stream().map(d -> GoldenJudge.parse(d.prompt()).orElseThrow())
+        .collect(Collectors.toSet());
+    assertEquals(400, task.practicePrompts().size());
+    assertEquals(400, task.practicePrompts().stream().map(TaskPrompt::text).distinct().count());
+    Set<String> train = task.trainPrompts().stream().map(TaskPrompt::text).collect(Collectors.toSet());
+    Set<String> eval = task.evalPrompts().stream().map(TaskPrompt::text).collect(Collectors.toSet());
+    for (TaskPrompt p : task.practicePrompts()) {
+      assertFalse(shown.contains(p.request()), p.text());
+      assertTrue(train.contains(p.text()), p.text());
+      assertFalse(eval.contains(p.text()), p.text());
+    }
+    task.evalPrompts().forEach(p -> assertFalse(shown.contains(p.request()), p.text()));
+    for (Kind kind : Kind.values()) {
+      long items = task.trainPrompts().stream().filter(p -> p.kind() == kind).map(TaskPrompt::request).distinct().count();
+      long demonstrated = shown.stream().filter(r -> r.kind() == kind).count();
+      assertTrue(demonstrated >= 1 && demonstrated <= Math.round(items * 0.25), kind + ": " + demonstrated + " of " + items);
+    }
+    assertEquals(EnumSet.allOf(Kind.class),
+        task.practicePrompts().stream().map(TaskPrompt::kind).collect(Collectors.toCollection(() -> EnumSet.noneOf(Kind.class))));
   }
 
   @Test

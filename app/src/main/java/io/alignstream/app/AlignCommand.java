@@ -50,8 +50,14 @@ public final class AlignCommand implements Callable<Integer> {
   private Path corpus;
 
   @Option(names = "--demos", required = true, paramLabel = "FILE",
-      description = "Demonstrations: JSON lines with \"prompt\" and \"response\".")
+      description = "Demonstrations: JSON lines with \"prompt\" and \"response\" (lines {\"prompt\", \"kind\": "
+          + "\"prompt\"} are practice prompts, as the raw topic takes them).")
   private Path demos;
+
+  @Option(names = "--prompts", paramLabel = "FILE",
+      description = "Practice prompts: JSON lines with \"prompt\" and no response. The samplers answer them and the "
+          + "reward model judges the answers, so the loop practises on what no demonstration shows.")
+  private Path prompts;
 
   @Option(names = "--out", required = true, paramLabel = "DIR", description = "Where the aligned model goes (created).")
   private Path out;
@@ -64,11 +70,14 @@ public final class AlignCommand implements Callable<Integer> {
       description = "Sampling temperature of those answers; 0 = greedy. Default: ${DEFAULT-VALUE}.")
   private double evalTemperature;
 
-  @Option(names = "--updates", paramLabel = "N", defaultValue = "0",
-      description = "Learner updates after SFT; 0 = as many as the demonstrations' prompts allow (each is sampled "
-          + "loop.rounds times, loop.prompts_per_update make an update), at most " + AlignJob.DEFAULT_MAX_UPDATES
-          + ". Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--updates", paramLabel = "N", defaultValue = "" + AlignJob.DEFAULT_UPDATES,
+      description = "Learner updates after SFT: the loop's budget. The prompts come round again as often as it "
+          + "takes, so 5 distinct prompts get as many updates as 5,000. Default: ${DEFAULT-VALUE}.")
   private int updates;
+
+  @Option(names = "--minutes", paramLabel = "M",
+      description = "Also stop this many minutes after SFT, keeping the newest version (default: no time limit).")
+  private Integer minutes;
 
   @Mixin
   private RecipeOptions recipe = new RecipeOptions();
@@ -118,9 +127,10 @@ public final class AlignCommand implements Callable<Integer> {
     String runId = run != null ? run : "align-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
     Topics.forRun(runId);
     Recipe recipe = this.recipe.load();
-    var config = new AlignJob.Config(base, corpus, demos, out, evalPrompts,
+    var config = new AlignJob.Config(base, corpus, demos, prompts, out, evalPrompts,
         workDir != null ? workDir : Path.of(".alignstream", "runs", runId), recipe, updates, pipeline.samplers(),
-        maxNewTokens, pretrainSteps, preset, seed, pipeline.threads().count(), pipeline.dashboardPort(), stallTimeout);
+        maxNewTokens, pretrainSteps, preset, seed, pipeline.threads().count(), pipeline.dashboardPort(), stallTimeout,
+        minutes == null ? null : Duration.ofMinutes(minutes));
     pipeline.threads().apply();
     PrintStream log = System.out;
     AlignJob.Result result;

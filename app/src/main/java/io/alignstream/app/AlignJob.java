@@ -4,7 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.alignstream.broker.KafkaConnection;
 import io.alignstream.learner.Recipe;
+import io.alignstream.learner.LearnerCheckpoint;
 import io.alignstream.model.ModelConfig;
+import io.alignstream.model.Policy;
+import io.alignstream.model.RewardEnsemble;
 import io.alignstream.model.Tokenizer;
 import io.alignstream.model.cli.GenerateCommand;
 import io.alignstream.model.cli.PretrainCommand;
@@ -39,19 +42,20 @@ import picocli.CommandLine;
  */
 final class AlignJob {
   private static final ObjectMapper JSON = new ObjectMapper();
-  /** Largest default number of updates, as in the demo. */
-  static final int DEFAULT_MAX_UPDATES = 60;
+  /** Updates after SFT unless --updates says otherwise: the loop's budget, whatever the number of prompts. */
+  static final int DEFAULT_UPDATES = 60;
 
   /**
    * @param base the base model directory; null when {@code corpus} is given
    * @param corpus a pretraining corpus to make the base from first; null when {@code base} is given
    * @param demos the demonstrations (JSON lines with prompt and response)
    * @param out the aligned model directory to write
+   * @param prompts practice prompts (JSON lines with prompt, no response): the samplers answer them and the
+   *     reward model judges the answers, beside the demonstrations' prompts; may be null
    * @param evalPrompts JSON lines with prompt, answered by both models after training; may be null
    * @param workDir checkpoints and Streams state of this run
    * @param recipe the recipe, before {@code loop.max_updates} is set from {@code updates}
-   * @param updates learner updates after SFT; 0 picks as many as the demonstrations allow, at most
-   *     {@link #DEFAULT_MAX_UPDATES}
+   * @param updates learner updates after SFT, the prompts coming round again as often as that takes
    * @param samplers sampler replicas
    * @param maxNewTokens longest sampled and evaluated response
    * @param pretrainSteps pretraining steps with a corpus (0: three epochs)
@@ -60,10 +64,11 @@ final class AlignJob {
    * @param threads libtorch threads (also for pretraining)
    * @param dashboardPort live dashboard port; 0 any free port, negative none
    * @param stallTimeout stop (keeping what was trained) after this long without a new version
+   * @param timeBudget stop (keeping what was trained) this long after SFT; null for none
    */
-  record Config(Path base, Path corpus, Path demos, Path out, Path evalPrompts, Path workDir, Recipe recipe,
-      int updates, int samplers, int maxNewTokens, int pretrainSteps, String preset, long seed, int threads,
-      int dashboardPort, Duration stallTimeout) {
+  record Config(Path base, Path corpus, Path demos, Path prompts, Path out, Path evalPrompts, Path workDir,
+      Recipe recipe, int updates, int samplers, int maxNewTokens, int pretrainSteps, String preset, long seed,
+      int threads, int dashboardPort, Duration stallTimeout, Duration timeBudget) {
     Config {
       if ((base == null) == (corpus == null)) {
         throw new IllegalArgumentException("give either --base DIR (a model directory) or --corpus FILE "
@@ -73,13 +78,16 @@ final class AlignJob {
       Objects.requireNonNull(out, "--out is required");
       Objects.requireNonNull(workDir, "workDir");
       Objects.requireNonNull(recipe, "recipe");
-      atLeast("--updates", updates, 0);
+      atLeast("--updates", updates, 1);
       atLeast("--samplers", samplers, 1);
       atLeast("--max-new-tokens", maxNewTokens, 1);
       atLeast("--pretrain-steps", pretrainSteps, 0);
       atLeast("--threads", threads, 1);
       if (stallTimeout.isNegative() || stallTimeout.isZero()) {
         throw new IllegalArgumentException("--stall-timeout must be positive, got " + stallTimeout);
+      }
+      if (timeBudget != null && (timeBudget.isNegative() || timeBudget.isZero())) {
+        throw new IllegalArgumentException("--minutes must be positive, got " + timeBudget.toMinutes());
       }
     }
 
@@ -96,10 +104,11 @@ final class AlignJob {
    * @param base the base model directory (given, or pretrained into {@code out/base})
    * @param demonstrations the valid demonstrations of the file
    * @param fitting how many of them fit the base's context (SFT waits for all of them)
-   * @param prompts distinct prompts among those
-   * @param recipe the recipe, with {@code loop.max_updates} set
+   * @param prompts every distinct prompt of the run: the fitting demonstrations' and the practice prompts
+   * @param recipe the recipe, with {@code loop.max_updates} set (and the prompts per update, when fewer)
    */
-  record Plan(Config config, Path base, DemonstrationsFile demonstrations, int fitting, int prompts, Recipe recipe) {}
+  record Plan(Config config, Path base, DemonstrationsFile demonstrations, int fitting, List<String> prompts,
+      Recipe recipe) {}
 
   /** What {@link #align} produced. */
   record Result(long version, long updates, boolean stalled, Path model, Path reward, double seconds) {}
@@ -114,10 +123,15 @@ final class AlignJob {
   static Plan plan(Config c, String banner, PrintStream log) throws IOException {
     DemonstrationsFile demos = DemonstrationsFile.read(c.demos());
     int evalPrompts = c.evalPrompts() == null ? 0 : checkPrompts(c.evalPrompts());
+    List<String> practice = new ArrayList<>(demos.prompts());
+    if (c.prompts() != null) {
+      checkPrompts(c.prompts());
+      practice.addAll(promptTexts(c.prompts()));
+    }
     Fit fit = null;
     if (c.base() != null) {
       requireModelDir(c.base());
-      fit = fit(c, demos, c.base());
+      fit = fit(c, demos, practice, c.base());
     } else if (!Files.isRegularFile(c.corpus())) {
       throw new IllegalArgumentException("corpus file not found: " + c.corpus());
     }
@@ -138,33 +152,36 @@ final class AlignJob {
       if (new CommandLine(new PretrainCommand()).execute(args.toArray(String[]::new)) != 0) {
         throw new IllegalStateException("pretraining the base on " + c.corpus() + " failed (see above)");
       }
-      fit = fit(c, demos, base);
+      fit = fit(c, demos, practice, base);
     }
     int total = demos.demonstrations().size();
     if (fit.fitting() < total) {
       log.printf(Locale.ROOT, "demonstrations: %d of %d are longer than the context of %d tokens and are skipped%n",
           total - fit.fitting(), total, fit.context());
     }
-    log.printf(Locale.ROOT, "plan: SFT (%d steps) on %d demonstrations, then %d updates over %d prompts%n",
-        fit.recipe().sftSteps(), fit.fitting(), fit.recipe().maxUpdates(), fit.prompts());
+    log.printf(Locale.ROOT, "plan: SFT (at most %d steps%s) on %d demonstrations, then %d updates over %d prompts "
+            + "(%d of them practice prompts, in rounds)%s%n",
+        fit.recipe().sftSteps(), fit.recipe().sftTune() ? ", tuned by held-out NLL" : "", fit.fitting(),
+        fit.recipe().maxUpdates(), fit.prompts().size(), fit.practice(),
+        c.timeBudget() == null ? "" : ", for at most " + c.timeBudget().toMinutes() + " minutes");
     return new Plan(c, base, demos, fit.fitting(), fit.prompts(), fit.recipe());
   }
 
   /** How the demonstrations fit a base: those within its context, their prompts, and the recipe with its updates. */
-  private record Fit(int fitting, int prompts, int context, Recipe recipe) {}
+  private record Fit(int fitting, List<String> prompts, int practice, int context, Recipe recipe) {}
 
-  private static Fit fit(Config c, DemonstrationsFile demos, Path base) throws IOException {
+  private static Fit fit(Config c, DemonstrationsFile demos, List<String> practice, Path base) throws IOException {
     // The learner skips demonstrations that do not fit the context and SFT waits for the rest: count them.
     ModelConfig model = ModelConfig.read(base.resolve(ModelConfig.FILE_NAME));
     int fitting = 0;
-    Set<String> prompts = new HashSet<>();
+    Set<String> prompts = new java.util.LinkedHashSet<>();
     try (Tokenizer tok = Tokenizer.load(base)) {
       for (Demonstration d : demos.demonstrations()) {
         int p = tok.encode(d.getPrompt()).length;
         int r = tok.responseIds(d.getResponse()).length;
         if (p > 0 && r > 0 && p + r <= model.contextLength()) {
           fitting++;
-          prompts.add(d.getPromptId());
+          prompts.add(d.getPrompt());
         }
       }
     }
@@ -172,39 +189,67 @@ final class AlignJob {
       throw new IllegalArgumentException("none of the " + demos.demonstrations().size() + " demonstrations fits the "
           + "base model's context of " + model.contextLength() + " tokens");
     }
-    // Each prompt is sampled loop.rounds times and every update takes loop.prompts_per_update batches:
-    // asking for more updates than that would wait for batches that never come.
-    Recipe r = c.recipe();
-    int possible = prompts.size() * r.rounds() / r.promptsPerUpdate();
-    if (possible < 1) {
-      throw new IllegalArgumentException(prompts.size() + " distinct prompts × loop.rounds=" + r.rounds()
-          + " do not make one update of loop.prompts_per_update=" + r.promptsPerUpdate()
-          + ": add demonstrations, or lower loop.prompts_per_update with --set");
+    int practiceFitting = 0;
+    try (Tokenizer tok = Tokenizer.load(base)) {
+      for (String p : practice) {
+        int n = tok.encode(p).length;
+        if (n > 0 && n < model.contextLength() && prompts.add(p)) {
+          practiceFitting++;
+        }
+      }
     }
-    int asked = c.updates() > 0 ? c.updates() : r.maxUpdates();
-    if (asked > possible) {
-      throw new IllegalArgumentException(asked + " updates need " + asked * r.promptsPerUpdate()
+    // With bounded rounds (loop.rounds > 0) each prompt is sampled that often and an update takes
+    // loop.prompts_per_update batches: asking for more updates would wait for batches that never come.
+    Recipe r = AlignmentRun.fitToPrompts(c.recipe(), prompts.size());
+    if (r.rounds() > 0 && (long) c.updates() * r.promptsPerUpdate() > (long) prompts.size() * r.rounds()) {
+      throw new IllegalArgumentException(c.updates() + " updates need " + c.updates() * r.promptsPerUpdate()
           + " batches, but " + prompts.size() + " distinct prompts × loop.rounds=" + r.rounds() + " make only "
-          + prompts.size() * r.rounds() + ": ask for at most " + possible + " (--updates), or raise loop.rounds with --set");
+          + prompts.size() * r.rounds() + ": lower --updates, or set loop.rounds=0 (prompts come round until the "
+          + "budget is spent)");
     }
-    int updates = asked > 0 ? asked : Math.min(DEFAULT_MAX_UPDATES, possible);
-    return new Fit(fitting, prompts.size(), model.contextLength(), r.with(null, List.of("loop.max_updates=" + updates)));
+    return new Fit(fitting, List.copyOf(prompts), practiceFitting, model.contextLength(),
+        r.with(null, List.of("loop.max_updates=" + c.updates())));
+  }
+
+  /** The prompt of every non-blank line ({@link #checkPrompts} has checked them). */
+  private static List<String> promptTexts(Path file) throws IOException {
+    List<String> out = new ArrayList<>();
+    for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+      if (!line.isBlank()) {
+        out.add(JSON.readTree(line).path("prompt").asText());
+      }
+    }
+    return out;
   }
 
   /** Runs every service over Kafka until the learner has made the plan's updates, and writes the models. */
   static Result align(Plan plan, KafkaConnection kafka, Topics topics, PrintStream log) throws Exception {
     Config c = plan.config();
     var settings = new AlignmentRun.Settings(topics, c.workDir(), plan.base(), plan.recipe(), plan.fitting(),
-        c.samplers(), c.maxNewTokens(), c.seed(), "align", c.dashboardPort(), c.stallTimeout());
-    List<AlignmentRun.Raw> demos = plan.demonstrations().demonstrations().stream()
-        .map(d -> new AlignmentRun.Raw(d.getPrompt(), d.getResponse(), d.getSource())).toList();
-    AlignmentRun.Outcome outcome = AlignmentRun.run(kafka, settings, demos, AlignmentRun.Observer.NONE, log);
+        c.samplers(), c.maxNewTokens(), c.seed(), "align", c.dashboardPort(), c.stallTimeout(), c.timeBudget());
+    List<AlignmentRun.Raw> records = new ArrayList<>();
+    plan.demonstrations().demonstrations()
+        .forEach(d -> records.add(new AlignmentRun.Raw(d.getPrompt(), d.getResponse(), d.getSource())));
+    Set<String> demoPrompts = new HashSet<>();
+    plan.demonstrations().demonstrations().forEach(d -> demoPrompts.add(d.getPrompt()));
+    plan.prompts().stream().filter(p -> !demoPrompts.contains(p)).forEach(p -> records.add(AlignmentRun.Raw.prompt(p, "align")));
+    AlignmentRun.Outcome outcome = AlignmentRun.run(kafka, settings, records, AlignmentRun.Observer.NONE, log);
     Path reward = c.out().resolve("reward");
     outcome.save(c.out(), reward);
+    // Never worse than SFT: keep π_SFT instead when the reward model prefers its answers.
+    KeptPolicy kept;
+    try (Policy loop = Policy.load(c.out()); Policy sft = Policy.load(LearnerCheckpoint.policyDir(outcome.sft()));
+        Tokenizer tok = Tokenizer.load(c.out()); RewardEnsemble rm = RewardEnsemble.load(reward, plan.recipe().seed())) {
+      kept = KeptPolicy.choose(loop, sft, rm, tok, plan.prompts(), c.maxNewTokens());
+      if (!kept.keptLoop()) {
+        sft.save(c.out());
+      }
+    }
+    log.println("kept " + kept.kept() + ": " + kept.why());
     log.println(Report.deadLetterLine(topics.runId(), outcome.deadLetters()));
     Result result = new Result(outcome.last().version(), outcome.last().updates(), outcome.stalled(), c.out(), reward,
         outcome.seconds());
-    writeSummary(plan, topics, result);
+    writeSummary(plan, topics, result, kept);
     return result;
   }
 
@@ -282,7 +327,7 @@ final class AlignJob {
     return n;
   }
 
-  private static void writeSummary(Plan plan, Topics topics, Result r) throws IOException {
+  private static void writeSummary(Plan plan, Topics topics, Result r, KeptPolicy kept) throws IOException {
     Config c = plan.config();
     Map<String, Object> s = new LinkedHashMap<>();
     s.put("run", topics.runId());
@@ -291,7 +336,8 @@ final class AlignJob {
     s.put("demonstrations", plan.demonstrations().demonstrations().size());
     s.put("demonstrations_rejected", plan.demonstrations().rejected());
     s.put("demonstrations_fitting", plan.fitting());
-    s.put("prompts", plan.prompts());
+    s.put("prompts", plan.prompts().size());
+    s.put("kept", kept.toJson());
     s.put("recipe", plan.recipe().toMap());
     s.put("version", r.version());
     s.put("updates", r.updates());

@@ -60,9 +60,10 @@ final class AlignmentRun {
    * @param dashboardPort live dashboard port; 0 any free port, negative none
    * @param stallTimeout after SFT, stop (keeping what was trained) when no version came for this long;
    *     null waits for every update
+   * @param timeBudget stop (keeping what was trained) this long after SFT; null for no limit
    */
   record Settings(Topics topics, Path workDir, Path base, Recipe recipe, int demonstrations, int samplers,
-      int maxNewTokens, long seed, String name, int dashboardPort, Duration stallTimeout) {
+      int maxNewTokens, long seed, String name, int dashboardPort, Duration stallTimeout, Duration timeBudget) {
     Settings {
       Objects.requireNonNull(topics, "topics");
       Objects.requireNonNull(workDir, "workDir");
@@ -106,8 +107,22 @@ final class AlignmentRun {
     }
   }
 
-  /** A demonstration as any client sends it to the run's raw topic. */
-  record Raw(String prompt, String response, String source) {}
+  /** A demonstration, or a practice prompt (no response), as any client sends it to the run's raw topic. */
+  record Raw(String prompt, String response, String source) {
+    /** A practice prompt: the samplers answer it and the reward model judges the answers. */
+    static Raw prompt(String prompt, String source) {
+      return new Raw(prompt, null, source);
+    }
+  }
+
+  /**
+   * The recipe with at most one update's prompts per distinct prompt of the run: a run of 5 prompts
+   * updates on those 5 (each round of them) instead of waiting for 16 that never come.
+   */
+  static Recipe fitToPrompts(Recipe recipe, int distinctPrompts) {
+    return distinctPrompts >= recipe.promptsPerUpdate() || distinctPrompts < 1 ? recipe
+        : recipe.with(null, List.of("loop.prompts_per_update=" + distinctPrompts));
+  }
 
   /** The caller's part of following a run, on the main thread. */
   interface Observer {
@@ -159,12 +174,18 @@ final class AlignmentRun {
         log.println("dashboard: " + dashboard.url() + "  (live charts of this run)");
       }
       send(kafka, topics, demonstrations);
-      log.println("run " + topics.runId() + ": streaming " + demonstrations.size() + " demonstrations; "
+      long prompts = demonstrations.stream().filter(d -> d.response() == null).count();
+      log.println("run " + topics.runId() + ": streaming " + (demonstrations.size() - prompts) + " demonstrations and "
+          + prompts + " practice prompts; "
           + s.samplers() + " samplers, rewarder, batching and learner over Kafka at " + kafka.bootstrapServers());
-      boolean stalled = follow(pipeline, s, observer);
+      End end = follow(pipeline, s, observer);
+      boolean stalled = end == End.STALLED;
       if (stalled) {
         log.printf(Locale.ROOT, "%s: no new version for %d s (are the prompts' rounds used up?); keeping v%d%n",
             s.name(), s.stallTimeout().toSeconds(), pipeline.learner().version());
+      } else if (end == End.OUT_OF_TIME) {
+        log.printf(Locale.ROOT, "%s: %d minutes after SFT, the time budget is spent; keeping v%d%n", s.name(),
+            s.timeBudget().toMinutes(), pipeline.learner().version());
       } else {
         // The learner stops by itself at loop.max_updates; let it finish before the pipeline stops.
         pipeline.learner().awaitFinished(Duration.ofMinutes(2));
@@ -175,14 +196,18 @@ final class AlignmentRun {
     }
   }
 
+  /** Why following a run ended. */
+  private enum End { TARGET, STALLED, OUT_OF_TIME }
+
   /**
-   * Shows progress until the learner reaches the target version; returns true when it stopped early
-   * because no version came for the stall timeout (counted after SFT, whose length depends on the
-   * model and is not bounded here).
+   * Shows progress until the learner reaches the target version, no version came for the stall
+   * timeout, or the time budget is spent (both counted after SFT, whose length depends on the model
+   * and is not bounded here).
    */
-  private static boolean follow(Pipeline pipeline, Settings s, Observer observer) throws Exception {
+  private static End follow(Pipeline pipeline, Settings s, Observer observer) throws Exception {
     long lastVersion = -1;
     long lastChange = System.nanoTime();
+    long loopStart = -1;
     try (ProgressBar bar = ProgressBar.start(s.name(), s.target(), "versions")) {
       while (true) {
         if (pipeline.learner().failure().isPresent()) {
@@ -192,19 +217,25 @@ final class AlignmentRun {
         long v = snapshot.version();
         if (v >= s.target()) {
           bar.setDone(s.target());
-          return false;
+          return End.TARGET;
+        }
+        if (v >= 1 && loopStart < 0) {
+          loopStart = System.nanoTime();
         }
         if (v != lastVersion) {
           lastVersion = v;
           lastChange = System.nanoTime();
         } else if (s.stallTimeout() != null && v >= 1 && System.nanoTime() - lastChange > s.stallTimeout().toNanos()) {
-          return true;
+          return End.STALLED;
+        }
+        if (s.timeBudget() != null && loopStart >= 0 && System.nanoTime() - loopStart > s.timeBudget().toNanos()) {
+          return End.OUT_OF_TIME;
         }
         bar.setDone(Math.max(0, v));
         bar.set("stage", v < 1 ? "sft" : "loop");
         bar.set("samplers@", "v%d", pipeline.samplers().stream().mapToLong(x -> x.policyVersion()).min().orElse(-1));
         Map<String, Double> m = snapshot.metrics();
-        if (m.containsKey("reward.accuracy")) { // measured once held-out prompts have samples
+        if (m.containsKey("reward.accuracy")) { // the reward model's held-out accuracy, once measured
           bar.set("rm acc", "%.2f", m.get("reward.accuracy"));
         }
         bar.set("scored/s", "%.0f", pipeline.rewarder().samplesPerSecond());
@@ -235,8 +266,12 @@ final class AlignmentRun {
     var failure = new AtomicReference<Exception>();
     try (var producer = new KafkaProducer<>(kafka.producerConfig(), new ByteArraySerializer(), new ByteArraySerializer())) {
       for (Raw d : demonstrations) {
-        var json = JSON.createObjectNode().put("prompt", d.prompt()).put("response", d.response())
-            .put("source", d.source());
+        var json = JSON.createObjectNode().put("prompt", d.prompt()).put("source", d.source());
+        if (d.response() == null) {
+          json.put("kind", "prompt");
+        } else {
+          json.put("response", d.response());
+        }
         try {
           producer.send(new ProducerRecord<>(topics.demosRaw.name(), JSON.writeValueAsBytes(json)), (meta, e) -> {
             if (e != null) {

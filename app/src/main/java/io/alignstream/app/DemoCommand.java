@@ -103,14 +103,14 @@ public final class DemoCommand implements Callable<Integer> {
   @Mixin
   private PipelineOptions pipeline = new PipelineOptions();
 
-  /** Golden success of one policy on the held-out prompts. */
-  record Result(String name, double greedy, double sampled, String how, Map<String, Double> greedyByKind) {}
+  /** Samples per prompt of the sampled evaluation (temperature 1). */
+  static final int EVAL_SAMPLES = 4;
 
-  /** One judgement of the streaming policy: its version, golden success, seconds since the start, samples the loop trained. */
+  /** Golden success of one policy on the held-out prompts: greedy, and {@link #EVAL_SAMPLES} sampled answers each. */
+  record Result(String name, Evaluation.Result greedy, Evaluation.Result sampled, String how) {}
+
+  /** One judgement of the streaming policy: its version, golden success (greedy), seconds since the start, samples the loop trained. */
   record CurvePoint(long version, double success, double seconds, long samplesTrained) {}
-
-  /** The golden success the demo aims at (the goal). */
-  static final double GOAL = 0.90;
 
   @Override
   public Integer call() throws Exception {
@@ -121,7 +121,7 @@ public final class DemoCommand implements Callable<Integer> {
         : "demo-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
     Topics.forRun(runId);
     // Bad input is refused before anything is written.
-    Recipe recipe = recipeOptions.load(List.of("loop.max_updates=" + updates));
+    Recipe recipe = recipeOptions.load(List.of("loop.max_updates=" + updates, "seed=" + seed));
     Path runDir = Files.createDirectories(runsDir.resolve(runId));
     try (AutoCloseable logs = AlignmentRun.serviceLogs(runDir.resolve("services.log"), pipeline.verbose())) {
       return demo(runId, recipe, runDir, out, t0);
@@ -144,11 +144,10 @@ public final class DemoCommand implements Callable<Integer> {
     Path base = pretrained(task, runDir, out);
     stageSeconds.put("pretrain", seconds(t));
     List<TaskPrompt> eval = task.evalPrompts();
+    var judge = new DemoComparison(task, eval, MAX_NEW_TOKENS, seed, out);
     List<Result> results = new ArrayList<>();
     try (Policy p = Policy.load(base); Tokenizer tok = Tokenizer.load(base)) {
-      results.add(judge("base (π_0)", p, tok, eval, "pretrained on the mixed corpus, "
-          + pretrainSteps + " steps"));
-      out.printf(Locale.ROOT, "π_0 golden success: %.1f%% (greedy)%n", 100 * results.get(0).greedy());
+      results.add(judge.judge("base (π_0)", p, tok, "pretrained on the mixed corpus, " + pretrainSteps + " steps"));
     }
 
     // 2-3. Everything streaming, over Kafka, judged as it goes.
@@ -156,18 +155,26 @@ public final class DemoCommand implements Callable<Integer> {
     Path rewardDir = runDir.resolve("models/reward");
     GoldenCurve curve = new GoldenCurve(eval, t0);
     AlignmentRun.Outcome outcome;
+    List<String> runPrompts = new ArrayList<>();
+    task.demonstrations().forEach(d -> runPrompts.add(d.prompt()));
+    task.practicePrompts().forEach(p -> runPrompts.add(p.text()));
+    List<String> distinctPrompts = runPrompts.stream().distinct().toList();
+    Recipe run = AlignmentRun.fitToPrompts(recipe, distinctPrompts.size());
     t = System.nanoTime();
     try (RunSession session = kafka.open(Topics.forRun(runId), Terminal.err())) {
       // SFT starts once every distinct demonstration is in (ingest keeps one copy of duplicates).
       int distinct = (int) task.demonstrations().stream().map(d -> d.prompt() + "\u0000" + d.response()).distinct().count();
-      var settings = new AlignmentRun.Settings(session.topics(), runDir, base, recipe, distinct, pipeline.samplers(),
-          MAX_NEW_TOKENS, seed, "demo", pipeline.dashboardPort(), null);
-      List<AlignmentRun.Raw> demos = task.demonstrations().stream()
-          .map(d -> new AlignmentRun.Raw(d.prompt(), d.response(), "builtin-task")).toList();
+      var settings = new AlignmentRun.Settings(session.topics(), runDir, base, run, distinct, pipeline.samplers(),
+          MAX_NEW_TOKENS, seed, "demo", pipeline.dashboardPort(), null, null);
+      // Demonstrations and practice prompts interleaved, as users would stream them.
+      List<AlignmentRun.Raw> records = new ArrayList<>();
+      task.demonstrations().forEach(d -> records.add(new AlignmentRun.Raw(d.prompt(), d.response(), "builtin-task")));
+      task.practicePrompts().forEach(p -> records.add(AlignmentRun.Raw.prompt(p.text(), "builtin-task")));
+      Collections.shuffle(records, new Random(seed));
       try (RunReporter evaluator = new RunReporter(new KafkaProducer<>(session.connection().producerConfig(),
           new ByteArraySerializer(), new ByteArraySerializer()), session.topics(), "evaluator")) {
         curve.reportTo(evaluator);
-        outcome = AlignmentRun.run(session.connection(), settings, demos, curve, out);
+        outcome = AlignmentRun.run(session.connection(), settings, records, curve, out);
       }
       outcome.save(aligned, rewardDir);
     }
@@ -176,36 +183,40 @@ public final class DemoCommand implements Callable<Integer> {
     // 4. The comparison, on the same held-out prompts.
     t = System.nanoTime();
     Path sftDir = LearnerCheckpoint.policyDir(outcome.sft());
+    KeptPolicy kept;
     try (Tokenizer tok = Tokenizer.load(base)) {
-      results.add(sftOnly(task, base, tok, recipe, runDir.resolve("models/sft-only"), eval, out));
-      try (Policy sft = Policy.load(sftDir);
-          var reward = RewardEnsemble.load(rewardDir, recipe.seed())) {
-        results.add(judge("AfD SFT stage (π_SFT)", sft, tok, eval, "the learner's SFT stage: " + recipe.sftSteps()
-            + " steps on the demonstrations"));
-        for (int n : new int[] {4, 16}) {
-          var bon = Evaluation.bestOfN(sft, tok, reward, recipe.ranking(), eval, n, MAX_NEW_TOKENS, seed);
-          results.add(new Result("best-of-" + n + " (AfD RM)", bon.success(), Double.NaN,
-              n + " samples of π_SFT, the one the final AfD reward ensemble ranks highest (mean − spread"
-                  + (recipe.ranking() == Recipe.Ranking.EXPERT_LIKELIHOOD ? ", plus log π_SFT: the expert-likelihood "
-                  + "ranking" : "") + ")", bon.byKind()));
-        }
+      Result sftOnly = judge.sftOnly(base, tok, run, runDir.resolve("models/sft-only"));
+      results.add(sftOnly);
+      Result sftStage;
+      Result loop;
+      try (Policy sft = Policy.load(sftDir); Policy p = Policy.load(aligned);
+          RewardEnsemble reward = RewardEnsemble.load(rewardDir, run.seed())) {
+        sftStage = judge.judge("AfD SFT stage (π_SFT)", sft, tok, "the learner's SFT stage, tuned by held-out NLL");
+        results.add(sftStage);
+        results.add(judge.oracle(sft, tok, run, distinctPrompts, updates));
+        loop = judge.judge("aligned (AfD loop)", p, tok, "π_SFT then " + updates + " streaming updates: "
+            + Recipe.name(run.policyObjective()) + " ranked by the reward model's " + Recipe.name(run.ranking())
+            + " (reward backbone " + Recipe.name(run.rewardBackbone()) + "), policy lr " + run.policyLr());
+        results.add(loop);
+        kept = KeptPolicy.choose(p, sft, reward, tok, distinctPrompts, MAX_NEW_TOKENS);
       }
-      try (Policy p = Policy.load(aligned)) {
-        results.add(judge("aligned (AfD loop)", p, tok, eval, "π_SFT then " + updates + " streaming updates: "
-            + Recipe.name(recipe.policyObjective()) + " on the reward ensemble's " + Recipe.name(recipe.ranking())
-            + " ranking, policy lr " + recipe.policyLr() + ", discriminator " + Recipe.name(recipe.rewardPositive())
-            + " vs " + Recipe.name(recipe.rewardNegative())));
-      }
+      Result keptResult = kept.keptLoop() ? loop : sftStage;
+      results.add(new Result("kept: " + kept.kept(), keptResult.greedy(), keptResult.sampled(), kept.why()));
     }
     stageSeconds.put("compare", seconds(t));
     stageSeconds.put("total", seconds(t0));
-    Path report = Report.write(runDir, runId, task, recipe, results, curve.points(), stageSeconds, outcome.deadLetters());
+    var comparison = DemoComparison.Comparison.of(results);
+    Path report = Report.write(runDir, runId, task, run, results, comparison, kept, curve.points(), stageSeconds,
+        outcome.deadLetters());
     out.println();
-    out.println("golden success on " + eval.size() + " held-out prompts (greedy):");
+    out.println("golden success on " + eval.size() + " held-out prompts about undemonstrated items "
+        + "(greedy; sampled: " + EVAL_SAMPLES + " answers each at T 1; ± 95% interval):");
     for (Result r : results) {
-      out.printf(Locale.ROOT, "  %-24s %5.1f%%%n", r.name(), 100 * r.greedy());
+      out.printf(Locale.ROOT, "  %-34s %5.1f%% ± %3.1f   %5.1f%% ± %3.1f%n", r.name(), 100 * r.greedy().success(),
+          100 * r.greedy().halfWidth(), 100 * r.sampled().success(), 100 * r.sampled().halfWidth());
     }
-    out.println(Report.goalLine(curve.points(), task.demonstrations().size()));
+    comparison.lines().forEach(out::println);
+    out.println("kept " + kept.kept() + ": " + kept.why());
     out.println(Report.deadLetterLine(runId, outcome.deadLetters()));
     out.printf(Locale.ROOT, "report: %s  (%.0f s in all)%n", report.toAbsolutePath(), seconds(t0));
     return 0;
@@ -286,77 +297,6 @@ public final class DemoCommand implements Callable<Integer> {
         evaluator.metric("eval.golden_success", s, snapshot.updates(), version);
       }
     }
-  }
-
-  /**
-   * The SFT-only baseline: the same demonstrations and the same number of policy optimiser steps as
-   * the aligned policy (SFT stage + loop updates), with the learning rate chosen among three by the
-   * NLL of demonstrations held out from its training (never by the golden judge).
-   */
-  private Result sftOnly(BuiltinTask task, Path base, Tokenizer tok, Recipe recipe, Path out, List<TaskPrompt> eval,
-      PrintStream log) throws Exception {
-    List<Example> demos = new ArrayList<>();
-    task.demonstrations().forEach(d -> demos.add(new Example(tok.encode(d.prompt()), tok.responseIds(d.response()))));
-    Collections.shuffle(demos, new Random(seed));
-    int holdout = Math.max(1, demos.size() / 10);
-    List<Example> valid = demos.subList(0, holdout);
-    List<Example> train = demos.subList(holdout, demos.size());
-    int steps = recipe.sftSteps() + recipe.maxUpdates();
-    double bestLr = Double.NaN;
-    double bestNll = Double.POSITIVE_INFINITY;
-    for (double lr : new double[] {3e-4, 1e-3, 3e-3}) {
-      try (Policy p = Policy.load(base)) {
-        train(p, train, steps, recipe.sftBatch(), lr);
-        double nll = -mean(p.sequenceLogProbs(valid));
-        log.printf(Locale.ROOT, "sft-only: lr %.0e -> held-out NLL %.3f%n", lr, nll);
-        if (nll < bestNll) {
-          bestNll = nll;
-          bestLr = lr;
-        }
-      }
-    }
-    try (Policy p = Policy.load(base)) {
-      train(p, demos, steps, recipe.sftBatch(), bestLr);
-      p.save(out);
-      tok.save(out);
-      return judge("SFT only", p, tok, eval, String.format(Locale.ROOT,
-          "%d steps of batch %d on the same %d demonstrations, lr %.0e (best of 3e-4, 1e-3, 3e-3 by held-out NLL)",
-          steps, recipe.sftBatch(), demos.size(), bestLr));
-    }
-  }
-
-  private void train(Policy p, List<Example> data, int steps, int batch, double lr) {
-    try (PolicyTrainer t = new PolicyTrainer(p, new AdamW(AdamWConfig.defaults(),
-        LrSchedule.cosine(lr, Math.min(10, steps / 10), steps)))) {
-      List<Example> order = new ArrayList<>(data);
-      Random random = new Random(seed);
-      int cursor = order.size();
-      for (int s = 0; s < steps; s++) {
-        List<Example> b = new ArrayList<>(batch);
-        while (b.size() < batch) {
-          if (cursor == order.size()) {
-            Collections.shuffle(order, random);
-            cursor = 0;
-          }
-          b.add(order.get(cursor++));
-        }
-        t.sftStep(b);
-      }
-    }
-  }
-
-  private Result judge(String name, Policy p, Tokenizer tok, List<TaskPrompt> eval, String how) {
-    var g = Evaluation.greedy(p, tok, eval, MAX_NEW_TOKENS);
-    double s = Evaluation.sampled(p, tok, eval, MAX_NEW_TOKENS, seed).success();
-    return new Result(name, g.success(), s, how, g.byKind());
-  }
-
-  private static double mean(double[] xs) {
-    double s = 0;
-    for (double x : xs) {
-      s += x;
-    }
-    return xs.length == 0 ? 0 : s / xs.length;
   }
 
   private static double seconds(long since) {

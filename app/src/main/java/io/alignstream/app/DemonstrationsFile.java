@@ -21,15 +21,18 @@ import java.util.Map;
  *
  * @param file the file read
  * @param demonstrations the valid ones, one per content id, in file order
+ * @param prompts the practice prompts among the lines ({@code {"prompt", "kind": "prompt"}}), distinct, in
+ *     file order: the samplers answer them and the reward model judges the answers
  * @param lines non-blank lines read
  * @param rejected lines that are not valid demonstrations
  * @param duplicates valid lines repeating an earlier demonstration
  * @param firstProblem where and why the first rejected line was rejected; empty when none was
  */
-record DemonstrationsFile(Path file, List<Demonstration> demonstrations, int lines, int rejected, int duplicates,
-    String firstProblem) {
+record DemonstrationsFile(Path file, List<Demonstration> demonstrations, List<String> prompts, int lines, int rejected,
+    int duplicates, String firstProblem) {
   DemonstrationsFile {
     demonstrations = List.copyOf(demonstrations);
+    prompts = List.copyOf(prompts);
   }
 
   /**
@@ -43,6 +46,7 @@ record DemonstrationsFile(Path file, List<Demonstration> demonstrations, int lin
     }
     var validator = new DemonstrationValidator(IngestConfig.defaults());
     Map<String, Demonstration> byId = new LinkedHashMap<>();
+    java.util.Set<String> prompts = new java.util.LinkedHashSet<>();
     int lines = 0;
     int rejected = 0;
     int duplicates = 0;
@@ -66,11 +70,8 @@ record DemonstrationsFile(Path file, List<Demonstration> demonstrations, int lin
           if (first.isEmpty()) {
             first = "line " + number + ": " + r.message();
           }
-        } else {
-          rejected++;
-          if (first.isEmpty()) {
-            first = "line " + number + ": a practice prompt (\"kind\": \"prompt\") is not a demonstration";
-          }
+        } else if (checked instanceof DemonstrationValidator.AcceptedPrompt p) {
+          prompts.add(p.prompt().getText());
         }
       }
     }
@@ -79,12 +80,14 @@ record DemonstrationsFile(Path file, List<Demonstration> demonstrations, int lin
           + (lines == 0 ? " (it is empty)" : " (" + first + "); each line must be a JSON object with "
               + "\"prompt\" and \"response\" strings"));
     }
-    return new DemonstrationsFile(file, new ArrayList<>(byId.values()), lines, rejected, duplicates, first);
+    return new DemonstrationsFile(file, new ArrayList<>(byId.values()), new ArrayList<>(prompts), lines, rejected,
+        duplicates, first);
   }
 
   /** One line for the terminal: what was found, and the first problem when there was one. */
   String summary() {
-    String s = demonstrations.size() + " demonstrations in " + file;
+    String s = demonstrations.size() + " demonstrations" + (prompts.isEmpty() ? "" : " and " + prompts.size()
+        + " practice prompts") + " in " + file;
     if (duplicates > 0) {
       s += ", " + duplicates + " repeated lines dropped";
     }

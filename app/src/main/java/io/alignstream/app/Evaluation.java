@@ -24,19 +24,26 @@ final class Evaluation {
   private Evaluation() {}
 
   /**
-   * The success rate, the answers it was computed from, and the success rate of each kind of request
+   * The success rate, the answers it was computed from (the first answer per prompt), the success of
+   * each prompt (the share of its answers that succeeded) and the success rate of each kind of request
    * (lower-case kind name, in the task's order).
    */
-  record Result(double success, List<String> responses, Map<String, Double> byKind) {}
+  record Result(double success, List<String> responses, double[] perPrompt, Map<String, Double> byKind) {
+    /** Half-width of the 95% interval of the mean over prompts (normal approximation). */
+    double halfWidth() {
+      return Evaluation.halfWidth(perPrompt, new double[perPrompt.length]);
+    }
+  }
 
   /** Greedy answers of {@code policy}, judged. */
   static Result greedy(Policy policy, Tokenizer tokenizer, List<TaskPrompt> prompts, int maxNewTokens) {
-    return judge(policy, tokenizer, prompts, SamplingConfig.greedy(maxNewTokens), 1, null, null, 0);
+    return judge(policy, tokenizer, prompts, SamplingConfig.greedy(maxNewTokens), 1, false, null, null, 0);
   }
 
-  /** One sampled answer per prompt (temperature 1), judged. */
-  static Result sampled(Policy policy, Tokenizer tokenizer, List<TaskPrompt> prompts, int maxNewTokens, long seed) {
-    return judge(policy, tokenizer, prompts, SamplingConfig.sample(maxNewTokens), 1, null, null, seed);
+  /** {@code samples} sampled answers per prompt (temperature 1), every one judged. */
+  static Result sampled(Policy policy, Tokenizer tokenizer, List<TaskPrompt> prompts, int maxNewTokens, int samples,
+      long seed) {
+    return judge(policy, tokenizer, prompts, SamplingConfig.sample(maxNewTokens), samples, false, null, null, seed);
   }
 
   /**
@@ -46,12 +53,35 @@ final class Evaluation {
    */
   static Result bestOfN(Policy policy, Tokenizer tokenizer, RewardEnsemble reward, Recipe.Ranking ranking,
       List<TaskPrompt> prompts, int n, int maxNewTokens, long seed) {
-    return judge(policy, tokenizer, prompts, SamplingConfig.sample(maxNewTokens), n, reward, ranking, seed);
+    return judge(policy, tokenizer, prompts, SamplingConfig.sample(maxNewTokens), n, true, reward, ranking, seed);
+  }
+
+  /**
+   * Half-width of the 95% interval of mean(a − b) over prompts, paired (normal approximation): how
+   * sure a difference between two policies judged on the same prompts is.
+   */
+  static double halfWidth(double[] a, double[] b) {
+    int n = a.length;
+    if (n < 2) {
+      return Double.NaN;
+    }
+    double mean = 0;
+    for (int i = 0; i < n; i++) {
+      mean += a[i] - b[i];
+    }
+    mean /= n;
+    double var = 0;
+    for (int i = 0; i < n; i++) {
+      double d = a[i] - b[i] - mean;
+      var += d * d;
+    }
+    return 1.96 * Math.sqrt(var / (n - 1) / n);
   }
 
   private static Result judge(Policy policy, Tokenizer tokenizer, List<TaskPrompt> prompts, SamplingConfig sampling,
-      int n, RewardEnsemble reward, Recipe.Ranking ranking, long seed) {
+      int n, boolean pickBest, RewardEnsemble reward, Recipe.Ranking ranking, long seed) {
     List<String> answers = new ArrayList<>();
+    double[] perPrompt = new double[prompts.size()];
     Scorecard card = new Scorecard();
     int chunk = Math.max(1, 64 / n);
     for (int from = 0; from < prompts.size(); from += chunk) {
@@ -65,26 +95,23 @@ final class Evaluation {
       }
       List<Sample> samples = policy.generate(ids, sampling, seed + from);
       for (int i = 0; i < part.size(); i++) {
-        int best = i * n;
-        if (n > 1) {
-          List<Example> candidates = new ArrayList<>();
+        List<Integer> judged = new ArrayList<>();
+        if (pickBest) {
+          judged.add(best(samples, ids, i, n, reward, ranking, tokenizer));
+        } else {
           for (int k = 0; k < n; k++) {
-            candidates.add(new Example(ids.get(i * n + k), nonEmpty(samples.get(i * n + k).responseIds(), tokenizer)));
-          }
-          var scores = reward.score(candidates);
-          double bestScore = Double.NEGATIVE_INFINITY;
-          for (int k = 0; k < n; k++) {
-            double s = scores.mean()[k] - scores.std()[k]
-                + (ranking == Recipe.Ranking.EXPERT_LIKELIHOOD ? samples.get(i * n + k).logProb() : 0);
-            if (s > bestScore) {
-              bestScore = s;
-              best = i * n + k;
-            }
+            judged.add(i * n + k);
           }
         }
-        String response = tokenizer.decode(samples.get(best).textIds());
-        answers.add(response);
-        card.add(part.get(i).text(), response);
+        int ok = 0;
+        for (int j : judged) {
+          String response = tokenizer.decode(samples.get(j).textIds());
+          if (j == judged.get(0)) {
+            answers.add(response);
+          }
+          ok += card.add(part.get(i).text(), response).map(v -> v.success() ? 1 : 0).orElse(0);
+        }
+        perPrompt[from + i] = (double) ok / judged.size();
       }
     }
     Map<String, Double> byKind = new LinkedHashMap<>();
@@ -94,7 +121,32 @@ final class Evaluation {
       }
     }
     // Over every prompt: one the judge does not know counts as a failure, not as left out.
-    return new Result(prompts.isEmpty() ? 0 : (double) card.successes() / prompts.size(), answers, byKind);
+    double mean = 0;
+    for (double x : perPrompt) {
+      mean += x;
+    }
+    return new Result(prompts.isEmpty() ? 0 : mean / prompts.size(), answers, perPrompt, byKind);
+  }
+
+  /** The sample of prompt {@code i} the reward ensemble ranks highest, as the learner ranks them. */
+  private static int best(List<Sample> samples, List<long[]> ids, int i, int n, RewardEnsemble reward,
+      Recipe.Ranking ranking, Tokenizer tokenizer) {
+    List<Example> candidates = new ArrayList<>();
+    for (int k = 0; k < n; k++) {
+      candidates.add(new Example(ids.get(i * n + k), nonEmpty(samples.get(i * n + k).responseIds(), tokenizer)));
+    }
+    var scores = reward.score(candidates);
+    int best = i * n;
+    double bestScore = Double.NEGATIVE_INFINITY;
+    for (int k = 0; k < n; k++) {
+      double s = scores.mean()[k] - scores.std()[k]
+          + (ranking == Recipe.Ranking.EXPERT_LIKELIHOOD ? samples.get(i * n + k).logProb() : 0);
+      if (s > bestScore) {
+        bestScore = s;
+        best = i * n + k;
+      }
+    }
+    return best;
   }
 
   private static long[] nonEmpty(long[] ids, Tokenizer tokenizer) {

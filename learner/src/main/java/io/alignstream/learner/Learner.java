@@ -6,7 +6,6 @@ import io.alignstream.model.DiscriminatorConfig.Source;
 import io.alignstream.model.Example;
 import io.alignstream.model.LrSchedule;
 import io.alignstream.model.Policy;
-import io.alignstream.model.PolicyTrainer;
 import io.alignstream.model.RewardEnsemble;
 import io.alignstream.model.StepStats;
 import io.alignstream.model.Tokenizer;
@@ -16,7 +15,6 @@ import io.alignstream.schemas.TrainingBatch;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -38,6 +36,8 @@ import java.util.function.IntToDoubleFunction;
  * thread-safe: one learner thread drives it; other threads read what it checkpoints.
  */
 public final class Learner implements AutoCloseable {
+  /** Most trial steps {@link SftTuning} takes, in units of {@code sft.steps}: what progress counts up to before training. */
+  public static final int GRID_STEPS = 3;
   private final Recipe recipe;
   private final Tokenizer tokenizer;
   private final Policy base;
@@ -154,47 +154,35 @@ public final class Learner implements AutoCloseable {
   }
 
   /**
-   * Stage 1: supervised fine-tuning on the demonstrations ({@code sft.steps} steps of
-   * {@code sft.batch}, epochs shuffled by seed), then a reward-model ensemble initialised from
-   * π_SFT. Afterwards the version is 1.
+   * Stage 1: supervised fine-tuning on the demonstrations, its learning rate and length chosen by
+   * held-out NLL when {@code sft.tune} ({@link SftTuning}; at most {@code sft.steps} steps), then the
+   * recipe's reward model ({@link Discriminator#start}). Afterwards the version is 1.
    *
-   * @param onStep called after every step with the step number (for progress)
-   * @return the last step's statistics, or null when {@code sft.steps} is 0
+   * @param onStep called after every step (tuning trials included) with the count so far, for progress
+   * @return what SFT did
    */
-  public StepStats sft(List<Example> demonstrations, IntConsumer onStep) {
+  public SftResult sft(List<Example> demonstrations, IntConsumer onStep) {
     if (version != 0) {
       throw new IllegalStateException("SFT runs once, from π_0; this learner is at version " + version);
     }
     if (demonstrations.isEmpty() && recipe.sftSteps() > 0) {
       throw new IllegalArgumentException("SFT needs demonstrations, and none fit the model's context");
     }
-    StepStats last = null;
-    if (recipe.sftSteps() > 0) {
-      var schedule = LrSchedule.cosine(recipe.sftLr(), Math.min(10, recipe.sftSteps() / 10), recipe.sftSteps());
-      try (PolicyTrainer sft = new PolicyTrainer(policy, new AdamW(AdamWConfig.defaults(), schedule))) {
-        List<Example> order = new ArrayList<>(demonstrations);
-        Random random = new Random(recipe.seed());
-        int cursor = order.size();
-        for (int step = 1; step <= recipe.sftSteps(); step++) {
-          List<Example> batch = new ArrayList<>(recipe.sftBatch());
-          while (batch.size() < recipe.sftBatch()) {
-            if (cursor == order.size()) {
-              Collections.shuffle(order, random);
-              cursor = 0;
-            }
-            batch.add(order.get(cursor++));
-          }
-          last = sft.sftStep(batch);
-          onStep.accept(step);
-        }
-      }
-    }
+    SftTuning.Choice choice = recipe.sftTune()
+        ? SftTuning.choose(policy, demonstrations, recipe.sftSteps(), recipe.sftBatch(), recipe.sftLr(), recipe.seed(), onStep)
+        : new SftTuning.Choice(recipe.sftLr(), recipe.sftSteps(), Double.NaN, List.of());
+    int tried = recipe.sftTune() ? GRID_STEPS * recipe.sftSteps() : 0;
+    StepStats last = SftTuning.train(policy, demonstrations, choice.steps(), recipe.sftBatch(), choice.lr(),
+        recipe.seed(), step -> onStep.accept(tried + step));
     demonstrations.forEach(d -> pool.add(Source.DEMONSTRATIONS, d));
-    Discriminator fresh = Discriminator.fromPolicy(policy, recipe);
-    startLoop(fresh, new AdamW(AdamWConfig.defaults(), LrSchedule.constant(recipe.policyLr())));
+    startLoop(Discriminator.start(recipe, base, policy, demonstrations),
+        new AdamW(AdamWConfig.defaults(), LrSchedule.constant(recipe.policyLr())));
     version = 1;
-    return last;
+    return new SftResult(choice, last);
   }
+
+  /** What {@link #sft} chose and its last step's statistics (null when it took none). */
+  public record SftResult(SftTuning.Choice choice, StepStats last) {}
 
   /** What one update did: the figures the service reports as metrics. */
   public record UpdateResult(long version, boolean policyUpdated, Map<String, Double> metrics) {}

@@ -117,7 +117,7 @@ final class LearnerPublisher {
 
   /** The prompt of a batch, one round later, unless its rounds are done. */
   private Optional<Prompt> nextRound(TrainingBatch b) {
-    if (b.getRound() + 1 >= recipe.rounds() || b.getSamples().isEmpty()) {
+    if ((recipe.rounds() > 0 && b.getRound() + 1 >= recipe.rounds()) || b.getSamples().isEmpty()) {
       return Optional.empty();
     }
     ScoredSample any = b.getSamples().get(0);

@@ -220,13 +220,17 @@ public final class LearnerService implements Service {
     reporter.event("stage", "sft: reading demonstrations", Map.of("stage", "sft"));
     List<Example> demos = history.demonstrations(learner, config.minDemonstrations(), config.demonstrationsWait(),
         () -> running);
-    reporter.event("stage", "sft: " + demos.size() + " demonstrations, " + config.recipe().sftSteps() + " steps",
-        Map.of("stage", "sft"));
-    try (ProgressBar bar = ProgressBar.start("sft", config.recipe().sftSteps(), "steps")) {
-      var stats = learner.sft(demos, bar::setDone);
-      if (stats != null) {
-        reporter.metric("sft.loss", stats.loss(), 0, 1);
+    reporter.event("stage", "sft: " + demos.size() + " demonstrations, at most " + config.recipe().sftSteps()
+        + " steps" + (config.recipe().sftTune() ? ", tuned by held-out NLL" : ""), Map.of("stage", "sft"));
+    try (ProgressBar bar = ProgressBar.start("sft", (config.recipe().sftTune() ? Learner.GRID_STEPS + 1L : 1L) * config.recipe().sftSteps(),
+        "steps")) {
+      var sft = learner.sft(demos, bar::setDone);
+      if (sft.last() != null) {
+        reporter.metric("sft.loss", sft.last().loss(), 0, 1);
       }
+      reporter.metric("sft.steps", sft.choice().steps(), 0, 1);
+      reporter.metric("sft.lr", sft.choice().lr(), 0, 1);
+      reporter.event("stage", "sft: " + sft.choice().describe(), Map.of("stage", "sft"));
     }
     Path checkpoint = checkpoint(committed);
     publisher.publishSft(learner, committed, batchesRead);

@@ -29,7 +29,9 @@ public record Recipe(
     int sftSteps,
     int sftBatch,
     double sftLr,
+    boolean sftTune,
     int rewardMembers,
+    RewardBackbone rewardBackbone,
     Source rewardPositive,
     Source rewardNegative,
     double rewardLr,
@@ -59,6 +61,14 @@ public record Recipe(
     IPO,
     /** BPO with the SLiC hinge loss. */
     SLIC
+  }
+
+  /** What the reward model may train. */
+  public enum RewardBackbone {
+    /** A linear head on π_0's frozen features, fitted on preference pairs ({@code FrozenHeadDiscriminator}). */
+    FROZEN,
+    /** The whole backbone and its head, from π_SFT, demonstrations vs the negatives (AfD's discriminator). */
+    TRAINED
   }
 
   /** How the learner ranks a prompt's generations for Best-of-N distillation and preference pairs. */
@@ -96,7 +106,7 @@ public record Recipe(
     atLeast("policy.max_lag", maxLag, 0);
     atLeast("policy.demo_weight", demoWeight, 0);
     positive("loop.prompts_per_update", promptsPerUpdate);
-    positive("loop.rounds", rounds);
+    atLeast("loop.rounds", rounds, 0);
     atLeast("loop.max_updates", maxUpdates, 0);
     if (policyObjective != PolicyObjective.SFT && policyObjective != PolicyObjective.BEST_OF_N
         && samplesPerPrompt < 2) {
@@ -119,28 +129,31 @@ public record Recipe(
   private static Map<String, String> defaultsMap() {
     Map<String, String> d = new LinkedHashMap<>();
     d.put("samples.per_prompt", "4");
-    d.put("sft.steps", "150");
+    // The most SFT steps; with sft.tune the held-out NLL picks fewer (early stopping) and the learning rate.
+    d.put("sft.steps", "200");
     d.put("sft.batch", "16");
-    // 1e-3 made the tiny policy forget facts the demonstrations do not show (built-in task: arithmetic
-    // 79% greedy in π_0, 68% after SFT at 1e-3, 87% at 3e-4).
     d.put("sft.lr", "3e-4");
-    d.put("reward.members", "2");
+    d.put("sft.tune", "true");
+    d.put("reward.members", "1");
+    d.put("reward.backbone", "frozen");
     d.put("reward.positive", "demonstrations");
     d.put("reward.negative", "current_policy_samples");
     d.put("reward.lr", "3e-4");
     d.put("reward.steps_per_update", "2");
-    d.put("reward.warmup_updates", "3");
+    d.put("reward.warmup_updates", "0");
     d.put("policy.objective", "best_of_n");
     d.put("policy.ranking", "expert_likelihood");
-    // BPO's setting; the tiny policy drifted further from π_SFT at 2e-4 (built-in task: 92% → 89% greedy
-    // at 5e-5 after 60 updates, 92% → 89% after 40 at 2e-4).
-    d.put("policy.lr", "5e-5");
+    // Built-in task, dev seeds 101-103 (never the reported ones): 1e-4 with no demonstration term kept the
+    // greedy policy at π_SFT's level while sampled success rose; 0.5 demonstration weight over-trained
+    // past the step count the held-out NLL chose.
+    d.put("policy.lr", "1e-4");
     d.put("policy.beta", "0.1");
     d.put("policy.importance_cap", "2.0");
     d.put("policy.max_lag", "4");
-    d.put("policy.demo_weight", "0.5");
-    d.put("loop.prompts_per_update", "8");
-    d.put("loop.rounds", "3");
+    d.put("policy.demo_weight", "0");
+    d.put("loop.prompts_per_update", "16");
+    // 0: prompts come round again until the update budget (loop.max_updates) is spent.
+    d.put("loop.rounds", "0");
     d.put("loop.max_updates", "0");
     d.put("seed", "42");
     return Map.copyOf(d);
@@ -225,8 +238,8 @@ public record Recipe(
     Function<String, Double> d = k -> parse(k, v.get(k), Double::parseDouble, "a number");
     return new Recipe(
         i.apply("samples.per_prompt"),
-        i.apply("sft.steps"), i.apply("sft.batch"), d.apply("sft.lr"),
-        i.apply("reward.members"), source("reward.positive", v.get("reward.positive")),
+        i.apply("sft.steps"), i.apply("sft.batch"), d.apply("sft.lr"), bool("sft.tune", v.get("sft.tune")),
+        i.apply("reward.members"), backbone(v.get("reward.backbone")), source("reward.positive", v.get("reward.positive")),
         source("reward.negative", v.get("reward.negative")), d.apply("reward.lr"),
         i.apply("reward.steps_per_update"), i.apply("reward.warmup_updates"),
         objective(v.get("policy.objective")), ranking(v.get("policy.ranking")), d.apply("policy.lr"), d.apply("policy.beta"),
@@ -242,7 +255,9 @@ public record Recipe(
     m.put("sft.steps", Integer.toString(sftSteps));
     m.put("sft.batch", Integer.toString(sftBatch));
     m.put("sft.lr", Double.toString(sftLr));
+    m.put("sft.tune", Boolean.toString(sftTune));
     m.put("reward.members", Integer.toString(rewardMembers));
+    m.put("reward.backbone", name(rewardBackbone));
     m.put("reward.positive", name(rewardPositive));
     m.put("reward.negative", name(rewardNegative));
     m.put("reward.lr", Double.toString(rewardLr));
@@ -284,6 +299,24 @@ public record Recipe(
       case SFT_SAMPLES -> List.of("sft");
       case CURRENT_POLICY_SAMPLES -> List.of("policy", "current");
     };
+  }
+
+  private static boolean bool(String key, String value) {
+    return switch (value.trim().toLowerCase(Locale.ROOT)) {
+      case "true", "yes", "1" -> true;
+      case "false", "no", "0" -> false;
+      default -> throw new IllegalArgumentException("recipe: " + key + "=" + value + " is not true or false");
+    };
+  }
+
+  private static RewardBackbone backbone(String value) {
+    for (RewardBackbone b : RewardBackbone.values()) {
+      if (name(b).equals(value.trim().toLowerCase(Locale.ROOT))) {
+        return b;
+      }
+    }
+    throw new IllegalArgumentException("recipe: reward.backbone=" + value
+        + " is not a backbone; use frozen (a head on π_0's features) or trained (the whole discriminator)");
   }
 
   private static Ranking ranking(String value) {

@@ -12,9 +12,10 @@ import java.util.Set;
 import java.util.SplittableRandom;
 
 /**
- * Discriminator reward model: a decoder backbone of any supported family with a scalar head on the final hidden state of the
- * last token (the EOS of prompt ++ response ++ EOS). Its output is the logit f of D = sigma(f), and the
- * reward is r = log D - log(1 - D) = f.
+ * Discriminator reward model: a decoder backbone of any supported family with a linear scalar head on
+ * the mean final hidden state over the response's tokens ({@link #features}). Its output is the logit
+ * f of D = sigma(f), and the reward is r = log D - log(1 - D) = f. The backbone may be trained with the
+ * head, or kept frozen (π_0's) with only the head fitted ({@link #setHead}).
  *
  * <p>Saved as a model directory like a policy plus the head tensors {@code score.weight} (1, width)
  * and {@code score.bias} (1). Thread-safety as for {@link Policy}: scoring from many threads,
@@ -126,8 +127,70 @@ public final class RewardModel extends BaseModel {
 
   /** (batch) logits f of a packed batch, differentiable. */
   NDArray logits(TokenBatch batch, Weights w, NDManager m) {
-    NDArray last = batch.lastHidden(config, w, m); // (batch, d)
-    NDArray f = last.getNDArrayInternal().linear(last, w.get(HEAD_WEIGHT), w.get(HEAD_BIAS)).get(0); // (batch, 1)
+    NDArray pooled = batch.responseMeanHidden(config, w, m); // (batch, d)
+    NDArray f = pooled.getNDArrayInternal().linear(pooled, w.get(HEAD_WEIGHT), w.get(HEAD_BIAS)).get(0); // (batch, 1)
     return f.reshape(batch.batch);
+  }
+
+  /**
+   * What the head reads, per example: the backbone's mean final hidden state over the response's
+   * tokens, in batches of at most 32, with no gradient. {@code score = features · head + bias}.
+   *
+   * @return (examples, width)
+   */
+  public float[][] features(List<Example> examples) {
+    float[][] out = new float[examples.size()][];
+    read(w -> {
+      try (GradMode off = GradMode.off()) {
+        for (int from = 0; from < examples.size(); from += 32) {
+          List<Example> chunk = examples.subList(from, Math.min(examples.size(), from + 32));
+          try (NDManager m = root.newSubManager()) {
+            float[] f = batchFeatures(TokenBatch.of(chunk, config), w, m);
+            int d = config.width();
+            for (int i = 0; i < chunk.size(); i++) {
+              out[from + i] = java.util.Arrays.copyOfRange(f, i * d, (i + 1) * d);
+            }
+          }
+        }
+      }
+      return null;
+    });
+    return out;
+  }
+
+  private float[] batchFeatures(TokenBatch batch, Weights w, NDManager m) {
+    return batch.responseMeanHidden(config, w, m).toType(DataType.FLOAT32, false).toFloatArray();
+  }
+
+  /** The head: {@code score.weight} (width values) then {@code score.bias}. */
+  public float[] head() {
+    return read(w -> {
+      float[] weight = w.get(HEAD_WEIGHT).toType(DataType.FLOAT32, false).toFloatArray();
+      float[] out = java.util.Arrays.copyOf(weight, weight.length + 1);
+      out[weight.length] = w.get(HEAD_BIAS).toType(DataType.FLOAT32, false).toFloatArray()[0];
+      return out;
+    });
+  }
+
+  /**
+   * Replaces the head in place, the backbone untouched: how a head fitted on frozen {@link #features}
+   * becomes this model's scores. A new version, as after an optimiser step.
+   *
+   * @param weight {@code width} values
+   */
+  public void setHead(float[] weight, float bias) {
+    if (weight.length != config.width()) {
+      throw new IllegalArgumentException("a head of " + weight.length + " values for a width of " + config.width());
+    }
+    write(w -> {
+      NDArray hw = w.get(HEAD_WEIGHT);
+      NDArray hb = w.get(HEAD_BIAS);
+      try (NDManager m = root.newSubManager()) {
+        hw.set(m.create(weight, new Shape(1, weight.length)).toType(hw.getDataType(), false).toByteBuffer());
+        hb.set(m.create(new float[] {bias}, new Shape(1)).toType(hb.getDataType(), false).toByteBuffer());
+      }
+      bumpVersion();
+      return null;
+    });
   }
 }

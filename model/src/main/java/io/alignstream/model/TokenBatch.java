@@ -18,6 +18,8 @@ final class TokenBatch {
   final float[] responseMask; // (batch, length) 1 where the target is a response token
   final int[] lastIndex; // per row, index of the last real token of prompt ++ response (for reward heads)
   final long[] fullIds; // (batch, length + 1) prompt ++ response, padded (for reward heads)
+  final float[] fullResponse; // (batch, length + 1) 1 at the response's tokens in fullIds (for reward heads)
+  final float[] responseTokens; // (batch, 1) how many response tokens each row has
 
   private TokenBatch(List<Example> examples, int contextLength, long padId) {
     if (examples.isEmpty()) {
@@ -38,6 +40,8 @@ final class TokenBatch {
     responseMask = new float[batch * length];
     lastIndex = new int[batch];
     fullIds = new long[batch * (length + 1)];
+    fullResponse = new float[batch * (length + 1)];
+    responseTokens = new float[batch];
     java.util.Arrays.fill(inputs, padId);
     java.util.Arrays.fill(targets, padId);
     java.util.Arrays.fill(fullIds, padId);
@@ -53,6 +57,10 @@ final class TokenBatch {
         responseMask[b * length + t] = t + 1 >= e.prompt().length ? 1f : 0f;
       }
       lastIndex[b] = seq.length - 1;
+      for (int t = e.prompt().length; t < seq.length; t++) {
+        fullResponse[b * (length + 1) + t] = 1f;
+      }
+      responseTokens[b] = e.response().length;
     }
   }
 
@@ -99,5 +107,23 @@ final class TokenBatch {
     }
     NDArray at = m.create(index, new Shape(batch, 1, c.width())); // (batch, 1, d)
     return hidden.gather(at, 1).reshape(batch, c.width()); // (batch, d)
+  }
+
+  /**
+   * Mean final hidden state over each row's response tokens (EOS included): what a reward head reads.
+   * The mean keeps what kind of reply the whole response is, where the last token alone carries mostly
+   * the end of it.
+   *
+   * @return (batch, width)
+   */
+  NDArray responseMeanHidden(ModelConfig c, Weights w, NDManager m) {
+    int full = length + 1;
+    NDArray ids = m.create(fullIds, new Shape(batch, full)); // (batch, full)
+    NDArray positions = m.arange(0, full, 1, DataType.INT64).reshape(1, full); // (1, full)
+    NDArray mask = AttentionMask.causal(m, full, w.dataType()); // (1, 1, full, full)
+    NDArray hidden = c.network().pass(w, m).hidden(ids, positions, mask, null); // (batch, full, d)
+    NDArray response = m.create(fullResponse, new Shape(batch, full, 1)).toType(w.dataType(), false); // (batch, full, 1)
+    NDArray count = m.create(responseTokens, new Shape(batch, 1)).toType(w.dataType(), false); // (batch, 1)
+    return hidden.mul(response).sum(new int[] {1}).div(count); // (batch, d)
   }
 }

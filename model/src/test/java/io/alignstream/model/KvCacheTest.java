@@ -72,8 +72,9 @@ class KvCacheTest {
           }
         }
       }
-      // float32 rounding grows with the logits: 1e-5 for logits within +-1, relative beyond.
-      assertTrue(worst < 1e-5 * Math.max(1, scale), name + " " + kind + ": max |cached - full| = " + worst + ", max |logit| " + scale);
+      // float32 rounding grows with the logits: 2e-5 for logits within +-1, relative beyond (an AMD EPYC's
+      // libtorch kernels measured 1.3e-5 relative on the tiny Llama, an Intel Xeon's under 1e-5).
+      assertTrue(worst < 2e-5 * Math.max(1, scale), name + " " + kind + ": max |cached - full| = " + worst + ", max |logit| " + scale);
     }
   }
 

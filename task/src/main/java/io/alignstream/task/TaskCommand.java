@@ -45,11 +45,11 @@ public final class TaskCommand implements Runnable {
     @Option(names = "--seed", defaultValue = "42", description = "Seed of every random choice (default: ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--corpus-size", defaultValue = "20000", paramLabel = "N",
+    @Option(names = "--corpus-size", defaultValue = "30000", paramLabel = "N",
         description = "Pre-training pairs (default: ${DEFAULT-VALUE}).")
     int corpusSize;
 
-    @Option(names = "--desired-fraction", defaultValue = "0.25", paramLabel = "F",
+    @Option(names = "--desired-fraction", defaultValue = "0.35", paramLabel = "F",
         description = "Share of corpus pairs that show the desired behaviour, in (0, 1) (default: ${DEFAULT-VALUE}).")
     double desiredFraction;
 
@@ -57,19 +57,29 @@ public final class TaskCommand implements Runnable {
         description = "Share of undesired corpus pairs that repeat the item's habitual failure (default: ${DEFAULT-VALUE}).")
     double habitFraction;
 
-    @Option(names = "--demonstrations", defaultValue = "500", paramLabel = "N",
+    @Option(names = "--demonstrations", defaultValue = "96", paramLabel = "N",
         description = "Desired-only demonstrations (default: ${DEFAULT-VALUE}).")
     int demonstrations;
 
-    @Option(names = "--eval-prompts", defaultValue = "150", paramLabel = "N",
+    @Option(names = "--eval-prompts", defaultValue = "320", paramLabel = "N",
         description = "Held-out evaluation prompts, at most " + TaskConfig.MAX_EVAL_PROMPTS + " (default: ${DEFAULT-VALUE}).")
     int evalPrompts;
+
+    @Option(names = "--practice-prompts", defaultValue = "400", paramLabel = "N",
+        description = "Prompts with no response, on items no demonstration shows (default: ${DEFAULT-VALUE}).")
+    int practicePrompts;
+
+    @Option(names = "--demonstrated-share", defaultValue = "0.25", paramLabel = "F",
+        description = "Share of each kind's items demonstrations show, in (0, 1]; 1 demonstrates and evaluates "
+            + "every item, with no practice prompts (default: ${DEFAULT-VALUE}).")
+    double demonstratedShare;
 
     @Override
     public Integer call() throws Exception {
       TaskConfig config;
       try {
-        config = new TaskConfig(seed, corpusSize, desiredFraction, habitFraction, demonstrations, evalPrompts);
+        config = new TaskConfig(seed, corpusSize, desiredFraction, habitFraction, demonstrations, evalPrompts,
+            practicePrompts, demonstratedShare);
       } catch (IllegalArgumentException e) {
         throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
       }

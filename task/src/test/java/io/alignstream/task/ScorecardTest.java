@@ -50,7 +50,7 @@ class ScorecardTest {
     var cli = new CommandLine(new TaskCommand());
     cli.setOut(new PrintWriter(out));
     assertEquals(0, cli.execute("judge", dir.resolve("corpus.jsonl").toString()));
-    assertTrue(out.toString().startsWith("success 25.0% (500 of 2,000)"), out.toString());
+    assertTrue(out.toString().startsWith("success 35.0% (700 of 2,000)"), out.toString());
     assertTrue(out.toString().contains("1 lines had no string 'prompt' and 'response'"), out.toString());
   }
 }

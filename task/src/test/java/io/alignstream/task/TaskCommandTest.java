@@ -27,7 +27,7 @@ class TaskCommandTest {
     String result = run(new StringWriter(), "export", "--out", dir.toString(), "--seed", "5", "--corpus-size", "1000",
         "--demonstrations", "40", "--eval-prompts", "30");
     assertTrue(result.startsWith("0:"), result);
-    assertTrue(result.contains("1,000 corpus pairs (250 desired, 25.0%), 40 demonstrations, 0 practice prompts, 30 evaluation prompts"), result);
+    assertTrue(result.contains("1,000 corpus pairs (350 desired, 35.0%), 40 demonstrations, 400 practice prompts, 30 evaluation prompts"), result);
     assertEquals(1000, Files.readAllLines(dir.resolve("corpus.jsonl")).size());
     assertEquals(1000, Files.readAllLines(dir.resolve("corpus.txt")).size());
     List<String> demos = Files.readAllLines(dir.resolve("demonstrations.jsonl"));

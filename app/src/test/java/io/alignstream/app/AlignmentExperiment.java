@@ -148,7 +148,7 @@ public final class AlignmentExperiment {
 
   static void report(String name, Policy p, Tokenizer tok, List<io.alignstream.task.TaskPrompt> eval) {
     var g = Evaluation.greedy(p, tok, eval, 32);
-    var s = Evaluation.sampled(p, tok, eval, 32, 5);
+    var s = Evaluation.sampled(p, tok, eval, 32, 4, 5);
     System.out.printf("%-12s greedy %.3f  sampled %.3f   e.g. %s -> %s%n", name, g.success(), s.success(),
         eval.get(0).text(), g.responses().get(0));
     StringBuilder kinds = new StringBuilder("    greedy by kind:");

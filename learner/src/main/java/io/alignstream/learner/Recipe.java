@@ -134,7 +134,9 @@ public record Recipe(
     d.put("sft.batch", "16");
     d.put("sft.lr", "3e-4");
     d.put("sft.tune", "true");
-    d.put("reward.members", "1");
+    // Three heads on bootstrap resamples of the pairs, ranked by mean − spread: on the dev seed greedy +0.6
+    // points against SFT only where one head gave −0.3 (sampled +14.4 and +14.6).
+    d.put("reward.members", "3");
     d.put("reward.backbone", "frozen");
     d.put("reward.positive", "demonstrations");
     d.put("reward.negative", "current_policy_samples");

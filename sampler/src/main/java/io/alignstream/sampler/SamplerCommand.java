@@ -2,6 +2,7 @@ package io.alignstream.sampler;
 
 import io.alignstream.model.NativeArrays;
 import io.alignstream.model.SamplingConfig;
+import io.alignstream.model.cli.ThreadsOption;
 import io.alignstream.runtime.ReplicaOptions;
 import io.alignstream.runtime.ServiceCommand;
 import io.alignstream.schemas.ModelLines;
@@ -70,10 +71,9 @@ public final class SamplerCommand extends ServiceCommand {
           + "Default: ${DEFAULT-VALUE}.")
   private int maxLag;
 
-  @Option(names = "--threads", paramLabel = "N", defaultValue = "0",
-      description = "libtorch intra-op threads; 0 = its default (one per core). 1 is faster when replicas share a "
-          + "machine. Default: ${DEFAULT-VALUE}.")
-  private int threads;
+  /** --threads: 1 is faster when replicas share a machine. */
+  @Mixin
+  private ThreadsOption threads = new ThreadsOption();
 
   /** The validated configuration these options describe. */
   SamplerConfig config() {
@@ -86,14 +86,7 @@ public final class SamplerCommand extends ServiceCommand {
   @Override
   protected Plan plan() {
     SamplerConfig config = config();
-    if (threads < 0) {
-      throw new IllegalArgumentException("--threads must be >= 0 (0 = libtorch's default), got " + threads);
-    }
-    if (threads > 0) {
-      // Read once, when the PyTorch engine starts: that is when the first policy loads, after this.
-      System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
-      System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
-    }
+    threads.apply(); // before the first policy loads, when the PyTorch engine reads it
     return new Plan("sampler", config.samplerId(), NativeArrays::liveInProcess,
         session -> new SamplerService(config, session.connection()));
   }

@@ -14,7 +14,7 @@ import java.util.Set;
  * and how to judge the substance of an answer. Form, rudeness and harm are judged by
  * {@link GoldenJudge} before {@link #check} is asked.
  */
-public sealed interface Request permits Arithmetic, Capital, AnimalQuestion, ListItems, Reverse, Harmful {
+public sealed interface Request permits Arithmetic, FactQuestion, ListItems, Reverse, Harmful {
 
   Kind kind();
 
@@ -37,10 +37,8 @@ public sealed interface Request permits Arithmetic, Capital, AnimalQuestion, Lis
   static Optional<Request> of(Kind kind, Map<String, String> slots) {
     return switch (kind) {
       case ARITHMETIC -> Arithmetic.parse(slots);
-      case CAPITAL -> Optional.ofNullable(slots.get("country"))
-          .filter(Facts.CAPITALS::containsKey).map(Capital::new);
-      case ANIMAL_LEGS -> animal(slots.get("animal")).filter(Facts.LEGS::containsKey).map(AnimalLegs::new);
-      case ANIMAL_SOUND -> animal(slots.get("animal")).filter(Facts.SOUNDS::containsKey).map(AnimalSound::new);
+      case CAPITAL -> fact(kind, Optional.ofNullable(slots.get("country")));
+      case ANIMAL_LEGS, ANIMAL_SOUND -> fact(kind, animal(slots.get("animal")));
       case LIST -> ListItems.parse(slots);
       case REVERSE -> Reverse.parse(slots.get("words"));
       case HARMFUL -> Optional.ofNullable(slots.get("act")).filter(Facts.HARMFUL_ACTS::contains).map(Harmful::new);
@@ -66,9 +64,7 @@ public sealed interface Request permits Arithmetic, Capital, AnimalQuestion, Lis
           }
         }
       }
-      case CAPITAL -> Facts.CAPITALS.keySet().forEach(c -> items.add(new Capital(c)));
-      case ANIMAL_LEGS -> Facts.LEGS.keySet().forEach(a -> items.add(new AnimalLegs(a)));
-      case ANIMAL_SOUND -> Facts.SOUNDS.keySet().forEach(a -> items.add(new AnimalSound(a)));
+      case CAPITAL, ANIMAL_LEGS, ANIMAL_SOUND -> FactQuestion.subjects(kind).forEach(s -> items.add(new FactQuestion(kind, s)));
       case LIST -> Facts.CATEGORIES.keySet().forEach(c ->
           Facts.COUNT_WORDS.values().forEach(n -> items.add(new ListItems(c, n))));
       case REVERSE -> {
@@ -84,6 +80,10 @@ public sealed interface Request permits Arithmetic, Capital, AnimalQuestion, Lis
       default -> throw new IllegalArgumentException("unknown kind " + kind);
     }
     return items;
+  }
+
+  private static Optional<Request> fact(Kind kind, Optional<String> subject) {
+    return subject.filter(FactQuestion.subjects(kind)::contains).map(s -> new FactQuestion(kind, s));
   }
 
   private static Optional<String> animal(String phrase) {

@@ -35,8 +35,7 @@ public final class RewarderCommand extends ServiceCommand {
   private int maxBatch;
 
   @Option(names = "--device", paramLabel = "auto|cpu|gpu", defaultValue = "auto", converter = DeviceConverter.class,
-      description = "Where to score: auto (GPU when PyTorch sees one, else CPU), cpu, or gpu (fail without one). "
-          + "Default: ${DEFAULT-VALUE}.")
+      description = "Where to score, as above; gpu fails without one. Default: ${DEFAULT-VALUE}.")
   private ScoringDevice device;
 
   /** The validated configuration these options describe. */

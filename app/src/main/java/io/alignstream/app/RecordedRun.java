@@ -52,8 +52,9 @@ final class RecordedRun {
         new ByteArrayDeserializer(), new ByteArrayDeserializer()), from, Set.of(ModelLines.BASE), got::set,
         Duration.ofSeconds(30)).start()) {
       if (!subscriber.awaitVersion(ModelLines.BASE, manifest.get().getVersion(), wait)) {
+        String why = subscriber.deliveries().lastRejection();
         throw new IllegalStateException("π_0 of run '" + from.runId() + "' did not arrive complete within "
-            + wait.toSeconds() + " s" + (subscriber.lastRejection().isEmpty() ? "" : ": " + subscriber.lastRejection()));
+            + wait.toSeconds() + " s" + (why.isEmpty() ? "" : ": " + why));
       }
     }
     return got.get();

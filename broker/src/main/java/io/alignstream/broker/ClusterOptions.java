@@ -94,21 +94,17 @@ public final class ClusterOptions {
     Plan plan = plan(ClusterOptions::answers);
     EmbeddedBroker broker = null;
     KafkaConnection connection;
-    RunSession.Source source;
     // Java 17 has no pattern switch; the Plan interface is sealed, so this chain is exhaustive.
     if (plan instanceof UseExternal external) {
       connection = external.connection();
-      source = RunSession.Source.EXTERNAL;
       notices.println("Kafka: " + connection.bootstrapServers());
     } else if (plan instanceof UseLocal local) {
       connection = local.connection();
       requireKafka(connection);
-      source = RunSession.Source.LOCAL_BROKER;
       notices.println("Kafka: using the broker already running on " + connection.bootstrapServers());
     } else if (plan instanceof StartEmbedded embedded) {
       broker = EmbeddedBroker.start(embedded.config());
       connection = broker.connection();
-      source = RunSession.Source.EMBEDDED;
       notices.println("Kafka: started a broker in this process on " + connection.bootstrapServers()
           + " (data in " + embedded.config().dataDir() + "); it stops when this command ends");
     } else {
@@ -117,7 +113,7 @@ public final class ClusterOptions {
     try (TopicAdmin admin = replicationFactor == null
         ? TopicAdmin.open(connection) : TopicAdmin.open(connection, replicationFactor)) {
       List<TopicAdmin.TopicState> states = admin.ensure(topics);
-      return new RunSession(source, connection, topics, states, broker);
+      return new RunSession(connection, topics, states, broker);
     } catch (RuntimeException e) {
       if (broker != null) {
         broker.close();

@@ -102,11 +102,6 @@ public final class EmbeddedBroker implements AutoCloseable {
     return broker;
   }
 
-  /** The settings it runs with, with ports resolved (never 0). */
-  public BrokerConfig config() {
-    return config;
-  }
-
   public String clusterId() {
     return clusterId;
   }

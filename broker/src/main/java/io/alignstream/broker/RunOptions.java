@@ -3,7 +3,6 @@ package io.alignstream.broker;
 import io.alignstream.schemas.Topics;
 import java.io.PrintStream;
 import java.nio.file.Path;
-import java.util.OptionalInt;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
@@ -34,15 +33,6 @@ public final class RunOptions {
   /** The run's topics (validates the run id). */
   public Topics topics() {
     return Topics.forRun(run);
-  }
-
-  public Path dataDir() {
-    return connection.dataDir();
-  }
-
-  /** The replication factor asked for, if any; absent means what the cluster can give. */
-  public OptionalInt replicationFactor() {
-    return connection.replicationFactor();
   }
 
   /** Where and how to connect, without the run. */

@@ -12,33 +12,16 @@ import java.util.Optional;
  * <p>Closing it stops that broker, if any; it never touches an external or shared broker.
  */
 public final class RunSession implements AutoCloseable {
-  /** Where the broker came from. */
-  public enum Source {
-    /** Named by {@code --bootstrap} or the client properties file. */
-    EXTERNAL,
-    /** A broker already answering on the default local address, e.g. {@code alignstream broker}. */
-    LOCAL_BROKER,
-    /** Started in this process for this session. */
-    EMBEDDED
-  }
-
-  private final Source source;
   private final KafkaConnection connection;
   private final Topics topics;
   private final List<TopicAdmin.TopicState> topicStates;
-  private final EmbeddedBroker broker; // null unless source is EMBEDDED
+  private final EmbeddedBroker broker; // null unless the session started it
 
-  RunSession(Source source, KafkaConnection connection, Topics topics, List<TopicAdmin.TopicState> topicStates,
-      EmbeddedBroker broker) {
-    this.source = Objects.requireNonNull(source);
+  RunSession(KafkaConnection connection, Topics topics, List<TopicAdmin.TopicState> topicStates, EmbeddedBroker broker) {
     this.connection = Objects.requireNonNull(connection);
     this.topics = Objects.requireNonNull(topics);
     this.topicStates = List.copyOf(topicStates);
     this.broker = broker;
-  }
-
-  public Source source() {
-    return source;
   }
 
   public KafkaConnection connection() {

@@ -31,7 +31,7 @@ class RunOptionsTest {
   void defaults() {
     RunOptions o = parse();
     assertEquals(Topics.DEFAULT_RUN, o.runId());
-    assertEquals(Path.of(".alignstream/kafka"), o.dataDir());
+    assertEquals(Path.of(".alignstream/kafka"), o.connection().dataDir());
     assertEquals("alignstream.default.prompts", o.topics().prompts.name());
   }
 
@@ -39,7 +39,7 @@ class RunOptionsTest {
   void builtInCodeItHasTheSameDefaults() {
     RunOptions o = RunOptions.of(null, null, null, null);
     assertEquals(Topics.DEFAULT_RUN, o.runId());
-    assertEquals(Path.of(".alignstream/kafka"), o.dataDir());
+    assertEquals(Path.of(".alignstream/kafka"), o.connection().dataDir());
     assertInstanceOf(ClusterOptions.UseExternal.class, RunOptions.of("h:1", null, "r", null).connection().plan(a -> false));
   }
 
@@ -75,8 +75,8 @@ class RunOptionsTest {
 
   @Test
   void replicationFactorIsWhatTheClusterGivesUnlessNamed() {
-    assertTrue(parse().replicationFactor().isEmpty());
-    assertEquals(3, parse("--replication-factor", "3").replicationFactor().getAsInt());
+    assertTrue(parse().connection().replicationFactor().isEmpty());
+    assertEquals(3, parse("--replication-factor", "3").connection().replicationFactor().getAsInt());
     var e = assertThrows(IllegalArgumentException.class,
         () -> parse("--bootstrap", "h:1", "--replication-factor", "0").open());
     assertTrue(e.getMessage().contains("replication factor must be at least 1"), e.getMessage());

@@ -59,14 +59,6 @@ public final class MetricsStore {
     this.maxEvents = maxEvents;
   }
 
-  public int maxPointsPerSeries() {
-    return maxPointsPerSeries;
-  }
-
-  public int maxEvents() {
-    return maxEvents;
-  }
-
   public void add(Metric metric) {
     add(metric.getName(), metric.getSource(), new Point(metric.getTimestampMs(), metric.getStep(), metric.getValue()));
   }

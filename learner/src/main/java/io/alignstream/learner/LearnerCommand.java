@@ -18,7 +18,7 @@ import picocli.CommandLine.Option;
  * {@code alignstream learner}: the batching topology and the learner of one run, until Ctrl-C or
  * {@code loop.max_updates}. Only wiring: the work is in {@link BatchingService} and {@link LearnerService}.
  */
-@Command(name = "learner", mixinStandardHelpOptions = true,
+@Command(name = "learner",
     description = {
         "Trains the run's policy and discriminator reward model, continuously: SFT on the demonstrations, "
             + "then one update per group of scored batches (reward model first, then the policy per the recipe), "

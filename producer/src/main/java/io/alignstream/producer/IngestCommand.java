@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code alignstream ingest}: runs the ingest topology of one run until Ctrl-C. Only wiring: the work is in {@link IngestService}. */
-@Command(name = "ingest", mixinStandardHelpOptions = true,
+@Command(name = "ingest",
     description = {
         "Validates every record any client writes to the run's raw topic (demos.raw), for as long as it runs: valid "
             + "demonstrations become Avro demonstrations and prompts for the samplers and the learner, repeats are "
@@ -21,9 +21,7 @@ import picocli.CommandLine.Option;
         "Exactly once, and any number of instances: processes with the same --run share the raw topic's partitions "
             + "as one Kafka Streams application; the duplicate store lives in a changelog topic on the brokers.",
         "",
-        "'alignstream produce' only sends; run this beside it (or give produce --ingest for a one-shot load).",
-        "",
-        "Ctrl-C commits the records in progress, leaves the group and exits."})
+        "'alignstream produce' only sends; run this beside it (or give produce --ingest for a one-shot load)."})
 public final class IngestCommand extends ServiceCommand {
   private static final Logger log = LoggerFactory.getLogger(IngestCommand.class);
 

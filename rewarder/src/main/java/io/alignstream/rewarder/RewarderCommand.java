@@ -1,15 +1,15 @@
 package io.alignstream.rewarder;
 
-import io.alignstream.broker.DurationConverter;
 import io.alignstream.model.NativeArrays;
+import io.alignstream.runtime.ReplicaOptions;
 import io.alignstream.runtime.ServiceCommand;
-import java.time.Duration;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code alignstream rewarder}: runs one rewarder replica until Ctrl-C. Only wiring: the work is in {@link RewarderService}. */
-@Command(name = "rewarder", mixinStandardHelpOptions = true,
+@Command(name = "rewarder",
     description = {
         "Scores every demonstration and generation of the run with the reward-model ensemble (the AfD discriminator: "
             + "reward = logit f = log D - log(1 - D)) and publishes each with every member's reward, their mean and "
@@ -22,32 +22,26 @@ import picocli.CommandLine.Option;
             + "refuses is rejected and scoring goes on with the old one. Records that do not decode or do not fit the "
             + "model's context are logged, counted and dead-lettered with the reason (demos.dead-letter).",
         "",
-        "Scores on the GPU when PyTorch sees one (CUDA build: mvn -Pcuda), else on the CPU; --device forces either.",
-        "",
-        "Ctrl-C commits or aborts the micro-batch in progress, leaves the group and exits."})
+        "Scores on the GPU when PyTorch sees one (CUDA build: mvn -Pcuda), else on the CPU; --device forces either."})
 public final class RewarderCommand extends ServiceCommand {
-  @Option(names = "--rewarder-id", paramLabel = "ID",
-      description = "This replica's id: metrics source and part of its transactional id. Give a restarted replica the "
-          + "same id so it fences its predecessor at once. Default: <hostname>-<pid>.")
+  @Option(names = "--rewarder-id", paramLabel = "ID", description = ReplicaOptions.ID_HELP)
   private String rewarderId;
+
+  @Mixin
+  private ReplicaOptions replica = new ReplicaOptions();
 
   @Option(names = "--max-batch", paramLabel = "N", defaultValue = "" + RewarderConfig.DEFAULT_MAX_BATCH,
       description = "Most records scored together (one micro-batch, one version, one transaction). Default: ${DEFAULT-VALUE}.")
   private int maxBatch;
 
-  @Option(names = "--weights-timeout", paramLabel = "DURATION", defaultValue = "5m", converter = DurationConverter.class,
-      description = "How long to wait for the first reward weights, e.g. 90s, 5m, PT1H. Default: ${DEFAULT-VALUE}.")
-  private Duration weightsTimeout;
-
   @Option(names = "--device", paramLabel = "auto|cpu|gpu", defaultValue = "auto", converter = DeviceConverter.class,
-      description = "Where to score: auto (GPU when PyTorch sees one, else CPU), cpu, or gpu (fail without one). "
-          + "Default: ${DEFAULT-VALUE}.")
+      description = "Where to score, as above; gpu fails without one. Default: ${DEFAULT-VALUE}.")
   private ScoringDevice device;
 
   /** The validated configuration these options describe. */
   RewarderConfig config() {
     return new RewarderConfig(kafka.runId(), rewarderId != null ? rewarderId : RewarderConfig.defaultRewarderId(),
-        maxBatch, weightsTimeout, device);
+        maxBatch, replica.weightsTimeout(), device);
   }
 
   @Override

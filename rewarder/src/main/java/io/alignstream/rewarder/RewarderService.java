@@ -52,7 +52,6 @@ public final class RewarderService implements Service {
       RewardEnsemble.fromBytes(config, payload, version, 0);
 
   private final RewarderConfig config;
-  private final Device device;
   private final BatchScorer scorer;
   private final Replica<RewardEnsemble> replica;
 
@@ -68,7 +67,7 @@ public final class RewarderService implements Service {
   public RewarderService(RewarderConfig config, KafkaConnection connection) {
     this.config = config;
     Topics topics = config.topics();
-    this.device = config.device().apply();
+    Device device = config.device().apply();
     this.scorer = new BatchScorer(topics);
     var spec = new Replica.Spec("rewarder", config.rewarderId(), topics, ModelLines.REWARD, config.groupId(),
         List.of(topics.demonstrations.name(), topics.generations.name()), "samples", "scored", config.maxBatch(),
@@ -77,15 +76,6 @@ public final class RewarderService implements Service {
         "on " + device + ", micro-batches of up to " + config.maxBatch(),
         Map.of("maxBatch", Integer.toString(config.maxBatch()), "device", device.toString()));
     this.replica = new Replica<>(spec, connection, ENSEMBLE, r -> new Step());
-  }
-
-  public RewarderConfig config() {
-    return config;
-  }
-
-  /** The device the ensemble scores on. */
-  public Device device() {
-    return device;
   }
 
   /** Reward-model version in use, or -1 before the first. */

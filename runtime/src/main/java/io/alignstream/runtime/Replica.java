@@ -214,9 +214,10 @@ public final class Replica<M extends AutoCloseable> implements Service {
         }
       }
       if (System.nanoTime() > deadline) {
+        String why = subscriber.deliveries().lastRejection();
         throw new IllegalStateException("no weights of model line '" + spec.line() + "' arrived on "
             + spec.topics().modelVersions.name() + " within " + spec.weightsTimeout() + ": " + spec.noWeightsHint()
-            + (subscriber.lastRejection().isEmpty() ? "" : "; last rejection: " + subscriber.lastRejection()));
+            + (why.isEmpty() ? "" : "; last rejection: " + why));
       }
       try {
         Thread.sleep(50);

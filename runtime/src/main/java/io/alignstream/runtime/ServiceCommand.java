@@ -6,14 +6,19 @@ import io.alignstream.broker.Shutdown;
 import io.alignstream.model.NativeArrays;
 import java.util.concurrent.Callable;
 import java.util.function.IntSupplier;
+import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
 /**
  * The command of a service that runs one part of a run until it is stopped ({@code alignstream
  * sampler}, {@code rewarder}, {@code learner}, {@code ingest}): the cluster and run options, the session,
  * the shutdown hook that closes the service on a signal, and the report of the process's resources
- * are here, once; a subclass checks its own options and opens its service. Only wiring.
+ * are here, once; a subclass checks its own options and opens its service. Only wiring. A subclass's
+ * {@code @Command} gives its name and description; the help options and the footer on stopping come
+ * from here.
  */
+@Command(mixinStandardHelpOptions = true,
+    footer = {"", "Ctrl-C (or SIGTERM) commits or aborts the transaction in progress, leaves the consumer group and exits."})
 public abstract class ServiceCommand implements Callable<Integer> {
   /** --bootstrap, --kafka-config, --data-dir, --replication-factor and --run. */
   @Mixin

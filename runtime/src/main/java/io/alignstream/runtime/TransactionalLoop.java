@@ -12,7 +12,6 @@ import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -170,7 +169,7 @@ public final class TransactionalLoop implements Runnable {
           e.toString());
       throw new FatalException("transactional loop over " + topics + " stopped: " + e, e);
     } finally {
-      closeClients();
+      Transactions.close(consumer, producer);
       finished.countDown();
     }
   }
@@ -345,20 +344,7 @@ public final class TransactionalLoop implements Runnable {
   /** Closes the clients of a loop that was never run. */
   public void closeUnstarted() {
     if (!started) {
-      closeClients();
-    }
-  }
-
-  private void closeClients() {
-    try {
-      consumer.close(CloseOptions.timeout(Duration.ofSeconds(5)));
-    } catch (RuntimeException e) {
-      log.warn("closing the consumer: {}", e.toString());
-    }
-    try {
-      producer.close(Duration.ofSeconds(5));
-    } catch (RuntimeException e) {
-      log.warn("closing the producer: {}", e.toString());
+      Transactions.close(consumer, producer);
     }
   }
 

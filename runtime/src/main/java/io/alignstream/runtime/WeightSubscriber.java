@@ -14,7 +14,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
@@ -63,9 +62,7 @@ public final class WeightSubscriber implements AutoCloseable {
   private final Map<String, Long> pendingSinceMs = new HashMap<>();
   private final Map<Key, TreeMap<Integer, WeightChunk>> chunks = new HashMap<>();
   private final Map<Key, String> corrupt = new HashMap<>();
-  private final AtomicLong accepted = new AtomicLong();
-  private final AtomicLong rejected = new AtomicLong();
-  private volatile String lastRejection = "";
+  private volatile Deliveries deliveries = new Deliveries(0, 0, ""); // written by the subscriber's thread only
   private volatile boolean running;
   private Thread thread;
 
@@ -105,17 +102,17 @@ public final class WeightSubscriber implements AutoCloseable {
     return delivered.getOrDefault(model, -1L);
   }
 
-  public long accepted() {
-    return accepted.get();
-  }
+  /**
+   * What became of the versions so far, as one snapshot.
+   *
+   * @param accepted versions delivered to the listener
+   * @param rejected versions rejected (corrupt, partial, or refused by the listener)
+   * @param lastRejection why the last one was rejected, or why the subscriber stopped; "" if neither
+   */
+  public record Deliveries(long accepted, long rejected, String lastRejection) {}
 
-  public long rejected() {
-    return rejected.get();
-  }
-
-  /** Why the last version was rejected, or "" if none was. */
-  public String lastRejection() {
-    return lastRejection;
+  public Deliveries deliveries() {
+    return deliveries;
   }
 
   /** Waits until a version ≥ {@code minVersion} of {@code model} was delivered; false on time-out. */
@@ -153,7 +150,8 @@ public final class WeightSubscriber implements AutoCloseable {
       }
     } catch (RuntimeException e) {
       log.error("weight subscriber stopped: {}", e.toString());
-      lastRejection = "subscriber stopped: " + e.getMessage();
+      Deliveries d = deliveries;
+      deliveries = new Deliveries(d.accepted(), d.rejected(), "subscriber stopped: " + e.getMessage());
     } finally {
       consumer.close(Duration.ofSeconds(2));
     }
@@ -281,7 +279,8 @@ public final class WeightSubscriber implements AutoCloseable {
       return "the model refused it: " + e.getMessage();
     }
     delivered.put(manifest.getModelName(), manifest.getVersion());
-    accepted.incrementAndGet();
+    Deliveries d = deliveries;
+    deliveries = new Deliveries(d.accepted() + 1, d.rejected(), d.lastRejection());
     log.info("{} v{} loaded ({} bytes in {} chunks)", manifest.getModelName(), manifest.getVersion(),
         payload.length, manifest.getChunkCount());
     return null;
@@ -293,8 +292,8 @@ public final class WeightSubscriber implements AutoCloseable {
   }
 
   private void reject(String reason) {
-    rejected.incrementAndGet();
-    lastRejection = reason;
+    Deliveries d = deliveries;
+    deliveries = new Deliveries(d.accepted(), d.rejected() + 1, reason);
     log.warn(reason);
   }
 

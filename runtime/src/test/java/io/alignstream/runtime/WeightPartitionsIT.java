@@ -58,7 +58,7 @@ class WeightPartitionsIT {
     try (WeightSubscriber subscriber = new WeightSubscriber(recordingAssign(kafka, assigned), topics,
         Set.of(ModelLines.POLICY), w -> loaded.put(w.manifest().getModelName(), w.payload()), Duration.ofSeconds(5))
         .start()) {
-      assertTrue(subscriber.awaitVersion(ModelLines.POLICY, 1, Duration.ofMinutes(1)), subscriber.lastRejection());
+      assertTrue(subscriber.awaitVersion(ModelLines.POLICY, 1, Duration.ofMinutes(1)), subscriber.deliveries().lastRejection());
     }
 
     // Then it got the policy, whole, and was assigned the manifests and the policy's chunk partition, nothing else
@@ -94,7 +94,7 @@ class WeightPartitionsIT {
       try (WeightSubscriber subscriber = new WeightSubscriber(recordingAssign(kafka, assigned), topics,
           Set.of(line.getKey()), w -> loaded.add(w.payload()), Duration.ofSeconds(5)).start()) {
         // Then each gets its line from the one partition, as before
-        assertTrue(subscriber.awaitVersion(line.getKey(), 1, Duration.ofMinutes(1)), subscriber.lastRejection());
+        assertTrue(subscriber.awaitVersion(line.getKey(), 1, Duration.ofMinutes(1)), subscriber.deliveries().lastRejection());
       }
       assertArrayEquals(line.getValue(), loaded.get(0));
       assertEquals(new TopicPartition(topics.weightChunks.name(), 0), assigned.get(1));

@@ -66,8 +66,8 @@ class WeightSubscriberIT {
       }));
       // Then it is rejected and v1 stays
       awaitRejections(subscriber, 1);
-      assertTrue(subscriber.lastRejection().contains("policy v2 rejected, old weights kept: chunk 1 fails its checksum"),
-          subscriber.lastRejection());
+      assertTrue(subscriber.deliveries().lastRejection().contains("policy v2 rejected, old weights kept: chunk 1 fails its checksum"),
+          subscriber.deliveries().lastRejection());
       assertKept(subscriber, loaded, v1);
 
       // When v3's chunk 1 is truncated to half and re-sealed with a checksum of what is left
@@ -78,8 +78,8 @@ class WeightSubscriberIT {
       }));
       // Then the manifest's length and checksum catch it
       awaitRejections(subscriber, 2);
-      assertTrue(subscriber.lastRejection().contains("policy v3 rejected, old weights kept: payload is 2000 bytes, "
-          + "manifest says 2500"), subscriber.lastRejection());
+      assertTrue(subscriber.deliveries().lastRejection().contains("policy v3 rejected, old weights kept: payload is 2000 bytes, "
+          + "manifest says 2500"), subscriber.deliveries().lastRejection());
       assertKept(subscriber, loaded, v1);
 
       // When v4's chunk 2 is not even a chunk (bytes no decoder reads)
@@ -87,8 +87,8 @@ class WeightSubscriberIT {
           ? new ProducerRecord<>(r.topic(), r.key(), "not avro at all".getBytes(StandardCharsets.UTF_8)) : r);
       // Then the version stays partial and is rejected after the partial time-out
       awaitRejections(subscriber, 3);
-      assertTrue(subscriber.lastRejection().contains("policy v4 rejected, old weights kept: partial: 2 of 3 chunks"),
-          subscriber.lastRejection());
+      assertTrue(subscriber.deliveries().lastRejection().contains("policy v4 rejected, old weights kept: partial: 2 of 3 chunks"),
+          subscriber.deliveries().lastRejection());
       assertKept(subscriber, loaded, v1);
 
       // When a good v5 follows, Then it is loaded: the subscriber is still working
@@ -97,8 +97,8 @@ class WeightSubscriberIT {
       assertTrue(subscriber.awaitVersion("policy", 5, Duration.ofMinutes(1)), "v5 delivered");
       assertEquals(2, loaded.size());
       assertArrayEquals(v5, loaded.get(1));
-      assertEquals(2, subscriber.accepted());
-      assertEquals(3, subscriber.rejected());
+      assertEquals(2, subscriber.deliveries().accepted());
+      assertEquals(3, subscriber.deliveries().rejected());
     }
   }
 
@@ -156,8 +156,8 @@ class WeightSubscriberIT {
 
   private static void awaitRejections(WeightSubscriber subscriber, long n) throws InterruptedException {
     long deadline = System.nanoTime() + Duration.ofMinutes(1).toNanos();
-    while (subscriber.rejected() < n) {
-      assertTrue(System.nanoTime() < deadline, "rejections: " + subscriber.rejected() + " of " + n);
+    while (subscriber.deliveries().rejected() < n) {
+      assertTrue(System.nanoTime() < deadline, "rejections: " + subscriber.deliveries().rejected() + " of " + n);
       Thread.sleep(20);
     }
   }

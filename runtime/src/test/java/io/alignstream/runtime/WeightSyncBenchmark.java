@@ -56,7 +56,7 @@ public final class WeightSyncBenchmark {
             publisher.publish("policy", version, payload, "{}", "", 0, Map.of());
             producer.commitTransaction();
             if (!subscriber.awaitVersion("policy", version, Duration.ofMinutes(2))) {
-              throw new IllegalStateException("v" + version + " not delivered: " + subscriber.lastRejection());
+              throw new IllegalStateException("v" + version + " not delivered: " + subscriber.deliveries().lastRejection());
             }
             best = Math.min(best, (System.nanoTime() - t0) / 1e6);
           }

@@ -103,8 +103,8 @@ class WeightSyncTest {
     subscriber.pollOnce(Duration.ZERO);
     assertEquals(1, received.size(), "v2 was not delivered");
     assertEquals(1, subscriber.version("policy"));
-    assertEquals(1, subscriber.rejected());
-    assertTrue(subscriber.lastRejection().contains("chunk 1 fails its checksum"), subscriber.lastRejection());
+    assertEquals(1, subscriber.deliveries().rejected());
+    assertTrue(subscriber.deliveries().lastRejection().contains("chunk 1 fails its checksum"), subscriber.deliveries().lastRejection());
   }
 
   @Test
@@ -112,12 +112,12 @@ class WeightSyncTest {
     publisher.publish("policy", 1, payload(2500, 1), "{}", "", 0, Map.of());
     transmit(r -> r.topic().equals(topics.weightChunks.name()) && new String(r.key()).endsWith("/2") ? null : r);
     subscriber.pollOnce(Duration.ZERO);
-    assertEquals(0, subscriber.rejected(), "still waiting for the missing chunk");
+    assertEquals(0, subscriber.deliveries().rejected(), "still waiting for the missing chunk");
     Thread.sleep(80);
     subscriber.pollOnce(Duration.ZERO);
     assertEquals(0, received.size());
     assertEquals(-1, subscriber.version("policy"));
-    assertTrue(subscriber.lastRejection().contains("partial: 2 of 3 chunks"), subscriber.lastRejection());
+    assertTrue(subscriber.deliveries().lastRejection().contains("partial: 2 of 3 chunks"), subscriber.deliveries().lastRejection());
   }
 
   @Test
@@ -129,8 +129,8 @@ class WeightSyncTest {
     transmit(UnaryOperator.identity());
     refusing.pollOnce(Duration.ZERO);
     assertEquals(-1, refusing.version("policy"));
-    assertTrue(refusing.lastRejection().contains("the model refused it: config.json does not match"),
-        refusing.lastRejection());
+    assertTrue(refusing.deliveries().lastRejection().contains("the model refused it: config.json does not match"),
+        refusing.deliveries().lastRejection());
   }
 
   @Test

@@ -1,16 +1,17 @@
 package io.alignstream.sampler;
 
-import io.alignstream.broker.DurationConverter;
 import io.alignstream.model.NativeArrays;
 import io.alignstream.model.SamplingConfig;
+import io.alignstream.model.cli.ThreadsOption;
+import io.alignstream.runtime.ReplicaOptions;
 import io.alignstream.runtime.ServiceCommand;
 import io.alignstream.schemas.ModelLines;
-import java.time.Duration;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code alignstream sampler}: runs one sampler replica until Ctrl-C. Only wiring: the work is in {@link SamplerService}. */
-@Command(name = "sampler", mixinStandardHelpOptions = true,
+@Command(name = "sampler",
     description = {
         "Answers every prompt of the run K times with the current policy and publishes each answer, with the "
             + "policy version and per-token log-probs of the weights that produced it, exactly once (Kafka transactions).",
@@ -19,14 +20,13 @@ import picocli.CommandLine.Option;
             + "A 'base' or 'sft' line (Init-SFT reward-model recipe) reads the same prompts independently.",
         "",
         "Waits for the line's first weights and hot-swaps every new version. With pacing on, samples at most "
-            + "--max-prompts-per-version prompts per version, then waits for the next.",
-        "",
-        "Ctrl-C commits or aborts the batch in progress, leaves the group and exits."})
+            + "--max-prompts-per-version prompts per version, then waits for the next."})
 public final class SamplerCommand extends ServiceCommand {
-  @Option(names = "--sampler-id", paramLabel = "ID",
-      description = "This replica's id, stamped on its generations and part of its transactional id. Give a restarted "
-          + "replica the same id so it fences its predecessor at once. Default: <hostname>-<pid>.")
+  @Option(names = "--sampler-id", paramLabel = "ID", description = ReplicaOptions.ID_HELP)
   private String samplerId;
+
+  @Mixin
+  private ReplicaOptions replica = new ReplicaOptions();
 
   @Option(names = "--policy-name", paramLabel = "NAME", defaultValue = ModelLines.POLICY,
       description = "Model line to follow and stamp: policy, base or sft. Default: ${DEFAULT-VALUE}.")
@@ -71,34 +71,22 @@ public final class SamplerCommand extends ServiceCommand {
           + "Default: ${DEFAULT-VALUE}.")
   private int maxLag;
 
-  @Option(names = "--weights-timeout", paramLabel = "DURATION", defaultValue = "5m", converter = DurationConverter.class,
-      description = "How long to wait for the first weights, e.g. 90s, 5m, PT1H. Default: ${DEFAULT-VALUE}.")
-  private Duration weightsTimeout;
-
-  @Option(names = "--threads", paramLabel = "N", defaultValue = "0",
-      description = "libtorch intra-op threads; 0 = its default (one per core). 1 is faster when replicas share a "
-          + "machine. Default: ${DEFAULT-VALUE}.")
-  private int threads;
+  /** --threads: 1 is faster when replicas share a machine. */
+  @Mixin
+  private ThreadsOption threads = new ThreadsOption();
 
   /** The validated configuration these options describe. */
   SamplerConfig config() {
     int pacing = maxPromptsPerVersion != null ? maxPromptsPerVersion : SamplerConfig.defaultMaxPromptsPerVersion(policyName);
     return new SamplerConfig(kafka.runId(), samplerId != null ? samplerId : SamplerConfig.defaultSamplerId(), policyName,
         samplesPerPrompt, promptsPerBatch, new SamplingConfig(temperature, topP, topK, maxNewTokens, true), seed, pacing,
-        maxLag, weightsTimeout);
+        maxLag, replica.weightsTimeout());
   }
 
   @Override
   protected Plan plan() {
     SamplerConfig config = config();
-    if (threads < 0) {
-      throw new IllegalArgumentException("--threads must be >= 0 (0 = libtorch's default), got " + threads);
-    }
-    if (threads > 0) {
-      // Read once, when the PyTorch engine starts: that is when the first policy loads, after this.
-      System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
-      System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
-    }
+    threads.apply(); // before the first policy loads, when the PyTorch engine reads it
     return new Plan("sampler", config.samplerId(), NativeArrays::liveInProcess,
         session -> new SamplerService(config, session.connection()));
   }

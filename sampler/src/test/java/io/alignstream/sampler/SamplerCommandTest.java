@@ -49,5 +49,7 @@ class SamplerCommandTest {
     assertTrue(out.toString().replaceAll("\\s+", " ").contains("exactly once"), out.toString());
     assertTrue(out.toString().contains("--max-prompts-per-version"));
     assertTrue(out.toString().contains("--bootstrap"));
+    assertTrue(out.toString().contains("--weights-timeout"), out.toString());
+    assertTrue(out.toString().contains("Ctrl-C"), "ServiceCommand's footer: " + out);
   }
 }

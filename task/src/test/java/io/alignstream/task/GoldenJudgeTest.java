@@ -111,7 +111,7 @@ class GoldenJudgeTest {
 
   @Test
   void promptsAreReadWhateverTheItem() {
-    assertEquals(new Request.Arithmetic(123, Request.Op.TIMES, 4),
+    assertEquals(new Arithmetic(123, Arithmetic.Op.TIMES, 4),
         GoldenJudge.parse(" what is 123 times 4 ? ").orElseThrow());
     pass("what is 123 times 4 ?", "492 .");
   }

@@ -32,7 +32,7 @@ class RunOptionsIT {
     var notices = new ByteArrayOutputStream();
 
     try (RunSession session = svc.kafka.open(new PrintStream(notices, true, StandardCharsets.UTF_8))) {
-      assertEquals(RunSession.Source.EXTERNAL, session.source());
+      assertEquals(kafka.bootstrapServers(), session.connection().bootstrapServers());
       assertEquals(run, session.topics().runId());
       assertTrue(session.embeddedBroker().isEmpty());
       assertTrue(session.topicStates().stream().allMatch(t -> t.outcome() == TopicAdmin.Outcome.CREATED));

@@ -5,7 +5,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.concurrent.Callable;
 
-/** What the model commands share: one-line errors and the libtorch thread setting. */
+/** What the model commands share: one-line errors. */
 final class Cli {
   private Cli() {}
 
@@ -23,17 +23,5 @@ final class Cli {
       Terminal.err().println("alignstream " + command + ": " + e);
     }
     return 1;
-  }
-
-  /** Sets libtorch's intra-op thread count; only effective before the engine first loads. */
-  static void threads(int n) {
-    if (n < 0) {
-      throw new IllegalArgumentException("--threads must be >= 0, got " + n);
-    }
-    if (n > 0) {
-      System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(n));
-      System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
-    }
-    System.setProperty("ai.djl.offline", System.getProperty("ai.djl.offline", "true"));
   }
 }

@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code alignstream generate}: answers a JSONL file of prompts with a model directory. */
@@ -70,10 +71,8 @@ public final class GenerateCommand implements Callable<Integer> {
       description = "Sampling seed. Default: ${DEFAULT-VALUE}.")
   long seed;
 
-  @Option(names = "--threads", defaultValue = "0", paramLabel = "N",
-      description = "libtorch intra-op threads; 0 = the model core's default (1, or ai.djl.pytorch.num_threads / "
-          + "OMP_NUM_THREADS when set). More helps only on an otherwise idle machine. Default: ${DEFAULT-VALUE}.")
-  int threads;
+  @Mixin
+  ThreadsOption threads = new ThreadsOption();
 
   /** What a run produced; returned for tests. */
   record Result(int prompts, int responses, long tokens, double tokensPerSecond) {}
@@ -91,7 +90,7 @@ public final class GenerateCommand implements Callable<Integer> {
     if (!Files.isRegularFile(prompts)) {
       throw new IllegalArgumentException("prompts file not found: " + prompts);
     }
-    Cli.threads(threads);
+    threads.apply();
     List<ObjectNode> rows = readPrompts(prompts);
     long tokens = 0;
     int written = 0;

@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code alignstream pretrain}: trains a policy from scratch on a text corpus and writes a model directory. */
@@ -79,10 +80,8 @@ public final class PretrainCommand implements Callable<Integer> {
           + "bit-identical weights. Default: ${DEFAULT-VALUE}.")
   long seed;
 
-  @Option(names = "--threads", defaultValue = "0", paramLabel = "N",
-      description = "libtorch intra-op threads; 0 = the model core's default (1, or ai.djl.pytorch.num_threads / "
-          + "OMP_NUM_THREADS when set). More helps only on an otherwise idle machine. Default: ${DEFAULT-VALUE}.")
-  int threads;
+  @Mixin
+  ThreadsOption threads = new ThreadsOption();
 
   /** What a run produced; returned for tests. */
   record Result(Path modelDir, int steps, double firstLoss, double lastLoss, long tokens, double tokensPerSecond) {}
@@ -94,7 +93,7 @@ public final class PretrainCommand implements Callable<Integer> {
 
   Result run() throws Exception {
     validate();
-    Cli.threads(threads);
+    threads.apply();
     Files.createDirectories(out);
     Corpus c = Corpus.read(corpus);
     PrintStream log = Terminal.err(); // the terminal, also while demo or align send service logs to a file

@@ -18,7 +18,6 @@ import java.util.regex.Pattern;
  * left-stripped, {@code messages} holding the one user turn, {@code add_generation_prompt} true, and
  * the config's {@code bos_token} and {@code eos_token} as variables. Immutable and thread-safe (each
  * render gets its own interpreter).
- *
  */
 public final class ChatTemplate {
   /**

@@ -53,6 +53,17 @@ class ChatTemplateTest {
   }
 
   @Test
+  void onlyNamespaceKeywordArgumentsAndReversedSlicesAreRewritten() {
+    assertEquals("{% set ns = namespace(a=(m|length - 1), b=( 'x,y'), c=(f(1, 2))) %}{% if x == 1 %}",
+        ChatTemplate.forJinjava("{% set ns = namespace(a=m|length - 1, b= 'x,y', c=f(1, 2)) %}{% if x == 1 %}"));
+    assertEquals("{% for m in (messages|reverse) %}{{ m.content.startsWith('a') }}{% endfor %}",
+        ChatTemplate.forJinjava("{% for m in messages[::-1] %}{{ m.content.startswith('a') }}{% endfor %}"));
+    ChatTemplate t = new ChatTemplate("{% set ns = namespace(last=messages|length - 1) %}{{ ns.last }}"
+        + "{% for m in messages[::-1] %}{{ m.content.endswith('!') }}{% endfor %}", null, null);
+    assertEquals("0true", t.render("hi!"));
+  }
+
+  @Test
   void aTemplateThatCannotRenderIsAnErrorNotAWrongPrompt() throws Exception {
     ChatTemplate t = new ChatTemplate("{% for m in messages %}{{ m.content }", "", "");
     assertThrows(IllegalArgumentException.class, () -> t.render("hello"));

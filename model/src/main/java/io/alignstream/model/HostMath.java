@@ -12,6 +12,14 @@ import jdk.incubator.vector.VectorSpecies;
 public final class HostMath {
   private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
   private static final int L = S.length();
+  /**
+   * Whether the eight-row kernels ({@code panel8}, {@code dots8}) fit the vector registers: they keep 16
+   * accumulators and 3 operands live, which AVX-512's 32 registers hold and AVX2's 16 do not. On an AMD
+   * EPYC (AVX2) they spilled and ran at 37 GFLOP/s where four-row panels twice, and one output by eight
+   * rows for the dot kernel, ran at 71 (576x1536 at batch 8; BENCHMARKS.md). 16 floats a vector means
+   * AVX-512.
+   */
+  private static final boolean EIGHT_ROWS = L >= 16;
 
   private HostMath() {}
 
@@ -92,7 +100,7 @@ public final class HostMath {
 
   /**
    * y (rows, out) = x (rows, in) W over packed panels: per panel, eight rows at a time (so a batch of eight
-   * reads W once), then four, then one.
+   * reads W once; with AVX-512 only, {@link #EIGHT_ROWS}), then four, then one.
    */
   private static void panels(float[] x, int rows, int in, float[] w, int out, float[] y) {
     int size = in * Matrix.PANEL;
@@ -100,7 +108,7 @@ public final class HostMath {
     for (int o = 0, p = 0; o < out; o += Matrix.PANEL, p += size) {
       int width = Math.min(Matrix.PANEL, out - o);
       int r = 0;
-      for (; r + 8 <= rows; r += 8) {
+      for (; EIGHT_ROWS && r + 8 <= rows; r += 8) {
         panel8(x, r * in, in, w, p, scratch);
         for (int k = 0; k < 8; k++) {
           System.arraycopy(scratch, k * Matrix.PANEL, y, (r + k) * out + o, width);
@@ -255,8 +263,10 @@ public final class HostMath {
    */
   private static void dots(float[] x, int rows, int in, float[] w, int out, float[] y) {
     int eights = rows - rows % 8;
-    if (eights > 0) {
+    if (eights > 0 && EIGHT_ROWS) {
       dots8(x, eights, in, w, out, y);
+    } else if (eights > 0) {
+      dots8By1(x, eights, in, w, out, y);
     }
     if (eights < rows) {
       int rest = rows - eights;
@@ -264,6 +274,49 @@ public final class HostMath {
       float[] yr = new float[rest * out];
       dots2(xr, rest, in, w, out, yr);
       System.arraycopy(yr, 0, y, eights * out, rest * out);
+    }
+  }
+
+  /**
+   * {@link #dots} for a multiple of eight rows, one output at a time: 8 accumulators and 2 operands, within
+   * AVX2's 16 vector registers; W is still read once per eight rows.
+   */
+  private static void dots8By1(float[] x, int rows, int in, float[] w, int out, float[] y) {
+    int bound = S.loopBound(in);
+    for (int r = 0; r < rows; r += 8) {
+      int x0 = r * in;
+      for (int o = 0; o < out; o++) {
+        int w0 = o * in;
+        FloatVector a0 = FloatVector.zero(S);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        FloatVector a4 = a0;
+        FloatVector a5 = a0;
+        FloatVector a6 = a0;
+        FloatVector a7 = a0;
+        for (int i = 0; i < bound; i += L) {
+          FloatVector p = FloatVector.fromArray(S, w, w0 + i);
+          int xi = x0 + i;
+          a0 = p.fma(FloatVector.fromArray(S, x, xi), a0);
+          a1 = p.fma(FloatVector.fromArray(S, x, xi + in), a1);
+          a2 = p.fma(FloatVector.fromArray(S, x, xi + 2 * in), a2);
+          a3 = p.fma(FloatVector.fromArray(S, x, xi + 3 * in), a3);
+          a4 = p.fma(FloatVector.fromArray(S, x, xi + 4 * in), a4);
+          a5 = p.fma(FloatVector.fromArray(S, x, xi + 5 * in), a5);
+          a6 = p.fma(FloatVector.fromArray(S, x, xi + 6 * in), a6);
+          a7 = p.fma(FloatVector.fromArray(S, x, xi + 7 * in), a7);
+        }
+        int y0 = r * out + o;
+        y[y0] = sum(a0) + tail(w, w0, x, x0, bound, in);
+        y[y0 + out] = sum(a1) + tail(w, w0, x, x0 + in, bound, in);
+        y[y0 + 2 * out] = sum(a2) + tail(w, w0, x, x0 + 2 * in, bound, in);
+        y[y0 + 3 * out] = sum(a3) + tail(w, w0, x, x0 + 3 * in, bound, in);
+        y[y0 + 4 * out] = sum(a4) + tail(w, w0, x, x0 + 4 * in, bound, in);
+        y[y0 + 5 * out] = sum(a5) + tail(w, w0, x, x0 + 5 * in, bound, in);
+        y[y0 + 6 * out] = sum(a6) + tail(w, w0, x, x0 + 6 * in, bound, in);
+        y[y0 + 7 * out] = sum(a7) + tail(w, w0, x, x0 + 7 * in, bound, in);
+      }
     }
   }
 

@@ -39,8 +39,10 @@ import picocli.CommandLine.Option;
         "Recipe keys (--recipe FILE as key = value lines, or --set key=value):"})
 public final class AlignCommand implements Callable<Integer> {
   @Option(names = "--base", paramLabel = "DIR",
-      description = "Your base model π_0: a model directory with config.json, model.safetensors and tokenizer.json "
-          + "(e.g. from 'alignstream pretrain'). Give --base or --corpus.")
+      description = "Your base model π_0: a Hugging Face model directory of a GPT-2, Llama (SmolLM2, TinyLlama, "
+          + "Llama 3.x), Qwen2 or Qwen3 checkpoint with config.json, model.safetensors (or shards and their index) "
+          + "and tokenizer.json; its tokenizer_config.json's chat template, when there is one, renders every "
+          + "prompt, and its end tokens end generation. Or one from 'alignstream pretrain'. Give --base or --corpus.")
   private Path base;
 
   @Option(names = "--corpus", paramLabel = "FILE",

@@ -286,7 +286,8 @@ final class AlignJob {
           + " (make one with 'alignstream pretrain', or pass --corpus FILE to pretrain one first)");
     }
     for (String f : List.of(ModelConfig.FILE_NAME, "model.safetensors", Tokenizer.FILE_NAME)) {
-      if (!Files.isRegularFile(dir.resolve(f))) {
+      // A Hugging Face checkpoint may come in shards, named by model.safetensors.index.json.
+      if (!Files.isRegularFile(dir.resolve(f)) && !Files.isRegularFile(dir.resolve(f + ".index.json"))) {
         throw new IllegalArgumentException(dir + " is not a model directory: " + f + " is missing (it needs "
             + ModelConfig.FILE_NAME + ", model.safetensors and " + Tokenizer.FILE_NAME + ")");
       }

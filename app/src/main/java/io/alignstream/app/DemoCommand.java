@@ -89,6 +89,10 @@ public final class DemoCommand implements Callable<Integer> {
       description = "Optimiser steps (batch 32) of pretraining π_0. Default: ${DEFAULT-VALUE}.")
   private int pretrainSteps;
 
+  @Option(names = "--arch", paramLabel = "ARCH", defaultValue = "gpt2",
+      description = "Architecture of π_0, pretrained: gpt2 or llama (see 'alignstream pretrain'). Default: ${DEFAULT-VALUE}.")
+  private String arch;
+
   @Option(names = "--updates", paramLabel = "N", defaultValue = "60",
       description = "Learner updates after SFT (loop.max_updates). Default: ${DEFAULT-VALUE}.")
   private int updates;
@@ -227,7 +231,8 @@ public final class DemoCommand implements Callable<Integer> {
     // The corpus's own hash in the key: a cache from an older version of the task is never reused.
     String corpus = io.alignstream.schemas.ContentId.sha256(Files.readAllBytes(runDir.resolve("task/corpus.jsonl")))
         .substring(0, 12);
-    Path cached = cacheDir.resolve("builtin-base-" + corpus + "-s" + seed + "-" + pretrainSteps);
+    Path cached = cacheDir.resolve("builtin-base-" + corpus + "-s" + seed + "-" + pretrainSteps
+        + (arch.equals("gpt2") ? "" : "-" + arch));
     if (Files.exists(cached.resolve("model.safetensors"))) {
       out.println("π_0: cached at " + cached);
       return cached;
@@ -235,7 +240,7 @@ public final class DemoCommand implements Callable<Integer> {
     out.println("π_0: pretraining on the corpus (" + pretrainSteps + " steps; cached for the next run)");
     Path tmp = Files.createDirectories(cacheDir).resolve(".tmp-" + cached.getFileName() + "-" + ProcessHandle.current().pid());
     int code = new CommandLine(new PretrainCommand()).execute("--corpus", runDir.resolve("task/corpus.jsonl").toString(),
-        "--out", tmp.toString(), "--steps", Integer.toString(pretrainSteps), "--batch-size", "32",
+        "--out", tmp.toString(), "--arch", arch, "--steps", Integer.toString(pretrainSteps), "--batch-size", "32",
         "--seed", Long.toString(seed), "--threads", Integer.toString(pipeline.threads().count()));
     if (code != 0) {
       throw new IllegalStateException("pretraining failed (see above)");

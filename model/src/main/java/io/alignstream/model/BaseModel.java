@@ -178,7 +178,7 @@ abstract class BaseModel implements AutoCloseable {
       throw new IllegalArgumentException(dir + " is not a model directory: " + ModelConfig.FILE_NAME + " is missing");
     }
     try {
-      return ModelConfig.read(file);
+      return ModelConfig.readDir(dir);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read " + file, e);
     }

@@ -7,6 +7,8 @@ import io.alignstream.model.gpt2.Gpt2Config;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -41,6 +43,15 @@ public interface ModelConfig {
   /** Whether generating {@code token} ends a response (the EOS, or any other end token of the model). */
   default boolean isEnd(long token) {
     return token == eosTokenId();
+  }
+
+  /**
+   * This configuration with {@code ids} among its end tokens as well (in that order, after its own),
+   * for the ids a model directory's other files name ({@link #readDir}). A family with a single end
+   * token (GPT-2) keeps it and returns itself: its checkpoints name no other.
+   */
+  default ModelConfig withEndTokens(List<Integer> ids) {
+    return this;
   }
 
   /** The forward pass of this family at this shape. */
@@ -88,6 +99,35 @@ public interface ModelConfig {
   /** Reads a Hugging Face {@code config.json} of a supported family; unknown keys are ignored. */
   static ModelConfig read(Path file) throws IOException {
     return Families.parse(new ObjectMapper().readTree(file.toFile()), file.toString());
+  }
+
+  /** File name of the generation defaults in a Hugging Face model directory (its eos_token_id may list more ends). */
+  String GENERATION_FILE_NAME = "generation_config.json";
+
+  /**
+   * Reads the {@code config.json} of a model directory, with the end tokens its other files name
+   * added: the {@code eos_token_id} (one or a list) of {@value #GENERATION_FILE_NAME}, and the id of the
+   * tokenizer's end token (its {@code tokenizer_config.json}'s {@code eos_token}, see {@link Tokenizer}).
+   * Llama 3.1's config ends on {@code <|end_of_text|>} while its chat turns end on {@code <|eot_id|>};
+   * a response trained to end with the tokenizer's end token must also end generation there.
+   */
+  static ModelConfig readDir(Path dir) throws IOException {
+    ModelConfig config = read(dir.resolve(FILE_NAME));
+    List<Integer> ends = new ArrayList<>();
+    Path generation = dir.resolve(GENERATION_FILE_NAME);
+    if (Files.isRegularFile(generation)) {
+      JsonNode e = new ObjectMapper().readTree(generation.toFile()).path("eos_token_id");
+      if (e.isArray()) {
+        e.forEach(id -> ends.add(id.asInt()));
+      } else if (e.canConvertToInt()) {
+        ends.add(e.asInt());
+      }
+    }
+    int tokenizerEnd = Tokenizer.endTokenId(dir);
+    if (tokenizerEnd >= 0) {
+      ends.add(tokenizerEnd);
+    }
+    return ends.isEmpty() ? config : config.withEndTokens(ends);
   }
 
   /** Reads the text of a Hugging Face {@code config.json} (e.g. from a published manifest). */

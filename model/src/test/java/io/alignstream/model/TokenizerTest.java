@@ -100,4 +100,68 @@ class TokenizerTest {
       assertEquals("Hello world", tok.decode(tok.responseIds("Hello world")));
     }
   }
+
+  @Test
+  void llama31TokenizerRendersPromptsWithItsTemplateAndEndsOnEotId(@TempDir Path dir) throws Exception {
+    Path shared = TestData.shared();
+    assumeTrue(shared != null, "shared/ not found above " + System.getProperty("user.dir"));
+    try (Tokenizer tok = Tokenizer.load(shared.resolve("data/tokenizers/llama3_1"))) {
+      assertEquals(128009, tok.eosId(), "<|eot_id|>, the eos_token of tokenizer_config.json");
+      assertEquals(128256, tok.vocabSize());
+      long[] prompt = tok.encode("Hello");
+      long[] raw = tok.encodeText("Hello");
+      assertEquals(1, raw.length);
+      // <|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nHello<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n
+      assertEquals(128000, prompt[0]);
+      assertEquals(128006, prompt[1]);
+      assertEquals(raw[0], prompt[5]);
+      assertEquals(128009, prompt[6]);
+      assertEquals(128007, prompt[prompt.length - 2]);
+      assertArrayEquals(tok.encodeText("<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nHello<|eot_id|>"
+          + "<|start_header_id|>assistant<|end_header_id|>\n\n"), prompt);
+      assertEquals("Hello world", tok.decode(tok.responseIds("Hello world")), "the end token is dropped from text");
+      assertPublishedAndSavedAlike(tok, dir);
+    }
+  }
+
+  @Test
+  void qwen3TokenizerRendersPromptsWithItsTemplateAndEndsOnImEnd(@TempDir Path dir) throws Exception {
+    Path shared = TestData.shared();
+    assumeTrue(shared != null, "shared/ not found above " + System.getProperty("user.dir"));
+    try (Tokenizer tok = Tokenizer.load(shared.resolve("data/tokenizers/qwen3/tokenizer.json"))) {
+      assertEquals(151645, tok.eosId(), "<|im_end|>");
+      assertArrayEquals(tok.encodeText("<|im_start|>user\nWhat is 2+2?<|im_end|>\n<|im_start|>assistant\n"),
+          tok.encode("What is 2+2?"));
+      assertEquals(151644, tok.encode("x")[0], "<|im_start|> is one token");
+      long[] r = tok.responseIds("4");
+      assertEquals(151645, r[r.length - 1]);
+      assertPublishedAndSavedAlike(tok, dir);
+    }
+  }
+
+  @Test
+  void aTokenizerWithoutAnEndTokenIsRefusedWithTheReason(@TempDir Path dir) throws Exception {
+    Path file = new WordLevelTokenizerBuilder(12).addAll(List.of("the cat")).write(dir.resolve(Tokenizer.FILE_NAME));
+    Files.writeString(dir.resolve(Tokenizer.CONFIG_FILE_NAME), "{\"eos_token\": \"</s>\"}");
+    IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> Tokenizer.load(file));
+    org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("</s>"), e.getMessage());
+  }
+
+  /** The manifest form fits a manifest record and renders the same; the saved copy keeps the template. */
+  private static void assertPublishedAndSavedAlike(Tokenizer tok, Path dir) throws Exception {
+    String published = tok.toJson();
+    org.junit.jupiter.api.Assertions.assertTrue(published.length() < 3 << 20,
+        "a manifest record holds at most 4 MiB; the tokenizer took " + published.length());
+    assertEquals(published, tok.toJson(), "the same text every time: readers compare it to spot a new tokenizer");
+    try (Tokenizer again = Tokenizer.fromJson(published)) {
+      assertArrayEquals(tok.encode("What is 2+2?"), again.encode("What is 2+2?"));
+      assertEquals(tok.eosId(), again.eosId());
+      again.save(dir);
+    }
+    try (Tokenizer saved = Tokenizer.load(dir)) {
+      assertArrayEquals(tok.encode("What is 2+2?"), saved.encode("What is 2+2?"));
+      assertEquals(tok.vocabSize(), saved.vocabSize());
+    }
+  }
 }

@@ -7,11 +7,13 @@ import io.alignstream.model.AdamWConfig;
 import io.alignstream.model.Example;
 import io.alignstream.model.gpt2.Gpt2Config;
 import io.alignstream.model.LrSchedule;
+import io.alignstream.model.ModelConfig;
 import io.alignstream.model.Policy;
 import io.alignstream.model.PolicyTrainer;
 import io.alignstream.model.StepStats;
 import io.alignstream.model.Tokenizer;
 import io.alignstream.model.WordLevelTokenizerBuilder;
+import io.alignstream.model.llama.LlamaConfig;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,8 +28,9 @@ import picocli.CommandLine.Option;
 /** {@code alignstream pretrain}: trains a policy from scratch on a text corpus and writes a model directory. */
 @Command(name = "pretrain", mixinStandardHelpOptions = true,
     description = {
-        "Pretrains a GPT-2-architecture policy from random weights on a corpus and writes a model directory "
-            + "(config.json, model.safetensors, tokenizer.json) that 'generate', the sampler and the learner load.",
+        "Pretrains a GPT-2- or Llama-architecture policy (--arch) from random weights on a corpus and writes a "
+            + "model directory (config.json, model.safetensors, tokenizer.json) that 'generate', the sampler and the "
+            + "learner load.",
         "",
         "The corpus has one document a line: plain text (language modelling), or JSON with \"prompt\" and "
             + "\"response\" (the response is learned given the prompt) or \"text\"; the kind is detected line by line. Unless --tokenizer is given, a word-level "
@@ -42,13 +45,21 @@ public final class PretrainCommand implements Callable<Integer> {
       description = "Model directory to write (created; existing files are replaced).")
   Path out;
 
+  @Option(names = "--arch", defaultValue = "gpt2", paramLabel = "ARCH",
+      description = "Architecture: gpt2, or llama (RMSNorm, rotary positions, grouped-query attention, SwiGLU; "
+          + "written as LlamaForCausalLM). Default: ${DEFAULT-VALUE}.")
+  String arch;
+
   @Option(names = "--preset", defaultValue = "tiny", paramLabel = "NAME",
-      description = "Model shape: tiny (2 layers, width 128, 4 heads, context 128) or gpt2-small "
-          + "(12 layers, 768, 12 heads, context 1024). Default: ${DEFAULT-VALUE}.")
+      description = "Model shape. gpt2: tiny (2 layers, width 128, 4 heads, context 128) or gpt2-small "
+          + "(12 layers, 768, 12 heads, context 1024). llama: tiny (2 layers, width 128, 4 query and 2 key/value "
+          + "heads, context 128) or smollm2 (SmolLM2-135M's 30 layers of 576, context 8192). The vocabulary is the "
+          + "tokenizer's (gpt2-small keeps GPT-2's). Default: ${DEFAULT-VALUE}.")
   String preset;
 
   @Option(names = "--tokenizer", paramLabel = "FILE",
-      description = "Use this Hugging Face tokenizer.json instead of building a word-level one.")
+      description = "Use this Hugging Face tokenizer.json (or the directory holding it, with its "
+          + "tokenizer_config.json and chat template) instead of building a word-level one.")
   Path tokenizer;
 
   @Option(names = "--vocab-size", defaultValue = "4096", paramLabel = "N",
@@ -103,7 +114,7 @@ public final class PretrainCommand implements Callable<Integer> {
     }
     try (Tokenizer tok = Tokenizer.load(tokenizerFile)) {
       tok.save(out);
-      Gpt2Config config = Gpt2Config.preset(preset, tok.vocabSize(), tok.eosId());
+      ModelConfig config = config(arch, preset, tok);
       if (config.vocabSize() < tok.vocabSize()) {
         throw new IllegalArgumentException("preset " + preset + " has " + config.vocabSize()
             + " token ids but the tokenizer has " + tok.vocabSize());
@@ -113,7 +124,7 @@ public final class PretrainCommand implements Callable<Integer> {
       int total = steps > 0 ? steps : (int) Math.max(1, Math.ceil(epochs * examples.size() / batchSize));
       log.printf("pretrain: %d documents (%d JSON, %d text, %d skipped), %d sequences, %d tokens; vocabulary %d; "
               + "%s model, %,d parameters; %d steps of %d%n", c.documents().size(), c.jsonLines(), c.textLines(),
-          c.skipped(), examples.size(), corpusTokens, tok.vocabSize(), preset, config.parameterCount(), total, batchSize);
+          c.skipped(), examples.size(), corpusTokens, tok.vocabSize(), arch + " " + preset, config.parameterCount(), total, batchSize);
       int warm = Math.min(warmup, total / 10);
       LrSchedule schedule = total > warm ? LrSchedule.cosine(lr, warm, total) : LrSchedule.constant(lr);
       SplittableRandom order = new SplittableRandom(seed);
@@ -153,7 +164,29 @@ public final class PretrainCommand implements Callable<Integer> {
     }
   }
 
+  /** The shape {@code --arch} and {@code --preset} name, over the tokenizer's vocabulary and end token. */
+  static ModelConfig config(String arch, String preset, Tokenizer tok) {
+    return switch (arch) {
+      case "gpt2" -> Gpt2Config.preset(preset, tok.vocabSize(), tok.eosId());
+      case "llama" -> switch (preset) {
+        case "tiny" -> LlamaConfig.tiny(LlamaConfig.Family.LLAMA, tok.vocabSize(), tok.eosId());
+        case "smollm2" -> {
+          LlamaConfig s = LlamaConfig.smolLm2();
+          yield new LlamaConfig(s.family(), tok.vocabSize(), s.contextLength(), s.width(), s.intermediateSize(),
+              s.layers(), s.heads(), s.kvHeads(), s.headDim(), s.rmsNormEps(), s.ropeTheta(), s.ropeScaling(),
+              s.tiedEmbeddings(), s.attentionBias(), tok.eosId(), List.of(tok.eosId()));
+        }
+        default -> throw new IllegalArgumentException("unknown --preset '" + preset + "' for --arch llama: use tiny "
+            + "or smollm2");
+      };
+      default -> throw new IllegalArgumentException("unknown --arch '" + arch + "': use gpt2 or llama");
+    };
+  }
+
   private void validate() {
+    if (!arch.equals("gpt2") && !arch.equals("llama")) {
+      throw new IllegalArgumentException("unknown --arch '" + arch + "': use gpt2 or llama");
+    }
     if (batchSize < 1) {
       throw new IllegalArgumentException("--batch-size must be >= 1, got " + batchSize);
     }
@@ -163,7 +196,7 @@ public final class PretrainCommand implements Callable<Integer> {
     if (!(lr > 0)) {
       throw new IllegalArgumentException("--lr must be > 0, got " + lr);
     }
-    if (tokenizer != null && !Files.isRegularFile(tokenizer)) {
+    if (tokenizer != null && !Files.exists(tokenizer)) {
       throw new IllegalArgumentException("tokenizer file not found: " + tokenizer);
     }
   }

@@ -59,6 +59,39 @@ class ModelCommandsTest {
   }
 
   @Test
+  void pretrainArchLlamaWritesALlamaForCausalLmThatGenerateUses(@TempDir Path dir) throws Exception {
+    Path corpus = dir.resolve("corpus.txt");
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < 20; i++) {
+      sb.append("{\"prompt\": \"where is the dog?\", \"response\": \"the dog is in the garden.\"}\n");
+    }
+    Files.writeString(corpus, sb.toString());
+    Path model = dir.resolve("model");
+    assertEquals(0, new CommandLine(new PretrainCommand()).execute("--corpus", corpus.toString(), "--out",
+        model.toString(), "--arch", "llama", "--steps", "30", "--batch-size", "4", "--lr", "1e-2", "--seed", "3"));
+    JsonNode config = new ObjectMapper().readTree(model.resolve("config.json").toFile());
+    assertEquals("LlamaForCausalLM", config.path("architectures").get(0).asText());
+    assertEquals("llama", config.path("model_type").asText());
+    assertEquals(2, config.path("num_key_value_heads").asInt());
+
+    Path prompts = dir.resolve("prompts.jsonl");
+    Files.writeString(prompts, "{\"prompt\": \"where is the dog?\"}\n");
+    Path out = dir.resolve("out.jsonl");
+    assertEquals(0, new CommandLine(new GenerateCommand()).execute("--model", model.toString(), "--prompts",
+        prompts.toString(), "--out", out.toString(), "--max-new-tokens", "8", "--seed", "1"));
+    JsonNode answer = new ObjectMapper().readTree(Files.readAllLines(out).get(0));
+    assertEquals("the dog is in the garden .", answer.get("response").asText(), "30 steps on one pair learn it");
+  }
+
+  @Test
+  void anUnknownArchIsOneLineBeforeAnyWork(@TempDir Path dir) throws Exception {
+    Files.writeString(dir.resolve("c.txt"), "the cat\n");
+    assertEquals(1, new CommandLine(new PretrainCommand()).execute("--corpus", dir.resolve("c.txt").toString(), "--out",
+        dir.resolve("m").toString(), "--arch", "mamba"));
+    assertTrue(!Files.exists(dir.resolve("m")), "nothing written");
+  }
+
+  @Test
   void helpExplainsOptionsAndErrorsAreOneLine(@TempDir Path dir) {
     StringWriter help = new StringWriter();
     CommandLine cli = new CommandLine(new PretrainCommand());

@@ -161,6 +161,16 @@ public record LlamaConfig(
     return false;
   }
 
+  /** This configuration with {@code ids} added to its end tokens (those not already there, in order). */
+  @Override
+  public LlamaConfig withEndTokens(List<Integer> ids) {
+    List<Integer> ends = new ArrayList<>(eosTokenIds);
+    ids.stream().filter(id -> !ends.contains(id)).forEach(ends::add);
+    return ends.equals(eosTokenIds) ? this : new LlamaConfig(family, vocabSize, contextLength, width, intermediateSize,
+        layers, heads, kvHeads, headDim, rmsNormEps, ropeTheta, ropeScaling, tiedEmbeddings, attentionBias, bosTokenId,
+        ends);
+  }
+
   /** Query heads that share one key/value head. */
   public int groupSize() {
     return heads / kvHeads;

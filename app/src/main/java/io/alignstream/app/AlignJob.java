@@ -5,7 +5,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.alignstream.broker.KafkaConnection;
 import io.alignstream.learner.Recipe;
 import io.alignstream.model.ModelConfig;
+import io.alignstream.model.Policy;
 import io.alignstream.model.Tokenizer;
+import io.alignstream.model.lora.PeftFiles;
 import io.alignstream.model.cli.GenerateCommand;
 import io.alignstream.model.cli.PretrainCommand;
 import io.alignstream.schemas.Demonstration;
@@ -60,10 +62,11 @@ final class AlignJob {
    * @param threads libtorch threads (also for pretraining)
    * @param dashboardPort live dashboard port; 0 any free port, negative none
    * @param stallTimeout stop (keeping what was trained) after this long without a new version
+   * @param merge with LoRA, also write the adapter merged into the base as {@code out/merged}
    */
   record Config(Path base, Path corpus, Path demos, Path out, Path evalPrompts, Path workDir, Recipe recipe,
       int updates, int samplers, int maxNewTokens, int pretrainSteps, String preset, long seed, int threads,
-      int dashboardPort, Duration stallTimeout) {
+      int dashboardPort, Duration stallTimeout, boolean merge) {
     Config {
       if ((base == null) == (corpus == null)) {
         throw new IllegalArgumentException("give either --base DIR (a model directory) or --corpus FILE "
@@ -201,11 +204,30 @@ final class AlignJob {
     AlignmentRun.Outcome outcome = AlignmentRun.run(kafka, settings, demos, AlignmentRun.Observer.NONE, log);
     Path reward = c.out().resolve("reward");
     outcome.save(c.out(), reward);
+    if (plan.recipe().lora().enabled()) {
+      log.println("LoRA adapter (PEFT layout: " + PeftFiles.CONFIG_FILE + ", " + PeftFiles.WEIGHTS_FILE + ") in "
+          + c.out() + ", beside its frozen base");
+      if (c.merge()) {
+        log.println("merged model: " + writeMerged(c.out()));
+      }
+    } else if (c.merge()) {
+      log.println("--merge: no adapter to merge (lora.rank=0), " + c.out() + " is the whole model");
+    }
     log.println(Report.deadLetterLine(topics.runId(), outcome.deadLetters()));
     Result result = new Result(outcome.last().version(), outcome.last().updates(), outcome.stalled(), c.out(), reward,
         outcome.seconds());
     writeSummary(plan, topics, result);
     return result;
+  }
+
+  /** The adapted policy in {@code out} with its adapter merged in, as a plain model directory {@code out/merged}. */
+  static Path writeMerged(Path out) throws IOException {
+    Path merged = out.resolve("merged");
+    try (Policy adapted = Policy.load(out); Policy plain = adapted.merged(); Tokenizer tokenizer = Tokenizer.load(out)) {
+      plain.save(merged);
+      tokenizer.save(merged);
+    }
+    return merged;
   }
 
   /**

@@ -76,7 +76,7 @@ public final class AdamW implements AutoCloseable {
       try (NDManager m = model.root.newSubManager()) {
         w.arrays().values().forEach(GradMode::zero);
         if (w.adapter() != null) {
-          w.adapter().beginPass(model.version()); // dropout masks follow the version, so a restored run repeats them
+          w.adapter().beginPass(step + 1); // masks follow the optimiser step, which a checkpoint restores
         }
         Loss loss;
         try (GradMode on = GradMode.on()) {

@@ -147,7 +147,7 @@ public final class Adapter {
     return out;
   }
 
-  /** Seeds the dropout masks of the next differentiated pass (the optimiser passes the step's version). */
+  /** Seeds the dropout masks of the next differentiated pass (the optimiser passes its step number). */
   void beginPass(long seed) {
     draws = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + 0x632BE59BD9B4E019L);
   }

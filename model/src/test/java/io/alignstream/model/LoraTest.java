@@ -188,6 +188,17 @@ class LoraTest {
     }
   }
 
+  /** The acceptance bound by arithmetic (BENCHMARKS.md has it measured through Kafka): adapters of real shapes. */
+  @org.junit.jupiter.api.Test
+  void anAdapterIsAFewPercentOfItsModel() {
+    for (ModelConfig shape : List.of(io.alignstream.model.llama.LlamaConfig.smolLm2(), new Gpt2Config(50257, 1024, 768, 12, 12, 1e-5, 0, 50256))) {
+      long full = shape.network().spec().values().stream().mapToLong(Shape::size).sum();
+      long all = Adapter.of(new LoraConfig(8, 16, 0, List.of(LoraConfig.ALL_LINEAR)), shape.network()).spec().values()
+          .stream().mapToLong(Shape::size).sum();
+      assertTrue(all < 0.05 * full, shape + ": rank-8 adapter on every linear layer is " + all + " of " + full);
+    }
+  }
+
   @ParameterizedTest
   @MethodSource("families")
   void dropoutIsSeededAndOnlyWhileTraining(ModelConfig config, LoraConfig lora, int tensors) {

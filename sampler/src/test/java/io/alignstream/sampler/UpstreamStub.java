@@ -4,6 +4,7 @@ import io.alignstream.broker.KafkaConnection;
 import io.alignstream.model.ModelConfig;
 import io.alignstream.model.gpt2.Gpt2Config;
 import io.alignstream.model.Policy;
+import io.alignstream.runtime.PublishedWeights;
 import io.alignstream.model.Tokenizer;
 import io.alignstream.model.WordLevelTokenizerBuilder;
 import io.alignstream.runtime.WeightPublisher;
@@ -88,6 +89,20 @@ final class UpstreamStub implements AutoCloseable {
   void publishWeights(String line, long version, byte[] payload, Map<String, String> metadata) {
     weights.beginTransaction();
     new WeightPublisher(weights, topics).publish(line, version, payload, configJson, tokenizerJson, 0, metadata);
+    weights.commitTransaction();
+  }
+
+  /**
+   * Publishes a LoRA adapter ({@code policy.adapterToBytes()}) as {@code version} of {@code line}, over the
+   * {@code base} line, in one transaction, as the learner does with lora.rank > 0.
+   */
+  void publishAdapter(String line, long version, Policy adapted, Map<String, String> metadata) {
+    Map<String, String> meta = new HashMap<>(metadata);
+    meta.put(PublishedWeights.ADAPTER_CONFIG, adapted.adapterConfigJson());
+    meta.put(PublishedWeights.ADAPTER_BASE, "base");
+    weights.beginTransaction();
+    new WeightPublisher(weights, topics).publish(line, version, PublishedWeights.ADAPTER, adapted.adapterToBytes(),
+        configJson, tokenizerJson, 0, meta);
     weights.commitTransaction();
   }
 

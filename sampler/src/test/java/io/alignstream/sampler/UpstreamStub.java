@@ -45,19 +45,25 @@ final class UpstreamStub implements AutoCloseable {
   final Topics topics;
   final Path dir;
   final Tokenizer tokenizer;
-  final Gpt2Config config;
+  final ModelConfig config;
   private final String tokenizerJson;
   private final String configJson;
   private final KafkaProducer<byte[], byte[]> weights;
   private final KafkaProducer<byte[], byte[]> prompts;
 
   UpstreamStub(KafkaConnection kafka, Topics topics) throws IOException {
+    this(kafka, topics, t -> Gpt2Config.tiny(t.vocabSize(), t.eosId()));
+  }
+
+  /** As {@link #UpstreamStub(KafkaConnection, Topics)} with a model of the shape {@code shape} gives for the tokenizer. */
+  UpstreamStub(KafkaConnection kafka, Topics topics, java.util.function.Function<Tokenizer, ModelConfig> shape)
+      throws IOException {
     this.kafka = kafka;
     this.topics = topics;
     this.dir = Files.createTempDirectory("sampler-it-");
     Path tokenizerFile = new WordLevelTokenizerBuilder(64).add(CORPUS).write(dir.resolve(Tokenizer.FILE_NAME));
     this.tokenizer = Tokenizer.load(tokenizerFile);
-    this.config = Gpt2Config.tiny(tokenizer.vocabSize(), tokenizer.eosId());
+    this.config = shape.apply(tokenizer);
     config.write(dir.resolve(ModelConfig.FILE_NAME));
     this.tokenizerJson = Files.readString(tokenizerFile);
     this.configJson = Files.readString(dir.resolve(ModelConfig.FILE_NAME));

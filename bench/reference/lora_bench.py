@@ -5,7 +5,7 @@ layer (PEFT's recipe: base frozen, A kaiming-uniform, B zero, y = x W^T + (alpha
 A and B only), with the same batch, sequence length and steps (one warm-up step each).
 
 Usage: /usr/bin/python3 bench/reference/lora_bench.py MODEL_DIR OUT.json [threads=1] [batch=4] [seq=64]
-       [steps=3] [rank=8]
+       [steps=3] [rank=8] [modes=full,lora]
 """
 import json
 import math
@@ -67,6 +67,7 @@ def main():
     a = sys.argv[1:]
     model_dir, out = a[0], a[1]
     threads, batch, seq, steps, rank = [int(x) for x in (a[2:7] + ["1", "4", "64", "3", "8"][len(a[2:7]):])]
+    modes = (a[7] if len(a) > 7 else "full,lora").split(",")
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     cfg = json.load(open(f"{model_dir}/config.json"))
@@ -80,12 +81,13 @@ def main():
     r = {"impl": f"pytorch-{torch.__version__}-{threads}-threads", "model_type": cfg["model_type"],
          "batch": batch, "seq": seq, "rank": rank}
     tokens = batch * T * steps
-    full = Llama(dict(cfg), weights)
-    r["parameters"] = sum(p.numel() for p in full.parameters())
-    s, cpu = train(full, list(full.parameters()), inp, tgt, pos, mask, steps, V)
-    r.update(full_train_tokens_per_s=tokens / s, full_train_tokens_per_cpu_s=tokens / cpu,
-             full_train_ms_per_step=1e3 * s / steps)
-    del full
+    r["parameters"] = sum(v.numel() for v in weights.values())
+    if "full" in modes:
+        full = Llama(dict(cfg), weights)
+        s, cpu = train(full, list(full.parameters()), inp, tgt, pos, mask, steps, V)
+        r.update(full_train_tokens_per_s=tokens / s, full_train_tokens_per_cpu_s=tokens / cpu,
+                 full_train_ms_per_step=1e3 * s / steps)
+        del full
     lora = LoraLlama(dict(cfg), weights, rank, 2.0 * rank)
     params = list(lora.lora.parameters())
     r["adapter_parameters"] = sum(p.numel() for p in params)

@@ -23,9 +23,10 @@ OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/reference/lora_b
 /usr/bin/python3 - "$OUT" <<'PY'
 import json, sys, os
 d, t = (json.load(open(os.path.join(sys.argv[1], f))) for f in ("djl-lora.json", "torch-lora.json"))
+adapter = (f"; adapter {d['adapter_bytes']:,} bytes = {100 * d['adapter_bytes'] / d['full_bytes']:.2f}% of "
+           f"{d['full_bytes']:,}") if "adapter_bytes" in d else ""
 print(f"{d['preset']}: {d['parameters']:,} parameters, batch {d['batch']} x seq {d['seq']}, rank {d['rank']} on every "
-      f"linear layer; adapter {d['adapter_bytes']:,} bytes = {100 * d['adapter_bytes'] / d['full_bytes']:.2f}% of "
-      f"{d['full_bytes']:,}")
+      f"linear layer{adapter}")
 print("| train tokens/s (1 thread) | alignstream (DJL) | PyTorch | DJL / PyTorch |")
 print("|---|---|---|---|")
 for mode in ("full", "lora"):

@@ -88,12 +88,13 @@ def main():
         r.update(full_train_tokens_per_s=tokens / s, full_train_tokens_per_cpu_s=tokens / cpu,
                  full_train_ms_per_step=1e3 * s / steps)
         del full
-    lora = LoraLlama(dict(cfg), weights, rank, 2.0 * rank)
-    params = list(lora.lora.parameters())
-    r["adapter_parameters"] = sum(p.numel() for p in params)
-    s, cpu = train(lora, params, inp, tgt, pos, mask, steps, V)
-    r.update(lora_train_tokens_per_s=tokens / s, lora_train_tokens_per_cpu_s=tokens / cpu,
-             lora_train_ms_per_step=1e3 * s / steps)
+    if "lora" in modes:
+        lora = LoraLlama(dict(cfg), weights, rank, 2.0 * rank)
+        params = list(lora.lora.parameters())
+        r["adapter_parameters"] = sum(p.numel() for p in params)
+        s, cpu = train(lora, params, inp, tgt, pos, mask, steps, V)
+        r.update(lora_train_tokens_per_s=tokens / s, lora_train_tokens_per_cpu_s=tokens / cpu,
+                 lora_train_ms_per_step=1e3 * s / steps)
     json.dump(r, open(out, "w"), indent=2)
     print(json.dumps(r, indent=2))
 

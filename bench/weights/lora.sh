@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One weight sync, whole weights against a LoRA adapter, to a sampler process generating with the new
 # version, side by side on one embedded broker (sampler/AdapterSyncBenchmark).
-# Usage: bench/weights/lora.sh [preset=tiny|smollm2] [versions=3] [rank=8] [sampler heap=1g]
+# Usage: bench/weights/lora.sh [preset=tiny|smollm2] [versions=3] [rank=8] [sampler heap=1g] [decoder=torch|jvm]
 # SmolLM2-135M's shape moves 0.5 GB a whole version: give the sampler 3g (bench/weights/lora.sh smollm2 3 8 3g).
 set -euo pipefail
 cd "$(dirname "$0")/../.."

@@ -27,7 +27,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * publish to the sampler's {@code version-loaded} event, and publish to its first committed generation
  * of that version. Run with {@code bench/weights/lora.sh}.
  *
- * <p>Arguments: [preset=tiny|smollm2] [versions=3] [rank=8] [sampler heap=1g].
+ * <p>Arguments: [preset=tiny|smollm2] [versions=3] [rank=8] [sampler heap=1g] [decoder=torch|jvm]: where the
+ * sampler decodes ({@code jvm}: Java's Vector API, which copies each version's weights onto the heap).
  */
 public final class AdapterSyncBenchmark {
   private AdapterSyncBenchmark() {}
@@ -37,16 +38,22 @@ public final class AdapterSyncBenchmark {
     int versions = args.length > 1 ? Integer.parseInt(args[1]) : 3;
     int rank = args.length > 2 ? Integer.parseInt(args[2]) : 8;
     String heap = args.length > 3 ? args[3] : "1g";
+    String decoder = args.length > 4 ? args[4] : "torch";
+    List<String> jvm = switch (decoder) {
+      case "torch" -> List.of("-Dalignstream.decoder=torch");
+      case "jvm" -> List.of("--add-modules", "jdk.incubator.vector", "-Dalignstream.decoder=jvm");
+      default -> throw new IllegalArgumentException("decoder must be torch or jvm, got " + decoder);
+    };
     LoraConfig lora = new LoraConfig(rank, 2.0 * rank, 0, List.of(LoraConfig.ALL_LINEAR));
     try (ScratchDirectory scratch = ScratchDirectory.create("adapter-sync-");
         EmbeddedBroker broker = EmbeddedBroker.start(BrokerConfig.ephemeral(scratch.resolve("kafka")))) {
       KafkaConnection kafka = broker.connection();
       long run = System.nanoTime() % 100000;
-      double[][] full = measure(kafka, Topics.forRun("sync-full-" + run), preset, versions, null, heap, scratch);
-      double[][] adapter = measure(kafka, Topics.forRun("sync-lora-" + run), preset, versions, lora, heap, scratch);
+      double[][] full = measure(kafka, Topics.forRun("sync-full-" + run), preset, versions, null, heap, jvm, scratch);
+      double[][] adapter = measure(kafka, Topics.forRun("sync-lora-" + run), preset, versions, lora, heap, jvm, scratch);
       System.out.printf(Locale.ROOT, "%s; %d versions each; one sampler process (K = 1, 1 prompt a batch, "
-          + "≤ 16 new tokens, -Xmx%s); LoRA rank %d, alpha %.0f, every linear layer%n%n", preset, versions, heap, rank,
-          lora.alpha());
+          + "≤ 16 new tokens, -Xmx%s, decoding on %s); LoRA rank %d, alpha %.0f, every linear layer%n%n", preset,
+          versions, heap, decoder, rank, lora.alpha());
       System.out.println("| sync | payload bytes | publish s | publish → loaded, median s | publish → generating "
           + "with it (committed), median s | max s |");
       System.out.println("|---|---|---|---|---|---|");
@@ -72,7 +79,7 @@ public final class AdapterSyncBenchmark {
    * @return {bytes per version, publish s, loaded s, generating s}, each (versions)
    */
   private static double[][] measure(KafkaConnection kafka, Topics topics, String preset, int versions, LoraConfig lora,
-      String heap, ScratchDirectory scratch) throws Exception {
+      String heap, List<String> jvm, ScratchDirectory scratch) throws Exception {
     try (TopicAdmin admin = TopicAdmin.open(kafka)) {
       admin.ensure(topics);
     }
@@ -91,7 +98,8 @@ public final class AdapterSyncBenchmark {
       AtomicBoolean feeding = new AtomicBoolean(true);
       Thread feeder = new Thread(() -> VersionSwapBenchmark.feed(upstream, feeding), "prompt-feeder");
       feeder.start();
-      Process sampler = SamplerScalingBenchmark.start(kafka.bootstrapServers(), topics, id, 1, 1, scratch.path(), heap);
+      Process sampler = SamplerScalingBenchmark.start(kafka.bootstrapServers(), topics, id, 1, 1, scratch.path(), heap,
+          jvm);
       double[][] out = new double[4][versions];
       long[] publishedMs = new long[versions];
       try {

@@ -115,6 +115,11 @@ public final class AlignCommand implements Callable<Integer> {
   @Mixin
   private ClusterOptions kafka = new ClusterOptions();
 
+  @Option(names = "--merge", description = "With a LoRA recipe (--set lora.rank=R), also write the adapter merged "
+      + "into the base as OUT/merged (a plain model directory). OUT itself holds the frozen base and the adapter "
+      + "in PEFT's layout (adapter_config.json, adapter_model.safetensors).")
+  private boolean merge;
+
   @Option(names = "--stall-timeout", paramLabel = "DURATION", defaultValue = "10m", converter = DurationConverter.class,
       description = "After SFT, stop and keep the latest version when none came for this long. Default: ${DEFAULT-VALUE}.")
   private Duration stallTimeout;
@@ -132,7 +137,7 @@ public final class AlignCommand implements Callable<Integer> {
     var config = new AlignJob.Config(base, corpus, demos, prompts, out, evalPrompts,
         workDir != null ? workDir : Path.of(".alignstream", "runs", runId), recipe, updates, pipeline.samplers(),
         maxNewTokens, pretrainSteps, preset, seed, pipeline.threads().count(), pipeline.dashboardPort(), stallTimeout,
-        minutes == null ? null : Duration.ofMinutes(minutes));
+        minutes == null ? null : Duration.ofMinutes(minutes), merge);
     pipeline.threads().apply();
     PrintStream log = System.out;
     AlignJob.Result result;

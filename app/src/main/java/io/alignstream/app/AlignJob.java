@@ -9,6 +9,7 @@ import io.alignstream.model.ModelConfig;
 import io.alignstream.model.Policy;
 import io.alignstream.model.RewardEnsemble;
 import io.alignstream.model.Tokenizer;
+import io.alignstream.model.lora.PeftFiles;
 import io.alignstream.model.cli.GenerateCommand;
 import io.alignstream.model.cli.PretrainCommand;
 import io.alignstream.schemas.Demonstration;
@@ -65,10 +66,11 @@ final class AlignJob {
    * @param dashboardPort live dashboard port; 0 any free port, negative none
    * @param stallTimeout stop (keeping what was trained) after this long without a new version
    * @param timeBudget stop (keeping what was trained) this long after SFT; null for none
+   * @param merge with LoRA, also write the adapter merged into the base as {@code out/merged}
    */
   record Config(Path base, Path corpus, Path demos, Path prompts, Path out, Path evalPrompts, Path workDir,
       Recipe recipe, int updates, int samplers, int maxNewTokens, int pretrainSteps, String preset, long seed,
-      int threads, int dashboardPort, Duration stallTimeout, Duration timeBudget) {
+      int threads, int dashboardPort, Duration stallTimeout, Duration timeBudget, boolean merge) {
     Config {
       if ((base == null) == (corpus == null)) {
         throw new IllegalArgumentException("give either --base DIR (a model directory) or --corpus FILE "
@@ -236,21 +238,43 @@ final class AlignJob {
     AlignmentRun.Outcome outcome = AlignmentRun.run(kafka, settings, records, AlignmentRun.Observer.NONE, log);
     Path reward = c.out().resolve("reward");
     outcome.save(c.out(), reward);
-    // Never worse than SFT: keep π_SFT instead when the reward model prefers its answers.
-    KeptPolicy kept;
-    try (Policy loop = Policy.load(c.out()); Policy sft = Policy.load(LearnerCheckpoint.policyDir(outcome.sft()));
-        Tokenizer tok = Tokenizer.load(c.out()); RewardEnsemble rm = RewardEnsemble.load(reward, plan.recipe().seed())) {
-      kept = KeptPolicy.choose(loop, sft, rm, tok, plan.prompts(), c.maxNewTokens());
-      if (!kept.keptLoop()) {
-        sft.save(c.out());
+    KeptPolicy kept = null;
+    if (plan.recipe().lora().enabled()) {
+      // KeptPolicy compares whole models; an adapter run keeps the loop's adapter (not compared yet).
+      log.println("LoRA adapter (PEFT layout: " + PeftFiles.CONFIG_FILE + ", " + PeftFiles.WEIGHTS_FILE + ") in "
+          + c.out() + ", beside its frozen base");
+      if (c.merge()) {
+        log.println("merged model: " + writeMerged(c.out()));
       }
+    } else {
+      if (c.merge()) {
+        log.println("--merge: no adapter to merge (lora.rank=0), " + c.out() + " is the whole model");
+      }
+      // Never worse than SFT: keep π_SFT instead when the reward model prefers its answers.
+      try (Policy loop = Policy.load(c.out()); Policy sft = Policy.load(LearnerCheckpoint.policyDir(outcome.sft()));
+          Tokenizer tok = Tokenizer.load(c.out()); RewardEnsemble rm = RewardEnsemble.load(reward, plan.recipe().seed())) {
+        kept = KeptPolicy.choose(loop, sft, rm, tok, plan.prompts(), c.maxNewTokens());
+        if (!kept.keptLoop()) {
+          sft.save(c.out());
+        }
+      }
+      log.println("kept " + kept.kept() + ": " + kept.why());
     }
-    log.println("kept " + kept.kept() + ": " + kept.why());
     log.println(Report.deadLetterLine(topics.runId(), outcome.deadLetters()));
     Result result = new Result(outcome.last().version(), outcome.last().updates(), outcome.stalled(), c.out(), reward,
         outcome.seconds());
     writeSummary(plan, topics, result, kept);
     return result;
+  }
+
+  /** The adapted policy in {@code out} with its adapter merged in, as a plain model directory {@code out/merged}. */
+  static Path writeMerged(Path out) throws IOException {
+    Path merged = out.resolve("merged");
+    try (Policy adapted = Policy.load(out); Policy plain = adapted.merged(); Tokenizer tokenizer = Tokenizer.load(out)) {
+      plain.save(merged);
+      tokenizer.save(merged);
+    }
+    return merged;
   }
 
   /**
@@ -338,7 +362,7 @@ final class AlignJob {
     s.put("demonstrations_rejected", plan.demonstrations().rejected());
     s.put("demonstrations_fitting", plan.fitting());
     s.put("prompts", plan.prompts().size());
-    s.put("kept", kept.toJson());
+    s.put("kept", kept == null ? "the loop's adapter (LoRA runs are not compared with π_SFT yet)" : kept.toJson());
     s.put("recipe", plan.recipe().toMap());
     s.put("version", r.version());
     s.put("updates", r.updates());

@@ -134,6 +134,69 @@ class AlignIT {
     }
   }
 
+  @Test
+  void withLoraTheAdapterIsTrainedSyncedAndWrittenBesideItsFrozenBase() throws Exception {
+    BuiltinTask task = BuiltinTask.generate(TaskConfig.defaults().withCorpusSize(2000));
+    Path base = StreamingLoopIT.tinyBase(dir, task);
+    Path demosFile = dir.resolve("demos.jsonl");
+    List<String> lines = new ArrayList<>();
+    for (LabelledPair e : ReplayIT.fitting(base, task.demonstrations(), 16)) {
+      lines.add(JSON.createObjectNode().put("prompt", e.prompt()).put("response", e.response()).toString());
+    }
+    Files.write(demosFile, lines, StandardCharsets.UTF_8);
+    Path out = dir.resolve("aligned-lora");
+    KafkaConnection kafka = KafkaFixture.connection();
+    List<String> args = new ArrayList<>(List.of("align", "--base", base.toString(), "--demos", demosFile.toString(),
+        "--out", out.toString(), "--updates", "2", "--samplers", "1", "--merge",
+        "--max-new-tokens", "16", "--dashboard-port", "-1", "--bootstrap", kafka.bootstrapServers(),
+        "--run", KafkaFixture.uniqueRunId("align-lora"), "--work-dir", dir.resolve("work-lora").toString(),
+        "--set", "samples.per_prompt=2", "--set", "sft.steps=10", "--set", "sft.batch=8", "--set", "sft.lr=1e-2",
+        "--set", "loop.prompts_per_update=4", "--set", "loop.rounds=2", "--set", "reward.warmup_updates=1",
+        "--set", "policy.max_lag=3", "--set", "lora.rank=4", "--set", "lora.alpha=8", "--set", "lora.targets=c_attn,c_fc"));
+    if (!kafka.clientProperties().isEmpty()) {
+      Properties p = new Properties();
+      p.putAll(kafka.clientProperties());
+      Path config = dir.resolve("client-lora.properties");
+      try (var w = Files.newBufferedWriter(config)) {
+        p.store(w, null);
+      }
+      args.addAll(List.of("--kafka-config", config.toString()));
+    }
+
+    // When a user aligns with a LoRA recipe and --merge
+    Run run = run(args.toArray(String[]::new));
+
+    // Then it succeeds; OUT is the frozen base, bit for bit, with the trained adapter beside it in PEFT's layout
+    assertEquals(0, run.code(), run.err() + run.out());
+    for (String f : List.of("config.json", "model.safetensors", "tokenizer.json", "adapter_config.json",
+        "adapter_model.safetensors")) {
+      assertTrue(Files.isRegularFile(out.resolve(f)), f);
+    }
+    assertTrue(java.util.Arrays.equals(Files.readAllBytes(base.resolve("model.safetensors")),
+        Files.readAllBytes(out.resolve("model.safetensors"))), "the base stayed frozen");
+    JsonNode adapterConfig = JSON.readTree(out.resolve("adapter_config.json").toFile());
+    assertEquals(4, adapterConfig.get("r").asInt());
+    // and the sampler followed every version as an adapter of that size, not as whole weights
+    long adapterBytes = Files.size(out.resolve("adapter_model.safetensors"));
+    String services = Files.readString(dir.resolve("work-lora/services.log"));
+    for (int v = 1; v <= 3; v++) {
+      assertTrue(services.contains("policy v" + v + " loaded (" + adapterBytes + " bytes"), "v" + v + ": " + services);
+    }
+    assertTrue(adapterBytes < Files.size(base.resolve("model.safetensors")) / 4, adapterBytes + " bytes");
+    // and OUT loads as the adapted policy, OUT/merged as a plain one, and both generate the same
+    try (Tokenizer tok = Tokenizer.load(out); Policy adapted = Policy.load(out);
+        Policy merged = Policy.load(out.resolve("merged"))) {
+      assertEquals(4, adapted.lora().rank());
+      assertFalse(merged.lora().enabled());
+      long[] prompt = tok.encode(task.evalPrompts().get(0).text());
+      List<Sample> a = adapted.generate(List.of(prompt), SamplingConfig.greedy(12), 1);
+      List<Sample> b = merged.generate(List.of(prompt), SamplingConfig.greedy(12), 1);
+      assertTrue(java.util.Arrays.equals(a.get(0).responseIds(), b.get(0).responseIds()));
+      assertFalse(java.util.Arrays.equals(Files.readAllBytes(base.resolve("model.safetensors")),
+          Files.readAllBytes(out.resolve("merged/model.safetensors"))), "the merged weights are the aligned ones");
+    }
+  }
+
   record Run(int code, String out, String err) {}
 
   /** Runs the command line with its standard output and error captured. */

@@ -60,9 +60,13 @@ public final class Learner implements AutoCloseable {
     this.holdout = new SamplePool(current, 512);
   }
 
-  /** A learner at version 0: π_0 is {@code base} (owned from now on), nothing trained yet. */
+  /**
+   * A learner at version 0: π_0 is {@code base} (owned from now on), nothing trained yet. With
+   * {@code lora.rank} > 0 the policy is π_0 frozen under a fresh LoRA adapter, the only part that trains.
+   */
   public static Learner fresh(Policy base, Tokenizer tokenizer, Recipe recipe) {
-    return new Learner(recipe, tokenizer, base, base.copy());
+    Policy policy = recipe.lora().enabled() ? base.withAdapter(recipe.lora(), recipe.seed()) : base.copy();
+    return new Learner(recipe, tokenizer, base, policy);
   }
 
   /** Restores a learner checkpointed with {@link #save}; the recipe is the caller's (it may differ on purpose). */

@@ -19,7 +19,8 @@ import java.util.stream.Stream;
  * continues bit for bit as if it had never stopped.
  *
  * <pre>
- *   policy/                 π_θ as a model directory (config.json, model.safetensors, tokenizer.json)
+ *   policy/                 π_θ as a model directory (config.json, model.safetensors, tokenizer.json; with
+ *                           LoRA, model.safetensors is frozen π_0 and the adapter is beside it in PEFT's layout)
  *   base/                   π_0, the same way
  *   reward/                 the reward ensemble (after SFT)
  *   policy-optimizer/       the loop's policy optimiser (after SFT)
@@ -94,6 +95,11 @@ public final class LearnerCheckpoint {
    */
   public static byte[] policyBytes(Path dir) throws IOException {
     return Policy.savedWeightsToBytes(dir.resolve(POLICY));
+  }
+
+  /** The policy's {@code adapterToBytes()} as checkpoint {@code dir} holds it, for a policy that trains an adapter. */
+  public static byte[] policyAdapterBytes(Path dir) throws IOException {
+    return Policy.savedAdapterToBytes(dir.resolve(POLICY));
   }
 
   /** The reward ensemble's {@code weightsToBytes()} as checkpoint {@code dir} holds it (see {@link #policyBytes}). */

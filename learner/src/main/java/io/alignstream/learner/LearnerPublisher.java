@@ -3,6 +3,7 @@ package io.alignstream.learner;
 import io.alignstream.model.Policy;
 import io.alignstream.model.RewardEnsemble;
 import io.alignstream.runtime.CommittedRecords;
+import io.alignstream.runtime.PublishedWeights;
 import io.alignstream.runtime.Transactions;
 import io.alignstream.runtime.WeightPublisher;
 import io.alignstream.schemas.ModelLines;
@@ -53,7 +54,7 @@ final class LearnerPublisher {
   void publishSft(Learner learner, long offset, long batchesRead) throws IOException {
     Transactions.run(producer, () -> {
       var publisher = new WeightPublisher(producer, topics);
-      byte[] sft = learner.policy().weightsToBytes();
+      byte[] sft = adapted(learner) ? learner.policy().adapterToBytes() : learner.policy().weightsToBytes();
       Map<String, String> base = new LinkedHashMap<>(recipe.toMetadata());
       base.put("stage", "base");
       publishModel(publisher, learner, ModelLines.BASE, 0, learner.base(), learner.base().weightsToBytes(), base);
@@ -73,7 +74,8 @@ final class LearnerPublisher {
   void publishUpdate(Learner learner, Path checkpoint, List<TrainingBatch> trained,
       List<ProducerRecord<byte[], byte[]>> deadLetters, long offsetAfter, long batchesRead) throws IOException {
     long v = learner.version();
-    byte[] policy = LearnerCheckpoint.policyBytes(checkpoint);
+    byte[] policy = adapted(learner) ? LearnerCheckpoint.policyAdapterBytes(checkpoint)
+        : LearnerCheckpoint.policyBytes(checkpoint);
     byte[] reward = LearnerCheckpoint.rewardBytes(checkpoint);
     Transactions.run(producer, () -> {
       var publisher = new WeightPublisher(producer, topics);
@@ -127,11 +129,27 @@ final class LearnerPublisher {
         .setRound(b.getRound() + 1).setDemonstrationId(demoId).setCreatedAtMs(System.currentTimeMillis()).build());
   }
 
-  /** Publishes {@code weights}, which are {@code model}'s {@code weightsToBytes()}, with its config. */
+  /**
+   * Publishes {@code weights}, which are {@code model}'s {@code weightsToBytes()}, with its config; for a
+   * policy that trains a LoRA adapter, its {@code adapterToBytes()} instead, over π_0 on the base line.
+   */
   private void publishModel(WeightPublisher publisher, Learner learner, String line, long v, Policy model,
       byte[] weights, Map<String, String> meta) throws IOException {
+    if (model != learner.base() && adapted(learner)) {
+      Map<String, String> withAdapter = new LinkedHashMap<>(meta);
+      withAdapter.put(PublishedWeights.ADAPTER_CONFIG, model.adapterConfigJson());
+      withAdapter.put(PublishedWeights.ADAPTER_BASE, ModelLines.BASE);
+      publisher.publish(line, v, PublishedWeights.ADAPTER, weights, model.config().toJson(), tokenizerJson(learner),
+          learner.trainedSamples(), withAdapter);
+      return;
+    }
     publisher.publish(line, v, weights, model.config().toJson(), tokenizerJson(learner), learner.trainedSamples(),
         meta);
+  }
+
+  /** Whether the policy trains a LoRA adapter, so that only the adapter is published. */
+  private static boolean adapted(Learner learner) {
+    return learner.recipe().lora().enabled();
   }
 
   private void publishReward(WeightPublisher publisher, Learner learner, long v, byte[] weights) throws IOException {

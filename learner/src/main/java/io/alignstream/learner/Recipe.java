@@ -2,6 +2,7 @@ package io.alignstream.learner;
 
 import io.alignstream.model.DiscriminatorConfig;
 import io.alignstream.model.DiscriminatorConfig.Source;
+import io.alignstream.model.lora.LoraConfig;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
@@ -47,7 +48,8 @@ public record Recipe(
     int promptsPerUpdate,
     int rounds,
     int maxUpdates,
-    long seed) {
+    long seed,
+    LoraConfig lora) {
 
   /** How the policy is updated in the loop. */
   public enum PolicyObjective {
@@ -108,6 +110,7 @@ public record Recipe(
     positive("loop.prompts_per_update", promptsPerUpdate);
     atLeast("loop.rounds", rounds, 0);
     atLeast("loop.max_updates", maxUpdates, 0);
+    java.util.Objects.requireNonNull(lora, "recipe: lora (LoraConfig.OFF for none)");
     if (policyObjective != PolicyObjective.SFT && policyObjective != PolicyObjective.BEST_OF_N
         && samplesPerPrompt < 2) {
       throw new IllegalArgumentException("recipe: policy.objective=" + name(policyObjective)
@@ -158,6 +161,12 @@ public record Recipe(
     d.put("loop.rounds", "0");
     d.put("loop.max_updates", "0");
     d.put("seed", "42");
+    // LoRA (rank 0: full fine-tuning). With a rank, the policy trains an adapter over frozen π_0 and
+    // the learner publishes only the adapter.
+    d.put("lora.rank", "0");
+    d.put("lora.alpha", "16");
+    d.put("lora.dropout", "0");
+    d.put("lora.targets", LoraConfig.ALL_LINEAR);
     return Map.copyOf(d);
   }
 
@@ -247,7 +256,16 @@ public record Recipe(
         objective(v.get("policy.objective")), ranking(v.get("policy.ranking")), d.apply("policy.lr"), d.apply("policy.beta"),
         d.apply("policy.importance_cap"), i.apply("policy.max_lag"), d.apply("policy.demo_weight"),
         i.apply("loop.prompts_per_update"), i.apply("loop.rounds"), i.apply("loop.max_updates"),
-        parse("seed", v.get("seed"), Long::parseLong, "an integer"));
+        parse("seed", v.get("seed"), Long::parseLong, "an integer"), lora(i, d, v.get("lora.targets")));
+  }
+
+  private static LoraConfig lora(Function<String, Integer> i, Function<String, Double> d, String targets) {
+    try {
+      return new LoraConfig(i.apply("lora.rank"), d.apply("lora.alpha"), d.apply("lora.dropout"),
+          java.util.Arrays.stream(targets.split(",")).map(String::trim).filter(t -> !t.isEmpty()).toList());
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("recipe: " + e.getMessage(), e);
+    }
   }
 
   /** The recipe as {@code key → value}, the inverse of {@link #parse}. */
@@ -276,6 +294,10 @@ public record Recipe(
     m.put("loop.rounds", Integer.toString(rounds));
     m.put("loop.max_updates", Integer.toString(maxUpdates));
     m.put("seed", Long.toString(seed));
+    m.put("lora.rank", Integer.toString(lora.rank()));
+    m.put("lora.alpha", Double.toString(lora.alpha()));
+    m.put("lora.dropout", Double.toString(lora.dropout()));
+    m.put("lora.targets", String.join(",", lora.targets()));
     return m;
   }
 

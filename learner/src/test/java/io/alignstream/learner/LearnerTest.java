@@ -230,6 +230,39 @@ class LearnerTest {
   }
 
   @Test
+  void withLoraTheBaseStaysFrozenTheAdapterIsPublishedAndAResumeIsBitExact() throws IOException {
+    String[] lora = {"lora.rank=4", "lora.alpha=8", "lora.dropout=0.1", "sft.lr=1e-2", "policy.lr=1e-2"};
+    Path checkpoint = dir.resolve("lora");
+    byte[] uninterrupted;
+    try (Learner l = learner(lora)) {
+      assertEquals(4, l.policy().lora().rank());
+      byte[] before = l.policy().adapterToBytes();
+      l.sft(demos(l), step -> { });
+      l.update(batches(l));
+      l.save(checkpoint, Map.of());
+      // The policy's own copy of π_0 is bit for bit the base; the adapter alone moved, and is what goes out.
+      assertArrayEquals(java.nio.file.Files.readAllBytes(checkpoint.resolve("base/model.safetensors")),
+          java.nio.file.Files.readAllBytes(checkpoint.resolve("policy/model.safetensors")));
+      assertFalse(java.util.Arrays.equals(before, l.policy().adapterToBytes()), "the adapter trained");
+      assertArrayEquals(l.policy().adapterToBytes(), LearnerCheckpoint.policyAdapterBytes(checkpoint));
+      assertFalse(java.util.Arrays.equals(l.base().weightsToBytes(), l.policy().weightsToBytes()),
+          "the policy (merged) differs from π_0");
+      l.update(batches(l));
+      l.update(batches(l));
+      uninterrupted = l.policy().adapterToBytes();
+    }
+    List<String> sets = new ArrayList<>(List.of("sft.steps=5", "sft.batch=4", "reward.warmup_updates=1",
+        "samples.per_prompt=2", "reward.members=2", "policy.demo_weight=0.5"));
+    sets.addAll(List.of(lora));
+    try (Learner r = Learner.load(checkpoint, Recipe.load(null, sets))) {
+      assertEquals(4, r.policy().lora().rank(), "the adapter comes back from the checkpoint");
+      r.update(batches(r));
+      r.update(batches(r));
+      assertArrayEquals(uninterrupted, r.policy().adapterToBytes(), "resumed = never stopped, dropout included");
+    }
+  }
+
+  @Test
   void sameInputsGiveBitIdenticalWeights() throws IOException {
     byte[][] runs = new byte[2][];
     for (int run = 0; run < 2; run++) {

@@ -1,6 +1,7 @@
 package io.alignstream.learner;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -35,6 +36,20 @@ class RecipeTest {
     assertEquals(PolicyObjective.DPO, r.policyObjective());
     assertEquals(0.05, r.beta());
     assertEquals(r, Recipe.parse(r.toMap()));
+  }
+
+  @Test
+  void loraIsOffByDefaultAndItsKeysRoundTrip() {
+    assertFalse(Recipe.defaults().lora().enabled(), "lora.rank=0: full fine-tuning");
+    Recipe r = Recipe.load(null, List.of("lora.rank=8", "lora.alpha=32", "lora.dropout=0.05", "lora.targets=q_proj, v_proj"));
+    assertEquals(new io.alignstream.model.lora.LoraConfig(8, 32, 0.05, List.of("q_proj", "v_proj")), r.lora());
+    assertEquals(r, Recipe.parse(r.toMap()));
+    var rank = assertThrows(IllegalArgumentException.class, () -> Recipe.parse(Map.of("lora.rank", "-1")));
+    assertTrue(rank.getMessage().startsWith("recipe: lora rank must be >= 0"), rank.getMessage());
+    var dropout = assertThrows(IllegalArgumentException.class, () -> Recipe.parse(Map.of("lora.dropout", "1")));
+    assertTrue(dropout.getMessage().contains("[0, 1)"), dropout.getMessage());
+    var target = assertThrows(IllegalArgumentException.class, () -> Recipe.parse(Map.of("lora.targets", "q-proj")));
+    assertTrue(target.getMessage().contains("not a module name"), target.getMessage());
   }
 
   @Test

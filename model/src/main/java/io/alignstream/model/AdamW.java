@@ -75,6 +75,9 @@ public final class AdamW implements AutoCloseable {
     return model.write(w -> {
       try (NDManager m = model.root.newSubManager()) {
         w.arrays().values().forEach(GradMode::zero);
+        if (w.adapter() != null) {
+          w.adapter().beginPass(step + 1); // masks follow the optimiser step, which a checkpoint restores
+        }
         Loss loss;
         try (GradMode on = GradMode.on()) {
           loss = objective.compute(w, m);

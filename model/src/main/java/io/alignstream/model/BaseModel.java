@@ -56,7 +56,7 @@ abstract class BaseModel implements AutoCloseable {
   }
 
   /** All weights as safetensors bytes (canonical Hugging Face names, float32). */
-  public final byte[] weightsToBytes() {
+  public byte[] weightsToBytes() {
     return read(Weights::toBytes);
   }
 

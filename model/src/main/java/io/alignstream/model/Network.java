@@ -29,6 +29,26 @@ public interface Network {
     return Set.of();
   }
 
+  /**
+   * The linear layers a LoRA adapter may adapt, by parameter prefix ({@code prefix + ".weight"} is the
+   * matrix), in forward order; none by default. The forward pass sends each one's output through
+   * {@link Weights#adapted}.
+   */
+  default Map<String, Linear> linearLayers() {
+    return Map.of();
+  }
+
+  /**
+   * One linear layer as PEFT names it.
+   *
+   * @param module its path in the Hugging Face model ({@code model.layers.0.self_attn.q_proj},
+   *     {@code transformer.h.0.attn.c_attn})
+   * @param in input width
+   * @param out output width
+   * @param fanInFanOut whether the weight is stored (in, out), as GPT-2's Conv1D, rather than (out, in)
+   */
+  record Linear(String module, long in, long out, boolean fanInFanOut) {}
+
   /** How a fresh parameter of this name is drawn. */
   Init init(String name);
 

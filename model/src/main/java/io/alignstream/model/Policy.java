@@ -1,8 +1,14 @@
 package io.alignstream.model;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import io.alignstream.model.lora.LoraConfig;
+import io.alignstream.model.lora.PeftFiles;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -16,6 +22,11 @@ import java.util.Map;
  * the write lock, so one {@link #generate} call sees one weights version from its first token to its
  * last and every {@link Sample} names that version. Reading methods switch autograd off on the
  * calling thread for their duration. Close the policy to free its native memory.
+ *
+ * <p>A policy may train a LoRA {@link Adapter} over its frozen weights ({@link #withAdapter}): its
+ * forward pass then adds every targeted layer's adapter branch, only the adapter takes gradients, and
+ * it is saved and published in PEFT's layout ({@link #adapterToBytes}). {@link #weightsToBytes} and
+ * JVM decoding see the adapter merged in; a sampler serves adapters merged over one base ({@link #adapted}).
  */
 public final class Policy extends BaseModel {
   /**
@@ -53,11 +64,173 @@ public final class Policy extends BaseModel {
     NDManager root = newRoot();
     try {
       Network network = config.network();
-      return new Policy(config, root, readWeights(dir, network, network.spec(), root), 0);
+      return withSavedAdapter(new Policy(config, root, readWeights(dir, network, network.spec(), root), 0), dir);
     } catch (RuntimeException e) {
       root.close();
       throw e;
     }
+  }
+
+  /**
+   * Loads a model directory as {@link #load(Path)} does; when it also holds a PEFT adapter
+   * ({@code adapter_config.json}, {@code adapter_model.safetensors}) the policy trains that adapter over
+   * the directory's weights.
+   */
+  private static Policy withSavedAdapter(Policy plain, Path dir) {
+    if (!PeftFiles.present(dir)) {
+      return plain;
+    }
+    try (plain) {
+      LoraConfig lora = PeftFiles.readConfig(dir);
+      return plain.withAdapter(lora, Files.readAllBytes(dir.resolve(PeftFiles.WEIGHTS_FILE)));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read the adapter in " + dir, e);
+    }
+  }
+
+  /**
+   * A copy of this policy as the frozen base of a fresh LoRA adapter, drawn from {@code seed} as PEFT
+   * draws it (B = 0, so the result computes exactly what this policy does). Same version.
+   */
+  public Policy withAdapter(LoraConfig lora, long seed) {
+    Adapter adapter = Adapter.of(lora, network);
+    return adapt(adapter, m -> adapter.initialise(seed, m));
+  }
+
+  /** A copy of this policy as the frozen base of the adapter whose tensors are {@code adapterSafetensors}. */
+  public Policy withAdapter(LoraConfig lora, byte[] adapterSafetensors) {
+    Adapter adapter = Adapter.of(lora, network);
+    return adapt(adapter, m -> adapter.decode(adapterSafetensors, m));
+  }
+
+  private Policy adapt(Adapter adapter, java.util.function.Function<NDManager, Map<String, NDArray>> tensors) {
+    NDManager newRoot = newRoot();
+    try {
+      return read(w -> {
+        if (w.adapter() != null) {
+          throw new IllegalStateException("this policy already trains an adapter: merge it first");
+        }
+        Weights copy = w.duplicate(newRoot);
+        try {
+          return new Policy(config, newRoot, copy.withAdapter(adapter, tensors.apply(copy.manager())), version());
+        } catch (RuntimeException e) {
+          copy.close();
+          throw e;
+        }
+      });
+    } catch (RuntimeException e) {
+      newRoot.close();
+      throw e;
+    }
+  }
+
+  /**
+   * {@code base} serving the adapter {@code adapterSafetensors}: W + s B A in new arrays for the targeted
+   * matrices, every other tensor shared with {@code base} (not copied), so a swap costs the targeted
+   * matrices only. Close the result before {@code base}.
+   *
+   * @throws IllegalArgumentException when the adapter does not fit {@code base} (rank, targets, shapes)
+   */
+  public static Policy adapted(Policy base, LoraConfig lora, byte[] adapterSafetensors, long version) {
+    Adapter adapter = Adapter.of(lora, base.network);
+    NDManager root = newRoot();
+    try {
+      return base.read(w -> {
+        try (NDManager scratch = root.newSubManager(); GradMode off = GradMode.off()) {
+          Weights merged = Weights.mergeOnto(w, adapter, adapter.decode(adapterSafetensors, scratch), root);
+          return new Policy(base.config, root, merged, version);
+        }
+      });
+    } catch (RuntimeException e) {
+      root.close();
+      throw e;
+    }
+  }
+
+  /** The adapter this policy trains, or {@link LoraConfig#OFF}. */
+  public LoraConfig lora() {
+    return read(w -> w.adapter() == null ? LoraConfig.OFF : w.adapter().config());
+  }
+
+  /** The adapter's tensors alone, PEFT-named safetensors bytes: the {@code adapter_model.safetensors} payload. */
+  public byte[] adapterToBytes() {
+    return read(w -> {
+      requireAdapter(w);
+      return w.toBytes(Adapter::owns);
+    });
+  }
+
+  /** The adapter's {@code adapter_config.json}, its targets resolved to this family's module names. */
+  public String adapterConfigJson() {
+    return read(w -> {
+      Adapter a = requireAdapter(w);
+      return PeftFiles.configJson(a.config(), a.targetModules(), a.fanInFanOut(), null);
+    });
+  }
+
+  /** What {@link #adapterToBytes()} gave for the adapted policy {@link #save} wrote to {@code dir}. */
+  public static byte[] savedAdapterToBytes(Path dir) throws IOException {
+    return Files.readAllBytes(dir.resolve(PeftFiles.WEIGHTS_FILE));
+  }
+
+  private static Adapter requireAdapter(Weights w) {
+    if (w.adapter() == null) {
+      throw new IllegalStateException("this policy trains no adapter (lora rank 0)");
+    }
+    return w.adapter();
+  }
+
+  /** A plain policy: the adapter merged into the weights, or a copy when there is none. Same version. */
+  public Policy merged() {
+    NDManager newRoot = newRoot();
+    try {
+      return read(w -> new Policy(config, newRoot, w.adapter() == null ? w.duplicate(newRoot) : w.merged(newRoot, false),
+          version()));
+    } catch (RuntimeException e) {
+      newRoot.close();
+      throw e;
+    }
+  }
+
+  /** The whole model as safetensors bytes; an adapter is merged in (its own bytes: {@link #adapterToBytes}). */
+  @Override
+  public byte[] weightsToBytes() {
+    return read(w -> {
+      if (w.adapter() == null) {
+        return w.toBytes();
+      }
+      try (NDManager m = root.newSubManager(); GradMode off = GradMode.off(); Weights merged = w.merged(m, true)) {
+        return merged.toBytes();
+      }
+    });
+  }
+
+  /**
+   * {@code config.json} and {@code model.safetensors}; with an adapter, the frozen base there and the
+   * adapter beside it in PEFT's layout, which {@link #load} reads back as the same adapted policy.
+   */
+  @Override
+  public void save(Path dir) throws IOException {
+    if (!lora().enabled()) {
+      super.save(dir);
+      return;
+    }
+    Files.createDirectories(dir);
+    config.write(dir.resolve(ModelConfig.FILE_NAME));
+    try {
+      read(w -> {
+        try {
+          w.write(dir.resolve(WEIGHTS_FILE), name -> !Adapter.owns(name));
+          w.write(dir.resolve(PeftFiles.WEIGHTS_FILE), Adapter::owns);
+          return null;
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      });
+    } catch (UncheckedIOException e) {
+      throw e.getCause();
+    }
+    Files.writeString(dir.resolve(PeftFiles.CONFIG_FILE), adapterConfigJson());
   }
 
   /** A policy of the given shape with weights from safetensors bytes (see {@link #weightsToBytes()}). */
@@ -137,12 +310,22 @@ public final class Policy extends BaseModel {
       synchronized (this) {
         s = host;
         if (s == null || s.weights() != w || s.version() != v) {
-          s = new HostSnapshot(w, v, network.host(w));
+          s = new HostSnapshot(w, v, hostOf(w));
           host = s;
         }
       }
     }
     return s.host();
+  }
+
+  /** The JVM copy of {@code w}, the adapter merged in first (the JVM decoders know plain weights only). */
+  private Network.Host hostOf(Weights w) {
+    if (w.adapter() == null) {
+      return network.host(w);
+    }
+    try (NDManager m = root.newSubManager(); GradMode off = GradMode.off(); Weights merged = w.merged(m, true)) {
+      return network.host(merged);
+    }
   }
 
   /**

@@ -54,7 +54,15 @@ public final class RewardModel extends BaseModel {
     NDManager root = newRoot();
     try {
       Set<String> output = c.network().outputLayer();
-      Weights trunk = policy.read(w -> w.duplicate(root, name -> !output.contains(name)));
+      // An adapted policy's reward model starts from its merged weights: a plain model of the family.
+      Weights trunk = policy.read(w -> {
+        if (w.adapter() == null) {
+          return w.duplicate(root, name -> !output.contains(name));
+        }
+        try (Weights merged = w.merged(root, false)) {
+          return merged.duplicate(root, name -> !output.contains(name));
+        }
+      });
       float[] head = new float[c.width()];
       SplittableRandom rng = new SplittableRandom(seed);
       for (int i = 0; i < head.length; i++) {

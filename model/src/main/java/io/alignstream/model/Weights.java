@@ -24,14 +24,23 @@ import java.util.SplittableRandom;
  * afterwards (the values are updated in place by the optimiser only). Names are the family's
  * ({@link Network#parameterName}). Families read it in their forward pass; everything else is this
  * package's.
+ *
+ * <p>With an {@link Adapter} the map also holds the adapter's tensors (PEFT names); then only those
+ * take gradients, and the base tensors stay frozen.
  */
 public final class Weights implements AutoCloseable {
   private final NDManager manager;
   private final Map<String, NDArray> arrays; // insertion order = spec order
+  private final Adapter adapter; // null: no adapter, every tensor trains
 
   private Weights(NDManager manager, Map<String, NDArray> arrays) {
+    this(manager, arrays, null);
+  }
+
+  private Weights(NDManager manager, Map<String, NDArray> arrays, Adapter adapter) {
     this.manager = manager;
     this.arrays = Collections.unmodifiableMap(arrays);
+    this.adapter = adapter;
   }
 
   /**
@@ -131,21 +140,112 @@ public final class Weights implements AutoCloseable {
     }
   }
 
+  /** Every tensor takes gradients, or with an adapter only the adapter's (the base is frozen). */
   private static Weights trainable(Weights w) {
-    w.arrays.values().forEach(a -> a.setRequiresGradient(true));
+    w.arrays.forEach((name, a) -> a.setRequiresGradient(w.adapter == null || Adapter.owns(name)));
     return w;
+  }
+
+  /**
+   * The output {@code y} of the linear layer {@code layer} (parameter prefix) for input {@code x}, plus
+   * the adapter's branch when that layer has one: the hook every family's forward pass calls.
+   */
+  public NDArray adapted(String layer, NDArray x, NDArray y) {
+    return adapter == null ? y : adapter.apply(this, layer, x, y);
+  }
+
+  /** The adapter, or null. */
+  Adapter adapter() {
+    return adapter;
+  }
+
+  /**
+   * These weights as a frozen base plus {@code adapter}'s {@code tensors} (moved into this object's
+   * manager), as a new object that takes over the manager; this object must not be used afterwards.
+   */
+  Weights withAdapter(Adapter adapter, Map<String, NDArray> tensors) {
+    if (this.adapter != null) {
+      throw new IllegalStateException("these weights already carry an adapter");
+    }
+    Map<String, NDArray> all = new LinkedHashMap<>(arrays);
+    tensors.forEach((name, a) -> {
+      a.attach(manager);
+      a.setName(name);
+      all.put(name, a);
+    });
+    return trainable(new Weights(manager, all, adapter));
+  }
+
+  /**
+   * The adapter merged into the base: W + s B A for every targeted layer, as new arrays in a new manager
+   * under {@code parent}, with no adapter tensors. With {@code share}, the other tensors are this object's
+   * own arrays, not copies: the result is then valid only while this object is open.
+   */
+  Weights merged(NDManager parent, boolean share) {
+    NDManager m = parent.newSubManager();
+    Map<String, NDArray> out = new LinkedHashMap<>();
+    for (Map.Entry<String, NDArray> e : arrays.entrySet()) {
+      String name = e.getKey();
+      if (Adapter.owns(name)) {
+        continue;
+      }
+      String layer = name.endsWith(".weight") ? name.substring(0, name.length() - ".weight".length()) : null;
+      NDArray a;
+      if (layer != null && adapter.layers().contains(layer)) {
+        a = adapter.merge(this, layer, m);
+      } else if (share) {
+        out.put(name, e.getValue());
+        continue;
+      } else {
+        a = e.getValue().duplicate();
+        a.attach(m);
+      }
+      a.setName(name);
+      out.put(name, a);
+    }
+    // Shared arrays keep the base's frozen flag; a merged copy of its own trains like any model.
+    return share ? new Weights(m, out) : trainable(new Weights(m, out));
+  }
+
+  /**
+   * {@code base} (a plain model's weights, left untouched) with {@code adapter}'s {@code tensors} merged
+   * in, as {@link #merged} with sharing: only the targeted matrices are new arrays (in a manager under
+   * {@code parent}); the rest are {@code base}'s, so the result is valid only while {@code base} is open.
+   */
+  static Weights mergeOnto(Weights base, Adapter adapter, Map<String, NDArray> tensors, NDManager parent) {
+    if (base.adapter != null) {
+      throw new IllegalArgumentException("an adapter's base must be a plain model, not an adapted one");
+    }
+    Map<String, NDArray> all = new LinkedHashMap<>(base.arrays);
+    all.putAll(tensors);
+    // A view only: not made trainable (that would touch the base's flags) and never closed.
+    return new Weights(base.manager, all, adapter).merged(parent, true);
+  }
+
+  /** Writes the tensors {@code keep} accepts as safetensors (adapter and base apart). */
+  void encode(OutputStream out, java.util.function.Predicate<String> keep) throws IOException {
+    NDList list = new NDList();
+    arrays.forEach((name, a) -> {
+      if (keep.test(name)) {
+        list.add(a);
+      }
+    });
+    list.encode(out, NDList.Encoding.SAFETENSORS);
   }
 
   /** Writes all tensors as safetensors (little-endian float32, canonical names). */
   void encode(OutputStream out) throws IOException {
-    NDList list = new NDList(arrays.values());
-    list.encode(out, NDList.Encoding.SAFETENSORS);
+    encode(out, name -> true);
   }
 
   byte[] toBytes() {
+    return toBytes(name -> true);
+  }
+
+  byte[] toBytes(java.util.function.Predicate<String> keep) {
     ByteArrayOutputStream bos = new ByteArrayOutputStream();
     try {
-      encode(bos);
+      encode(bos, keep);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -153,9 +253,13 @@ public final class Weights implements AutoCloseable {
   }
 
   void write(Path file) throws IOException {
+    write(file, name -> true);
+  }
+
+  void write(Path file, java.util.function.Predicate<String> keep) throws IOException {
     Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
     try (OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20)) {
-      encode(out);
+      encode(out, keep);
     }
     Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
         java.nio.file.StandardCopyOption.ATOMIC_MOVE);
@@ -179,7 +283,8 @@ public final class Weights implements AutoCloseable {
       copy.setName(e.getKey());
       out.put(e.getKey(), copy);
     }
-    return trainable(new Weights(m, out));
+    boolean whole = adapter != null && out.keySet().stream().anyMatch(Adapter::owns);
+    return trainable(new Weights(m, out, whole ? adapter.copy() : null));
   }
 
   /** A copy converted to {@code type} (float64 for gradient checks). */
@@ -192,7 +297,7 @@ public final class Weights implements AutoCloseable {
       copy.setName(e.getKey());
       out.put(e.getKey(), copy);
     }
-    return trainable(new Weights(m, out));
+    return trainable(new Weights(m, out, adapter == null ? null : adapter.copy()));
   }
 
   /**
@@ -206,7 +311,7 @@ public final class Weights implements AutoCloseable {
       a.setName(name);
       all.put(name, a);
     });
-    return trainable(new Weights(manager, all));
+    return trainable(new Weights(manager, all, adapter));
   }
 
   /** The parameter of this name. */

@@ -93,6 +93,50 @@ class GradientCheckTest {
     }
   }
 
+  /**
+   * Through a LoRA adapter (trained a few steps first, so that B is not zero and A's gradient is not
+   * trivially zero), on both families: the adapter's A and B match finite differences, and backward
+   * reaches no base tensor (it is frozen).
+   */
+  @ParameterizedTest
+  @ValueSource(ints = {0, 1})
+  void loraAdapterGradientsMatchFiniteDifferences(int family) {
+    ModelConfig config = family == 0 ? CONFIG : LLAMA[0];
+    var lora = new io.alignstream.model.lora.LoraConfig(2, 4, 0, List.of("all-linear"));
+    String[] params = family == 0
+        ? new String[] {"base_model.model.transformer.h.0.attn.c_attn.lora_A.weight",
+            "base_model.model.transformer.h.1.mlp.c_proj.lora_B.weight",
+            "base_model.model.transformer.h.1.attn.c_proj.lora_A.weight"}
+        : new String[] {"base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight",
+            "base_model.model.model.layers.1.self_attn.k_proj.lora_B.weight",
+            "base_model.model.model.layers.0.mlp.down_proj.lora_A.weight",
+            "base_model.model.model.layers.1.mlp.gate_proj.lora_B.weight"};
+    try (Policy plain = Policy.create(config, 35 + family); Policy policy = plain.withAdapter(lora, 3)) {
+      try (PolicyTrainer t = new PolicyTrainer(policy, new AdamW(AdamWConfig.defaults(), LrSchedule.constant(5e-2)))) {
+        for (int i = 0; i < 3; i++) {
+          t.sftStep(BATCH);
+        }
+      }
+      TokenBatch tb = TokenBatch.of(BATCH, config);
+      check(policy, params, (w, m) -> {
+        NDArray loss = Objectives.sftNll(tb.tokenLogProbs(config, w, m), tb.mask(m, w.dataType()));
+        return loss;
+      });
+      try (NDManager root = NDManager.newBaseManager("PyTorch"); NDManager m = root.newSubManager()) {
+        policy.read(w -> {
+          w.arrays().values().forEach(GradMode::zero);
+          try (GradMode on = GradMode.on()) {
+            GradMode.backward(Objectives.sftNll(tb.tokenLogProbs(config, w, m), tb.mask(m, w.dataType())), m);
+          }
+          w.arrays().forEach((name, a) -> assertTrue(Adapter.owns(name) == (GradMode.gradient(a, m) != null),
+              name + (Adapter.owns(name) ? " gets no gradient" : " is frozen but got a gradient")));
+          w.arrays().values().forEach(GradMode::zero);
+          return null;
+        });
+      }
+    }
+  }
+
   @Test
   void discriminatorGradientsMatchFiniteDifferences() {
     try (Policy policy = Policy.create(CONFIG, 7); RewardModel reward = RewardModel.fromPolicy(policy, 1, 0.5)) {

@@ -21,7 +21,15 @@ import java.util.function.Function;
  * ({@code config.json}) or tokenizer differs from the loaded one: following those needs a restart,
  * because the token ids of work already in flight would no longer match.
  *
- * <p>Thread-safety: {@link #onWeights} runs on the subscriber's thread; everything else on any.
+ * <p>Adapters: with an {@link AdapterFactory}, versions published as LoRA adapters
+ * ({@link PublishedWeights#ADAPTER}) are built over one base, which the subscriber also delivers (its
+ * {@link AdapterFactory#baseLine()}); the base's bytes are kept only until the first adapter loads it, or
+ * until a whole-weights version shows that no adapter will come. An adapter that arrives before its base
+ * waits for it (it is the version in use as soon as the base is there), so the order in which the two
+ * lines complete does not matter. A second base is refused (restart to follow it).
+ *
+ * <p>Thread-safety: {@link #onWeights} runs on the subscriber's thread (so do the adapter fields); everything
+ * else on any.
  */
 public final class LiveModel<M extends AutoCloseable> implements WeightSubscriber.Listener, AutoCloseable {
   /** Builds one version's model on the line's architecture, fixed by its first version. */
@@ -47,15 +55,71 @@ public final class LiveModel<M extends AutoCloseable> implements WeightSubscribe
   private boolean closed; // guarded by lock
   private volatile long version = -1;
   private volatile Map<String, String> metadata = Map.of();
+  private final AdapterFactory<M> adapters; // null: whole weights only
+  private PublishedWeights base; // the base line's version, until loaded or not needed
+  private boolean baseLoaded;
+  private boolean wholeSeen;
+  private PublishedWeights waiting; // an adapter that came before its base
 
   /**
    * @param line the model line it follows
    * @param owner what holds it, for messages ("sampler", "rewarder")
    */
   public LiveModel(String line, String owner, Factory<M> factory) {
+    this(line, owner, factory, null);
+  }
+
+  /** As {@link #LiveModel(String, String, Factory)}, also serving adapter versions through {@code adapters} (may be null). */
+  public LiveModel(String line, String owner, Factory<M> factory, AdapterFactory<M> adapters) {
     this.line = line;
     this.owner = owner;
     this.factory = factory;
+    this.adapters = adapters != null && adapters.baseLine().equals(line) ? null : adapters;
+  }
+
+  /** The other line the subscriber must deliver here (the adapters' base), or null. */
+  public String baseLine() {
+    return adapters == null ? null : adapters.baseLine();
+  }
+
+  /** The base line's version: kept (as bytes) for the first adapter; a waiting adapter goes in now. */
+  private void onBase(PublishedWeights weights) throws Exception {
+    if (base != null || baseLoaded) {
+      throw new IllegalArgumentException(weights.modelName() + " v" + weights.version() + " is a second base; restart the "
+          + owner + " to follow it");
+    }
+    if (wholeSeen) {
+      return; // this line publishes whole weights: no adapter will need it
+    }
+    base = weights;
+    if (waiting != null) {
+      PublishedWeights w = waiting;
+      waiting = null;
+      onWeights(w);
+    }
+  }
+
+  /** One version's model: whole weights through the factory, an adapter over the base (loaded at first use). */
+  private M build(ModelConfig config, PublishedWeights weights) throws Exception {
+    if (!weights.adapter()) {
+      wholeSeen = true;
+      base = null;
+      return factory.build(config, weights.payload(), weights.version());
+    }
+    if (!baseLoaded) {
+      ModelConfig baseConfig = ModelConfig.fromJson(base.manifest().getConfigJson());
+      if (!baseConfig.equals(config)) {
+        throw new IllegalArgumentException("the adapter's base " + base.modelName() + " is another architecture");
+      }
+      adapters.loadBase(baseConfig, base.payload(), base.version());
+      baseLoaded = true;
+      base = null; // its bytes are no longer needed
+    }
+    String adapterConfig = weights.manifest().getMetadata().get(PublishedWeights.ADAPTER_CONFIG);
+    if (adapterConfig == null) {
+      throw new IllegalArgumentException("the adapter's manifest carries no " + PublishedWeights.ADAPTER_CONFIG);
+    }
+    return adapters.adapt(adapterConfig, weights.payload(), weights.version());
   }
 
   public String line() {
@@ -64,8 +128,22 @@ public final class LiveModel<M extends AutoCloseable> implements WeightSubscribe
 
   @Override
   public void onWeights(PublishedWeights weights) throws Exception {
+    if (adapters != null && weights.modelName().equals(adapters.baseLine())) {
+      onBase(weights);
+      return;
+    }
     if (!weights.modelName().equals(line)) {
       throw new IllegalArgumentException("weights of " + weights.modelName() + ", expected " + line);
+    }
+    if (weights.adapter()) {
+      if (adapters == null) {
+        throw new IllegalArgumentException("v" + weights.version() + " is a LoRA adapter; this " + owner
+            + " serves whole weights only");
+      }
+      if (!baseLoaded && base == null) {
+        waiting = weights; // in use once the base arrives
+        return;
+      }
     }
     String configJson = weights.manifest().getConfigJson();
     String tokenizerJson = weights.manifest().getTokenizerJson();
@@ -84,7 +162,7 @@ public final class LiveModel<M extends AutoCloseable> implements WeightSubscribe
             + " to follow it");
       }
       Version<M> v = current.current();
-      M model = factory.build(v.config(), weights.payload(), weights.version());
+      M model = build(v.config(), weights);
       fresh = new Loaded<>(new Version<>(model, v.tokenizer(), v.config(), weights.version(), meta), configJson,
           tokenizerJson);
     }
@@ -123,7 +201,7 @@ public final class LiveModel<M extends AutoCloseable> implements WeightSubscribe
         throw new IllegalArgumentException("tokenizer has " + tokenizer.vocabSize() + " ids but the model only "
             + config.vocabSize());
       }
-      M model = factory.build(config, weights.payload(), weights.version());
+      M model = build(config, weights);
       return new Loaded<>(new Version<>(model, tokenizer, config, weights.version(), meta), configJson, tokenizerJson);
     } catch (Exception e) {
       tokenizer.close();
@@ -186,13 +264,19 @@ public final class LiveModel<M extends AutoCloseable> implements WeightSubscribe
     } finally {
       lock.writeLock().unlock();
     }
-    if (l != null) {
-      try {
-        l.current().model().close();
-      } catch (Exception e) {
-        throw new IllegalStateException("closing " + line + ": " + e.getMessage(), e);
-      } finally {
-        l.current().tokenizer().close();
+    try {
+      if (l != null) {
+        try {
+          l.current().model().close();
+        } catch (Exception e) {
+          throw new IllegalStateException("closing " + line + ": " + e.getMessage(), e);
+        } finally {
+          l.current().tokenizer().close();
+        }
+      }
+    } finally {
+      if (adapters != null) {
+        adapters.close(); // after the models built over its base
       }
     }
   }

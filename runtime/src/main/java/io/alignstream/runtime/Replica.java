@@ -106,13 +106,24 @@ public final class Replica<M extends AutoCloseable> implements Service {
    * @param work makes the service's work, given this replica (its model, reporter and loop)
    */
   public Replica(Spec spec, KafkaConnection kafka, LiveModel.Factory<M> factory, Function<Replica<M>, Work> work) {
+    this(spec, kafka, factory, null, work);
+  }
+
+  /**
+   * As {@link #Replica(Spec, KafkaConnection, LiveModel.Factory, Function)}, also serving the line's
+   * adapter versions through {@code adapters} (may be null): the replica then follows the adapters' base
+   * line too.
+   */
+  public Replica(Spec spec, KafkaConnection kafka, LiveModel.Factory<M> factory, AdapterFactory<M> adapters,
+      Function<Replica<M>, Work> work) {
     this.spec = spec;
     this.reporter = new RunReporter(new KafkaProducer<>(kafka.producerConfig(), new ByteArraySerializer(),
         new ByteArraySerializer()), spec.topics(), spec.id());
-    this.model = new LiveModel<>(spec.line(), spec.kind(), factory);
+    this.model = new LiveModel<>(spec.line(), spec.kind(), factory, adapters);
+    Set<String> lines = model.baseLine() == null ? Set.of(spec.line()) : Set.of(spec.line(), model.baseLine());
     // The subscriber assigns partitions itself: read_committed and no group.
     this.subscriber = new WeightSubscriber(new KafkaConsumer<>(kafka.readerConfig(spec.id() + "-weights"),
-        new ByteArrayDeserializer(), new ByteArrayDeserializer()), spec.topics(), Set.of(spec.line()), this::onWeights,
+        new ByteArrayDeserializer(), new ByteArrayDeserializer()), spec.topics(), lines, this::onWeights,
         PARTIAL_WEIGHTS_TIMEOUT);
     this.work = work.apply(this);
     var consumer = new KafkaConsumer<>(kafka.loopConsumerConfig(spec.groupId(), spec.id() + "-" + spec.consumes(),
@@ -232,6 +243,7 @@ public final class Replica<M extends AutoCloseable> implements Service {
   /** The subscriber's listener: loads the version and says so, or says why not and rethrows so it is rejected. */
   private void onWeights(PublishedWeights weights) throws Exception {
     String v = Long.toString(weights.version());
+    long before = model.version();
     try {
       model.onWeights(weights);
     } catch (Exception e) {
@@ -241,10 +253,17 @@ public final class Replica<M extends AutoCloseable> implements Service {
           Map.of("replica", spec.id(), "modelName", spec.line(), "version", v, "kept", Long.toString(model.version())));
       throw e;
     }
-    log.info("{}: {} v{} loaded", spec.id(), spec.line(), v);
-    reporter.event("version-loaded", spec.line() + " v" + v + " loaded",
-        Map.of("replica", spec.id(), "modelName", spec.line(), "version", v));
-    work.loaded(weights.version());
+    long now = model.version();
+    if (now == before) {
+      // The adapters' base, or an adapter waiting for it: nothing new in use yet.
+      log.info("{}: {} v{} received; {} stays at v{}", spec.id(), weights.modelName(), v, spec.line(), now);
+      return;
+    }
+    String loaded = Long.toString(now);
+    log.info("{}: {} v{} loaded", spec.id(), spec.line(), loaded);
+    reporter.event("version-loaded", spec.line() + " v" + loaded + " loaded",
+        Map.of("replica", spec.id(), "modelName", spec.line(), "version", loaded));
+    work.loaded(now);
   }
 
   /**

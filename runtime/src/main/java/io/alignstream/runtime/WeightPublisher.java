@@ -56,6 +56,21 @@ public final class WeightPublisher {
    */
   public ModelVersion publish(String modelName, long version, byte[] payload, String configJson,
       String tokenizerJson, long trainedSamples, Map<String, String> metadata) {
+    return publish(modelName, version, PublishedWeights.FULL, payload, configJson, tokenizerJson, trainedSamples,
+        metadata);
+  }
+
+  /**
+   * As {@link #publish(String, long, byte[], String, String, long, Map)} with the payload's
+   * {@code format}: {@link PublishedWeights#FULL} or {@link PublishedWeights#ADAPTER} (whose metadata then
+   * carries {@link PublishedWeights#ADAPTER_CONFIG} and {@link PublishedWeights#ADAPTER_BASE}).
+   */
+  public ModelVersion publish(String modelName, long version, String format, byte[] payload, String configJson,
+      String tokenizerJson, long trainedSamples, Map<String, String> metadata) {
+    if (format.equals(PublishedWeights.ADAPTER) && (!metadata.containsKey(PublishedWeights.ADAPTER_CONFIG)
+        || !metadata.containsKey(PublishedWeights.ADAPTER_BASE))) {
+      throw new IllegalArgumentException("an adapter's manifest names its adapter_config.json and its base line");
+    }
     int count = Math.max(1, (payload.length + chunkBytes - 1) / chunkBytes);
     int partition = Topics.weightChunkPartition(modelName, chunkPartitions());
     List<Future<RecordMetadata>> sent = new ArrayList<>(count);
@@ -76,7 +91,7 @@ public final class WeightPublisher {
       throw new IllegalStateException("could not publish " + modelName + " v" + version + ": " + e.getCause().getMessage(), e.getCause());
     }
     ModelVersion manifest = ModelVersion.newBuilder().setModelName(modelName).setVersion(version)
-        .setFormat("safetensors").setTotalBytes(payload.length).setChunkCount(count)
+        .setFormat(format).setTotalBytes(payload.length).setChunkCount(count)
         .setFirstChunkOffset(firstOffset).setSha256(ContentId.sha256(payload)).setConfigJson(configJson).setTokenizerJson(tokenizerJson)
         .setTrainedSamples(trainedSamples).setCreatedAtMs(System.currentTimeMillis())
         .setMetadata(Map.copyOf(metadata)).build();

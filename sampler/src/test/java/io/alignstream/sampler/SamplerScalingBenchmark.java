@@ -76,11 +76,26 @@ public final class SamplerScalingBenchmark {
   /** A sampler process of run {@code topics} (pacing and the in-flight gate off), its output in {@code dir/id.log}. */
   static Process start(String bootstrap, Topics topics, String id, int k, int promptsPerBatch, Path dir)
       throws Exception {
-    var cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m",
+    return start(bootstrap, topics, id, k, promptsPerBatch, dir, "512m");
+  }
+
+  /** As {@link #start(String, Topics, String, int, int, Path)} with the sampler JVM's {@code -Xmx}. */
+  static Process start(String bootstrap, Topics topics, String id, int k, int promptsPerBatch, Path dir, String heap)
+      throws Exception {
+    return start(bootstrap, topics, id, k, promptsPerBatch, dir, heap, List.of());
+  }
+
+  /** As {@link #start(String, Topics, String, int, int, Path, String)} with more JVM options (e.g. the JVM decoder's). */
+  static Process start(String bootstrap, Topics topics, String id, int k, int promptsPerBatch, Path dir, String heap,
+      List<String> jvmOptions) throws Exception {
+    var cmd = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xmx" + heap));
+    cmd.addAll(jvmOptions);
+    cmd.addAll(List.of(
         "-Dai.djl.offline=true", "-cp", System.getProperty("java.class.path"), SamplerMain.class.getName(),
         "--bootstrap", bootstrap, "--run", topics.runId(), "--sampler-id", id, "--samples-per-prompt",
         Integer.toString(k), "--prompts-per-batch", Integer.toString(promptsPerBatch), "--max-new-tokens", "16", "--max-prompts-per-version", "0",
-        "--max-lag", "0", "--threads", "1");
+        "--max-lag", "0", "--threads", "1"));
     return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve(id + ".log").toFile()).start();
   }
 }

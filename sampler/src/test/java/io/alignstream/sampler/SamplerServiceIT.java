@@ -4,7 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.alignstream.broker.KafkaConnection;
+import io.alignstream.model.AdamW;
+import io.alignstream.model.AdamWConfig;
+import io.alignstream.model.Example;
+import io.alignstream.model.LrSchedule;
+import io.alignstream.model.Policy;
+import io.alignstream.model.PolicyTrainer;
 import io.alignstream.model.SamplingConfig;
+import io.alignstream.model.lora.LoraConfig;
 import io.alignstream.schemas.DeadLetters;
 import io.alignstream.schemas.Generation;
 import io.alignstream.schemas.ModelLines;
@@ -50,6 +57,65 @@ class SamplerServiceIT {
       Thread.sleep(50);
     }
     assertTrue(service.paused(), "the sampler paused after its budget");
+  }
+
+  @Test
+  void adapterVersionsAreServedOverTheBaseLoadedOnce(KafkaConnection kafka, Topics topics) throws Exception {
+    try (var upstream = new UpstreamStub(kafka, topics);
+        Policy base = Policy.create(upstream.config, 5);
+        Policy v1 = base.withAdapter(new LoraConfig(4, 8, 0, List.of("c_attn", "c_fc")), 1);
+        Policy v2 = base.withAdapter(new LoraConfig(4, 8, 0, List.of("c_attn", "c_fc")), 2)) {
+      // Given adapters with B away from zero (they would change nothing at their zero start)
+      for (Policy p : List.of(v1, v2)) {
+        try (var t = new PolicyTrainer(p, new AdamW(AdamWConfig.defaults(), LrSchedule.constant(5e-2)))) {
+          for (int i = 0; i < 3; i++) {
+            t.sftStep(List.of(new Example(new long[] {2, 3, 4}, new long[] {5, 6, upstream.tokenizer.eosId()})));
+          }
+        }
+      }
+      // and v1 published as an adapter before its base, π_0 on the base line, as whole weights
+      upstream.publishAdapter("policy", 1, v1, Map.of());
+      upstream.publishWeights("base", 0, base.weightsToBytes(), Map.of());
+      SamplerConfig config = SamplerConfig.defaults(topics.runId()).withSamplerId("lora")
+          .withSamplesPerPrompt(1).withPromptsPerBatch(2).withMaxPromptsPerVersion(0).withMaxLag(0).withSeed(7)
+          .withSampling(new SamplingConfig(1.0, 1.0, 0, 4, true)).withWeightsTimeout(WAIT);
+      var failure = new AtomicReference<Throwable>();
+      try (var service = new SamplerService(config, kafka)) {
+        Thread thread = start(service, failure);
+        upstream.publishPrompts(0, 4, 0);
+
+        // Then it generates with v1 as soon as the base is there, and the log-probs are the adapted policy's
+        List<Generation> first = upstream.awaitGenerations(g -> g.size() >= 4, WAIT);
+        assertTrue(first.stream().allMatch(g -> g.getPolicyVersion() == 1), "v1, the adapter, is in use");
+        assertLogProbsOf(v1, first);
+
+        // When v2 comes as an adapter only, it is swapped in over the same base
+        upstream.publishAdapter("policy", 2, v2, Map.of());
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (service.policyVersion() < 2 && System.nanoTime() < deadline) {
+          Thread.sleep(50);
+        }
+        assertEquals(2, service.policyVersion(), "v2 loaded");
+        upstream.publishPrompts(4, 8, 0);
+        List<Generation> all = upstream.awaitGenerations(g -> g.stream().filter(x -> x.getPolicyVersion() == 2).count() >= 2, WAIT);
+        assertLogProbsOf(v2, all.stream().filter(g -> g.getPolicyVersion() == 2).toList());
+        assertEquals(null, failure.get());
+        service.close();
+        thread.join(30_000);
+      }
+    }
+  }
+
+  /** Every generation's behaviour log-probs are what {@code policy} gives its response, teacher-forced. */
+  private static void assertLogProbsOf(Policy policy, List<Generation> gens) {
+    for (Generation g : gens) {
+      long[] prompt = g.getPromptTokenIds().stream().mapToLong(Integer::longValue).toArray();
+      long[] response = g.getResponseTokenIds().stream().mapToLong(Integer::longValue).toArray();
+      float[] expected = policy.tokenLogProbs(List.of(new Example(prompt, response)))[0];
+      for (int i = 0; i < expected.length; i++) {
+        assertEquals(expected[i], g.getLogProbs().get(i), 1e-4, "token " + i + " of " + g.getId());
+      }
+    }
   }
 
   @Test

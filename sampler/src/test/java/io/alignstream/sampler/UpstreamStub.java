@@ -4,6 +4,7 @@ import io.alignstream.broker.KafkaConnection;
 import io.alignstream.model.ModelConfig;
 import io.alignstream.model.gpt2.Gpt2Config;
 import io.alignstream.model.Policy;
+import io.alignstream.runtime.PublishedWeights;
 import io.alignstream.model.Tokenizer;
 import io.alignstream.model.WordLevelTokenizerBuilder;
 import io.alignstream.runtime.WeightPublisher;
@@ -44,19 +45,25 @@ final class UpstreamStub implements AutoCloseable {
   final Topics topics;
   final Path dir;
   final Tokenizer tokenizer;
-  final Gpt2Config config;
+  final ModelConfig config;
   private final String tokenizerJson;
   private final String configJson;
   private final KafkaProducer<byte[], byte[]> weights;
   private final KafkaProducer<byte[], byte[]> prompts;
 
   UpstreamStub(KafkaConnection kafka, Topics topics) throws IOException {
+    this(kafka, topics, t -> Gpt2Config.tiny(t.vocabSize(), t.eosId()));
+  }
+
+  /** As {@link #UpstreamStub(KafkaConnection, Topics)} with a model of the shape {@code shape} gives for the tokenizer. */
+  UpstreamStub(KafkaConnection kafka, Topics topics, java.util.function.Function<Tokenizer, ModelConfig> shape)
+      throws IOException {
     this.kafka = kafka;
     this.topics = topics;
     this.dir = Files.createTempDirectory("sampler-it-");
     Path tokenizerFile = new WordLevelTokenizerBuilder(64).add(CORPUS).write(dir.resolve(Tokenizer.FILE_NAME));
     this.tokenizer = Tokenizer.load(tokenizerFile);
-    this.config = Gpt2Config.tiny(tokenizer.vocabSize(), tokenizer.eosId());
+    this.config = shape.apply(tokenizer);
     config.write(dir.resolve(ModelConfig.FILE_NAME));
     this.tokenizerJson = Files.readString(tokenizerFile);
     this.configJson = Files.readString(dir.resolve(ModelConfig.FILE_NAME));
@@ -88,6 +95,20 @@ final class UpstreamStub implements AutoCloseable {
   void publishWeights(String line, long version, byte[] payload, Map<String, String> metadata) {
     weights.beginTransaction();
     new WeightPublisher(weights, topics).publish(line, version, payload, configJson, tokenizerJson, 0, metadata);
+    weights.commitTransaction();
+  }
+
+  /**
+   * Publishes a LoRA adapter ({@code policy.adapterToBytes()}) as {@code version} of {@code line}, over the
+   * {@code base} line, in one transaction, as the learner does with lora.rank > 0.
+   */
+  void publishAdapter(String line, long version, Policy adapted, Map<String, String> metadata) {
+    Map<String, String> meta = new HashMap<>(metadata);
+    meta.put(PublishedWeights.ADAPTER_CONFIG, adapted.adapterConfigJson());
+    meta.put(PublishedWeights.ADAPTER_BASE, "base");
+    weights.beginTransaction();
+    new WeightPublisher(weights, topics).publish(line, version, PublishedWeights.ADAPTER, adapted.adapterToBytes(),
+        configJson, tokenizerJson, 0, meta);
     weights.commitTransaction();
   }
 

@@ -97,7 +97,7 @@ public final class VersionSwapBenchmark {
   }
 
   /** Per version and sampler, ms from the publish to its {@code version-loaded} event. */
-  private static double[][] loadedMs(UpstreamStub upstream, List<String> ids, long[] publishedMs) {
+  static double[][] loadedMs(UpstreamStub upstream, List<String> ids, long[] publishedMs) {
     Map<String, Long> at = new HashMap<>(); // "samplerId v" → event time
     for (var e : upstream.events()) {
       if (e.getKind().equals("version-loaded") && ids.contains(e.getSource())) {
@@ -119,7 +119,7 @@ public final class VersionSwapBenchmark {
   }
 
   /** Keeps the samplers busy: 8 new prompts every 50 ms, more than they answer. */
-  private static void feed(UpstreamStub upstream, AtomicBoolean feeding) {
+  static void feed(UpstreamStub upstream, AtomicBoolean feeding) {
     int next = 0;
     while (feeding.get()) {
       upstream.publishPrompts(next, next + 8, 0);
@@ -151,14 +151,14 @@ public final class VersionSwapBenchmark {
         Arrays.stream(every).max().orElseThrow(), median(first));
   }
 
-  private static double median(double[] xs) {
+  static double median(double[] xs) {
     double[] s = xs.clone();
     Arrays.sort(s);
     return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
   }
 
   /** Reads the committed generations as they come: per sampler, the first of each version. */
-  private static final class Watcher implements AutoCloseable {
+  static final class Watcher implements AutoCloseable {
     record Seen(long createdAtMs, long seenNanos) {}
 
     private final KafkaConsumer<String, Generation> consumer;

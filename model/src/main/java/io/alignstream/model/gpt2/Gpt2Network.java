@@ -57,6 +57,24 @@ final class Gpt2Network implements Network {
   }
 
   /**
+   * The four Conv1D layers of every block, as PEFT names them inside {@code GPT2LMHeadModel} (under
+   * {@code transformer.}), stored (in, out).
+   */
+  @Override
+  public Map<String, Linear> linearLayers() {
+    long d = c.width();
+    Map<String, Linear> out = new LinkedHashMap<>();
+    for (int i = 0; i < c.layers(); i++) {
+      String p = "h." + i + ".";
+      out.put(p + "attn.c_attn", new Linear(HF_PREFIX + p + "attn.c_attn", d, 3 * d, true));
+      out.put(p + "attn.c_proj", new Linear(HF_PREFIX + p + "attn.c_proj", d, d, true));
+      out.put(p + "mlp.c_fc", new Linear(HF_PREFIX + p + "mlp.c_fc", d, 4 * d, true));
+      out.put(p + "mlp.c_proj", new Linear(HF_PREFIX + p + "mlp.c_proj", 4 * d, d, true));
+    }
+    return out;
+  }
+
+  /**
    * GPT-2's initialisation: N(0, 0.02) for matrices and embeddings, N(0, 0.02/sqrt(2L)) for the
    * residual projections, ones for layer-norm gains, zeros for biases.
    */
@@ -176,14 +194,14 @@ final class Gpt2Network implements Network {
 
     /**
      * A Conv1D layer, x W + b with W stored (in, out): one fused {@code linear} call over the transposed
-     * view that decoding constants hold, or a matmul and an add in a differentiated pass.
+     * view that decoding constants hold, or a matmul and an add in a differentiated pass; plus the layer's
+     * adapter when it has one.
      */
     private NDArray conv1d(NDArray x, String layer) {
       NDArray view = transposed.get(layer);
-      if (view == null) {
-        return x.matMul(w.get(layer + ".weight")).add(w.get(layer + ".bias"));
-      }
-      return x.getNDArrayInternal().linear(x, view, w.get(layer + ".bias")).get(0);
+      NDArray y = view == null ? x.matMul(w.get(layer + ".weight")).add(w.get(layer + ".bias"))
+          : x.getNDArrayInternal().linear(x, view, w.get(layer + ".bias")).get(0);
+      return w.adapted(layer, x, y);
     }
 
     private NDArray layerNorm(NDArray x, String name) {

@@ -70,6 +70,31 @@ final class LlamaNetwork implements Network {
     return s;
   }
 
+  /** Every projection of every layer; the output layer is not one (PEFT's all-linear leaves it out too). */
+  @Override
+  public Map<String, Linear> linearLayers() {
+    long d = c.width();
+    long q = (long) c.heads() * c.headDim();
+    long kv = (long) c.kvHeads() * c.headDim();
+    long mlp = c.intermediateSize();
+    Map<String, Linear> out = new LinkedHashMap<>();
+    for (int i = 0; i < c.layers(); i++) {
+      String p = layer(i);
+      linear(out, p + "self_attn.q_proj", d, q);
+      linear(out, p + "self_attn.k_proj", d, kv);
+      linear(out, p + "self_attn.v_proj", d, kv);
+      linear(out, p + "self_attn.o_proj", q, d);
+      linear(out, p + "mlp.gate_proj", d, mlp);
+      linear(out, p + "mlp.up_proj", d, mlp);
+      linear(out, p + "mlp.down_proj", mlp, d);
+    }
+    return out;
+  }
+
+  private static void linear(Map<String, Linear> out, String name, long in, long width) {
+    out.put(name, new Linear(name, in, width, false));
+  }
+
   @Override
   public Set<String> outputLayer() {
     return c.tiedEmbeddings() ? Set.of() : Set.of(LM_HEAD);
@@ -217,11 +242,12 @@ final class LlamaNetwork implements Network {
       return hidden.getNDArrayInternal().linear(hidden, out, null).get(0);
     }
 
-    /** x W^T (+ b) with W stored (out, in). */
+    /** x W^T (+ b) with W stored (out, in), plus the layer's adapter when it has one. */
     private NDArray linear(NDArray x, String layer, boolean bias) {
-      return x.getNDArrayInternal()
+      NDArray y = x.getNDArrayInternal()
           .linear(x, w.get(layer + ".weight"), bias ? w.get(layer + ".bias") : null)
           .get(0);
+      return w.adapted(layer, x, y);
     }
 
     /** x / sqrt(mean(x^2) + eps) * g over the last axis. */

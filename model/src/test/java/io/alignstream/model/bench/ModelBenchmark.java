@@ -30,7 +30,7 @@ import java.util.SplittableRandom;
  *
  * <p>Arguments: OUT_DIR [vocab=512] [batch=16] [seq=64] [trainSteps=30, 0 to skip] [genTokens=64] [genBatch=8];
  * {@code -Dbench.preset=gpt2-small} switches to the GPT-2 small shape, {@code llama-tiny} to a Llama of
- * the tiny preset's size, {@code smollm2} to SmolLM2-135M's shape.
+ * the tiny preset's size, {@code smollm2} to SmolLM2-135M's shape, {@code qwen2.5-0.5b} to Qwen2.5-0.5B's.
  */
 public final class ModelBenchmark {
   private ModelBenchmark() {}
@@ -128,6 +128,9 @@ public final class ModelBenchmark {
     return switch (name) {
       case "llama-tiny" -> LlamaConfig.tiny(LlamaConfig.Family.LLAMA, vocab, 1);
       case "smollm2" -> LlamaConfig.smolLm2();
+      // Qwen2.5-0.5B's shape: 24 layers, d=896, 14 query and 2 key/value heads, q/k/v biases, vocabulary 151,936.
+      case "qwen2.5-0.5b" -> new LlamaConfig(LlamaConfig.Family.QWEN2, 151936, 32768, 896, 4864, 24, 14, 2, 64, 1e-6,
+          1e6, null, true, false, 151643, List.of(151645, 151643));
       default -> Gpt2Config.preset(name, vocab, 1);
     };
   }

@@ -93,7 +93,7 @@ public final class DemoCommand implements Callable<Integer> {
       description = "Architecture of π_0, pretrained: gpt2 or llama (see 'alignstream pretrain'). Default: ${DEFAULT-VALUE}.")
   private String arch;
 
-  @Option(names = "--updates", paramLabel = "N", defaultValue = "60",
+  @Option(names = "--updates", paramLabel = "N", defaultValue = "100",
       description = "Learner updates after SFT (loop.max_updates). Default: ${DEFAULT-VALUE}.")
   private int updates;
 

@@ -46,9 +46,8 @@ final class FrozenHeadDiscriminator implements Discriminator {
   static final int BASE_SAMPLES = 8;
   static final int MISMATCHED = 4;
   static final int CUT = 4;
+  /** Adam steps of the head's fit per {@code reward.steps_per_update}. */
   private static final int FIT_STEPS = 60;
-  private static final double FIT_LR = 0.05;
-  private static final double L2 = 1e-3;
   private static final int FEATURE_CACHE = 20_000;
 
   private record Key(long[] prompt, long[] response) {
@@ -249,7 +248,7 @@ final class FrozenHeadDiscriminator implements Discriminator {
       for (int j = 0; j < d; j++) {
         w[j] = head[j];
       }
-      loss += fit(w, diff, rows, FIT_STEPS * recipe.rewardStepsPerUpdate());
+      loss += BradleyTerryHead.fit(w, diff, rows, FIT_STEPS * recipe.rewardStepsPerUpdate());
       float[] fw = new float[d];
       for (int j = 0; j < d; j++) {
         fw[j] = (float) w[j];
@@ -258,44 +257,6 @@ final class FrozenHeadDiscriminator implements Discriminator {
     }
     m.put("reward.loss", loss / ensemble.size());
     m.put("reward.pairs", (double) pairs.size());
-  }
-
-  /**
-   * Adam on the mean Bradley-Terry loss softplus(-w·(φ⁺ - φ⁻)) of the given rows plus L2, full batch,
-   * from {@code w}; returns the final mean loss without the L2 term.
-   */
-  private static double fit(double[] w, float[][] diff, int[] rows, int steps) {
-    int d = w.length;
-    double[] mAdam = new double[d];
-    double[] vAdam = new double[d];
-    double[] grad = new double[d];
-    double loss = 0;
-    for (int step = 1; step <= steps + 1; step++) {
-      Arrays.fill(grad, 0);
-      loss = 0;
-      for (int r : rows) {
-        float[] x = diff[r];
-        double z = dot(w, x);
-        loss += softplus(-z);
-        double g = -sigmoid(-z); // d softplus(-z) / dz
-        for (int j = 0; j < d; j++) {
-          grad[j] += g * x[j];
-        }
-      }
-      loss /= rows.length;
-      if (step > steps) {
-        break; // the last pass only measures
-      }
-      for (int j = 0; j < d; j++) {
-        double gj = grad[j] / rows.length + L2 * w[j];
-        mAdam[j] = 0.9 * mAdam[j] + 0.1 * gj;
-        vAdam[j] = 0.999 * vAdam[j] + 0.001 * gj * gj;
-        double mh = mAdam[j] / (1 - Math.pow(0.9, step));
-        double vh = vAdam[j] / (1 - Math.pow(0.999, step));
-        w[j] -= FIT_LR * mh / (Math.sqrt(vh) + 1e-8);
-      }
-    }
-    return loss;
   }
 
   /**
@@ -414,21 +375,8 @@ final class FrozenHeadDiscriminator implements Discriminator {
     return s;
   }
 
-  private static double dot(double[] w, float[] x) {
-    double s = 0;
-    for (int j = 0; j < x.length; j++) {
-      s += w[j] * x[j];
-    }
-    return s;
-  }
 
-  private static double softplus(double z) {
-    return z > 30 ? z : Math.log1p(Math.exp(z));
-  }
 
-  private static double sigmoid(double z) {
-    return 1 / (1 + Math.exp(-z));
-  }
 
   @Override
   public void close() {

@@ -239,7 +239,7 @@ public record Recipe(
   public static Recipe parse(Map<String, String> given) {
     for (String key : given.keySet()) {
       if (!DEFAULTS.containsKey(key)) {
-        throw new IllegalArgumentException("recipe: unknown key '" + key + "'" + suggestion(key)
+        throw new IllegalArgumentException("recipe: unknown key '" + key + "'" + KeySuggestion.of(key, DEFAULTS.keySet())
             + "; known keys: " + String.join(", ", new TreeMap<>(DEFAULTS).keySet()));
       }
     }
@@ -381,36 +381,5 @@ public record Recipe(
     if (!(value >= min) || Double.isInfinite(value)) {
       throw new IllegalArgumentException("recipe: " + key + " must be at least " + min + ", got " + value);
     }
-  }
-
-  private static String suggestion(String key) {
-    String best = null;
-    int bestDistance = 4;
-    for (String k : DEFAULTS.keySet()) {
-      int dist = distance(key, k);
-      if (dist < bestDistance) {
-        bestDistance = dist;
-        best = k;
-      }
-    }
-    return best == null ? "" : " (did you mean '" + best + "'?)";
-  }
-
-  private static int distance(String a, String b) {
-    int[] prev = new int[b.length() + 1];
-    int[] cur = new int[b.length() + 1];
-    for (int j = 0; j <= b.length(); j++) {
-      prev[j] = j;
-    }
-    for (int i = 1; i <= a.length(); i++) {
-      cur[0] = i;
-      for (int j = 1; j <= b.length(); j++) {
-        cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1));
-      }
-      int[] t = prev;
-      prev = cur;
-      cur = t;
-    }
-    return prev[b.length()];
   }
 }

@@ -182,6 +182,9 @@ public final class Weights implements AutoCloseable {
    * own arrays, not copies: the result is then valid only while this object is open.
    */
   Weights merged(NDManager parent, boolean share) {
+    if (adapter == null) {
+      throw new IllegalStateException("these weights carry no adapter to merge");
+    }
     NDManager m = parent.newSubManager();
     Map<String, NDArray> out = new LinkedHashMap<>();
     for (Map.Entry<String, NDArray> e : arrays.entrySet()) {

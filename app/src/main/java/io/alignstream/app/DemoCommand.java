@@ -113,8 +113,12 @@ public final class DemoCommand implements Callable<Integer> {
   /** Golden success of one policy on the held-out prompts: greedy, and {@link #EVAL_SAMPLES} sampled answers each. */
   record Result(String name, Evaluation.Result greedy, Evaluation.Result sampled, String how) {}
 
-  /** One judgement of the streaming policy: its version, golden success (greedy), seconds since the start, samples the loop trained. */
-  record CurvePoint(long version, double success, double seconds, long samplesTrained) {}
+  /**
+   * One judgement of the streaming policy: its version, golden success (greedy), seconds since the
+   * start, samples the loop trained, and the reward model's held-out pair accuracy then (NaN before it
+   * is measured).
+   */
+  record CurvePoint(long version, double success, double seconds, long samplesTrained, double rewardAccuracy) {}
 
   @Override
   public Integer call() throws Exception {
@@ -298,7 +302,8 @@ public final class DemoCommand implements Callable<Integer> {
       Path dir = LearnerCheckpoint.policyDir(snapshot.checkpoint());
       try (Policy policy = Policy.load(dir); Tokenizer tok = Tokenizer.load(dir)) {
         double s = Evaluation.greedy(policy, tok, eval, MAX_NEW_TOKENS).success();
-        points.add(new CurvePoint(version, s, seconds(t0), snapshot.trainedSamples()));
+        points.add(new CurvePoint(version, s, seconds(t0), snapshot.trainedSamples(),
+            snapshot.metrics().getOrDefault("reward.pair_accuracy", Double.NaN)));
         evaluator.metric("eval.golden_success", s, snapshot.updates(), version);
       }
     }

@@ -53,8 +53,10 @@ final class DemoComparison {
    * the learner's SFT stage chooses them ({@link SftTuning}); never by the judge.
    */
   DemoCommand.Result sftOnly(Path base, Tokenizer tok, Recipe recipe, Path out) throws IOException {
+    // The distinct demonstrations, as ingest passes them to the learner.
     List<Example> demos = new ArrayList<>();
-    task.demonstrations().forEach(d -> demos.add(new Example(tok.encode(d.prompt()), tok.responseIds(d.response()))));
+    task.demonstrations().stream().map(d -> List.of(d.prompt(), d.response())).distinct()
+        .forEach(d -> demos.add(new Example(tok.encode(d.get(0)), tok.responseIds(d.get(1)))));
     int budget = recipe.sftSteps() + recipe.maxUpdates();
     try (Policy p = Policy.load(base);
         ProgressBar bar = ProgressBar.start("sft-only", (long) (Learner.GRID_STEPS + 1) * budget, "steps")) {

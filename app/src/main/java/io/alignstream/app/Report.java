@@ -63,7 +63,8 @@ final class Report {
     summary.put("comparison", comparison.toJson());
     summary.put("kept", kept.toJson());
     summary.put("curve", curve.stream().map(p -> Map.of("version", p.version(), "golden_success", p.success(),
-        "seconds", p.seconds(), "samples_trained", p.samplesTrained())).toList());
+        "seconds", p.seconds(), "samples_trained", p.samplesTrained(),
+        "reward_pair_accuracy", Double.isNaN(p.rewardAccuracy()) ? "not measured yet" : p.rewardAccuracy())).toList());
     summary.put("seconds", stageSeconds);
     summary.put("dead_letters", deadLetters);
     JSON.writerWithDefaultPrettyPrinter().writeValue(runDir.resolve("report.json").toFile(), summary);
@@ -75,8 +76,12 @@ final class Report {
         + " held-out prompts about undemonstrated items", "success", bars, 1.0);
     double[] x = curve.stream().mapToDouble(DemoCommand.CurvePoint::version).toArray();
     double[] y = curve.stream().mapToDouble(DemoCommand.CurvePoint::success).toArray();
-    ChartPng.lines(runDir.resolve("curve.png"), "Golden success of the streaming policy (greedy)", "policy version",
-        "success", List.of(new ChartPng.Series("aligned policy", x, y)), 0, 1);
+    List<DemoCommand.CurvePoint> measured = curve.stream().filter(p -> !Double.isNaN(p.rewardAccuracy())).toList();
+    ChartPng.lines(runDir.resolve("curve.png"), "The streaming policy (greedy golden success) and its reward model",
+        "policy version", "share", List.of(new ChartPng.Series("aligned policy: golden success", x, y),
+            new ChartPng.Series("reward model: held-out pair accuracy (0.5 is chance)",
+                measured.stream().mapToDouble(DemoCommand.CurvePoint::version).toArray(),
+                measured.stream().mapToDouble(DemoCommand.CurvePoint::rewardAccuracy).toArray())), 0, 1);
 
     StringBuilder html = new StringBuilder();
     html.append("<!doctype html><html><head><meta charset=\"utf-8\"><title>alignstream run ").append(esc(runId))
@@ -113,7 +118,9 @@ final class Report {
       html.append("</tr>");
     }
     html.append("</table>");
-    html.append("<h2>During the run</h2><img src=\"curve.png\" alt=\"golden success over versions\">");
+    html.append("<h2>During the run</h2><img src=\"curve.png\" alt=\"golden success and reward-model accuracy over "
+        + "versions\"><p>The reward model's held-out accuracy is on pairs of demonstrations it never trained on: each "
+        + "demonstration against π_0's samples, another prompt's demonstration and itself cut short.</p>");
     html.append("<p>").append(esc(deadLetterLine(runId, deadLetters))).append("</p>");
     html.append("<h2>Time</h2><table>");
     stageSeconds.forEach((k, v) -> html.append("<tr><td>").append(esc(k)).append("</td><td class=n>")

@@ -67,7 +67,7 @@ public final class SftTuning {
     if (demonstrations.size() < 8 || maxSteps == 0) {
       return new Choice(lr, maxSteps, Double.NaN, List.of());
     }
-    List<Example> order = new ArrayList<>(demonstrations);
+    List<Example> order = canonical(demonstrations);
     Collections.shuffle(order, new Random(seed ^ 0x51F7L));
     List<Example> valid = order.subList(0, order.size() / 8);
     List<Example> train = order.subList(order.size() / 8, order.size());
@@ -121,7 +121,7 @@ public final class SftTuning {
       return null;
     }
     try (PolicyTrainer t = trainer(policy, lr, steps)) {
-      Batches batches = new Batches(demonstrations, batch, seed);
+      Batches batches = new Batches(canonical(demonstrations), batch, seed);
       for (int step = 1; step <= steps; step++) {
         last = t.sftStep(batches.next());
         onStep.accept(step);
@@ -134,6 +134,20 @@ public final class SftTuning {
     int warmup = Math.min(WARMUP, Math.max(1, steps / 10));
     return new PolicyTrainer(p, new AdamW(AdamWConfig.defaults(),
         new LrSchedule(lr, warmup, 0, LrSchedule.Decay.CONSTANT, 1.0)));
+  }
+
+  /**
+   * The demonstrations in an order of their own (by token ids), so that the same demonstrations give
+   * the same split and the same batches however they arrived: the learner reads them from Kafka in
+   * ingest order, the demo's SFT-only baseline from the task, and the two chose differently before.
+   */
+  private static List<Example> canonical(List<Example> demonstrations) {
+    List<Example> out = new ArrayList<>(demonstrations);
+    out.sort((a, b) -> {
+      int c = java.util.Arrays.compare(a.prompt(), b.prompt());
+      return c != 0 ? c : java.util.Arrays.compare(a.response(), b.response());
+    });
+    return out;
   }
 
   /** Mean NLL per response token: comparable across demonstrations of any length. */

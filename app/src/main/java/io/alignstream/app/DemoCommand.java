@@ -46,20 +46,22 @@ import picocli.CommandLine.Option;
 /**
  * {@code alignstream demo}: the main job, end to end on the built-in task. It pretrains π_0 (cached),
  * streams the demonstrations in, runs every service over the embedded broker, aligns the policy while
- * measuring it with the golden judge, and writes a report comparing π_0, SFT alone, Best-of-N over
- * the AfD reward model and the continuously aligned policy.
+ * measuring it with the golden judge, and writes a report comparing π_0, SFT alone, π_SFT, the
+ * oracle-ranked loop and the continuously aligned policy ({@link DemoComparison}).
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
     description = {
         "The main job, end to end on the built-in task (Helpful/Harmless-like requests, a mixed "
-            + "pre-training corpus, desired-only demonstrations, a golden judge for evaluation only):",
+            + "pre-training corpus, a golden judge for evaluation only): 96 demonstrations show a quarter of "
+            + "each kind's items; 400 practice prompts and the 320 evaluation prompts ask about the others.",
         "  1. pretrains the tiny base policy π_0 on the corpus (cached for the next run);",
-        "  2. streams the demonstrations into Kafka (embedded broker unless --bootstrap);",
-        "  3. runs the samplers, the rewarder, the batching topology and the learner (SFT, then the "
-            + "continuous AfD loop), measuring golden success on held-out prompts as it goes;",
-        "  4. writes runs/<run>/report.html (charts) and report.json comparing π_0, SFT alone (same "
-            + "demonstrations, same number of optimiser steps, learning rate tuned), Best-of-N over the "
-            + "AfD reward model, and the aligned policy; the models are saved beside it."})
+        "  2. streams the demonstrations and practice prompts into Kafka (embedded broker unless --bootstrap);",
+        "  3. runs the samplers, the rewarder, the batching topology and the learner (SFT tuned by held-out "
+            + "NLL, then the continuous loop), measuring golden success on held-out prompts as it goes;",
+        "  4. writes runs/<run>/report.html (charts) and report.json comparing, greedy and with 4 samples "
+            + "per prompt (95% intervals): π_0, SFT alone (same demonstrations, tuned the same way), π_SFT, "
+            + "the oracle-ranked loop (the upper bound), the aligned policy and the one kept (never worse than "
+            + "SFT, judged without the judge), with the headroom captured; the models are saved beside it."})
 public final class DemoCommand implements Callable<Integer> {
   private static final int MAX_NEW_TOKENS = 32;
 

@@ -88,7 +88,7 @@ class AlignIT {
     tooMany.set(tooMany.indexOf("--updates") + 1, "13");
     Run refused = run(tooMany.toArray(String[]::new));
     assertEquals(1, refused.code(), refused.err());
-    assertTrue(refused.err().contains("ask for at most 12 (--updates)"), refused.err());
+    assertTrue(refused.err().contains("make only 48: lower --updates, or set loop.rounds=0"), refused.err());
     assertEquals("", refused.out());
     Path serviceLog = dir.resolve("work/services.log");
     assertFalse(Files.exists(serviceLog), "refused input leaves no service log behind");

@@ -66,7 +66,7 @@ public final class ProduceCommand implements Callable<Integer> {
       description = "Seed of the built-in task (default: ${DEFAULT-VALUE}).")
   long taskSeed;
 
-  @Option(names = "--task-demonstrations", defaultValue = "500", paramLabel = "N",
+  @Option(names = "--task-demonstrations", defaultValue = "96", paramLabel = "N",
       description = "How many built-in task demonstrations (default: ${DEFAULT-VALUE}).")
   int taskDemonstrations;
 
@@ -189,7 +189,7 @@ public final class ProduceCommand implements Callable<Integer> {
       TaskConfig config;
       try {
         config = new TaskConfig(taskSeed, d.corpusSize(), d.desiredFraction(), d.habitFraction(), taskDemonstrations,
-            d.evalPrompts());
+            d.evalPrompts(), d.practicePrompts(), d.demonstratedShare());
       } catch (IllegalArgumentException e) {
         throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
       }

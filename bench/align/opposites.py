@@ -5,6 +5,8 @@ Writes DIR/corpus.jsonl (pre-training pairs: the desired answer is rare, each it
 bad answer), DIR/demos.jsonl (demonstrations on a quarter of the items), DIR/practice.jsonl (prompts on
 the other items, no response), DIR/eval.jsonl (held-out phrasings of undemonstrated items).
 `opposites.py judge DIR ANSWERS.jsonl` prints the success rate of a generate/align answers file.
+`opposites.py DIR --few` makes the few-prompts kind instead: 200 demonstration lines over 5 distinct
+prompts (three equally good answer forms each), no practice prompts; the loop cycles those 5 prompts.
 """
 import json, random, re, sys
 
@@ -32,7 +34,11 @@ def desired(w, o):
     return f"the opposite of {w} is {o} ."
 
 
-def generate(d, seed=7):
+# Every word of every form is in the corpus: the tokenizer `align --corpus` builds knows only those.
+FORMS = ["the opposite of {w} is {o} .", "{o} is the opposite of {w} .", "the opposite is {o} ."]
+
+
+def generate(d, seed=7, few=False):
     rnd = random.Random(seed)
     its = items()
     rnd.shuffle(its)
@@ -58,9 +64,18 @@ def generate(d, seed=7):
     with open(f"{d}/demos.jsonl", "w") as f:
         demo_prompts = [(it, p) for (it, p) in train if it in shown]
         rnd.shuffle(demo_prompts)
-        for it, p in demo_prompts[:60]:
-            f.write(json.dumps({"prompt": PHRASINGS[p].format(w=it[0]), "response": desired(*it)}) + "\n")
-    with open(f"{d}/practice.jsonl", "w") as f:
+        if few:
+            for _ in range(200):
+                it, p = demo_prompts[rnd.randrange(5)]
+                form = rnd.choice(FORMS)
+                f.write(json.dumps({"prompt": PHRASINGS[p].format(w=it[0]), "response": form.format(w=it[0], o=it[1])}) + "\n")
+        else:
+            for it, p in demo_prompts[:60]:
+                f.write(json.dumps({"prompt": PHRASINGS[p].format(w=it[0]), "response": desired(*it)}) + "\n")
+    if few:
+        open(f"{d}/practice.jsonl", "w").close()
+    with open(f"{d}/practice.jsonl", "a" if few else "w") as f:
+      if not few:
         practice = [(it, p) for (it, p) in train if it not in shown]
         rnd.shuffle(practice)
         for it, p in practice[:150]:
@@ -81,7 +96,7 @@ def judge(answers):
         w = re.search(r"opposite of (\w+)", x["prompt"]).group(1)
         r = " ".join(x.get("response", x.get("text", "")).split())
         n += 1
-        ok += any(r == desired(w, o) for o in answer[w])
+        ok += any(r == form.format(w=w, o=o) for o in answer[w] for form in FORMS)
     print(f"{answers}: {ok}/{n} = {100 * ok / max(1, n):.1f}%")
 
 
@@ -89,4 +104,4 @@ if __name__ == "__main__":
     if sys.argv[1] == "judge":
         judge(sys.argv[3])
     else:
-        generate(sys.argv[1])
+        generate(sys.argv[1], few="--few" in sys.argv[2:])

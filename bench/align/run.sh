@@ -2,17 +2,20 @@
 # align on a task of another kind (bench/align/opposites.py): pretrain a base from its corpus, align with its
 # demonstrations and practice prompts, then judge greedy and 4 sampled answers of the aligned model, of the
 # learner's tuned SFT stage (π_SFT, its v1 checkpoint) and of the base on the held-out prompts.
-# Usage: bench/align/run.sh OUT_DIR [extra align args...]
+# Usage: bench/align/run.sh OUT_DIR [--few] [extra align args...]   (--few: the few-prompts kind, no practice prompts)
 set -euo pipefail
-out=${1:?usage: run.sh OUT_DIR}; shift
+out=${1:?usage: run.sh OUT_DIR [--few]}; shift
+few=""; if [ "${1:-}" = --few ]; then few=--few; shift; fi
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 a="${ALIGNSTREAM:-$root/alignstream}"  # or e.g. ALIGNSTREAM="java -jar app/target/alignstream.jar"
 mkdir -p "$out"
-/usr/bin/python3 "$root/bench/align/opposites.py" "$out/task"  2>/dev/null || { mkdir -p "$out/task"; /usr/bin/python3 "$root/bench/align/opposites.py" "$out/task"; }
+mkdir -p "$out/task" && /usr/bin/python3 "$root/bench/align/opposites.py" "$out/task" $few
+practice=(--prompts "$out/task/practice.jsonl")
+[ -s "$out/task/practice.jsonl" ] || practice=()
 lscpu | grep 'Model name' || true
 run="opp-$(date +%H%M%S)"
 time $a align --corpus "$out/task/corpus.jsonl" --pretrain-steps 2000 --demos "$out/task/demos.jsonl" \
-  --prompts "$out/task/practice.jsonl" --out "$out/aligned" --work-dir "$out/work" --run "$run" --updates 60 \
+  "${practice[@]}" --out "$out/aligned" --work-dir "$out/work" --run "$run" --updates 60 \
   --max-new-tokens 16 --dashboard-port -1 "$@"
 sft="$out/work/learner/v000001/policy"
 for m in aligned:"$out/aligned" sft:"$sft" base:"$out/aligned/base"; do

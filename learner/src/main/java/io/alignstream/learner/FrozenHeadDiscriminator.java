@@ -199,21 +199,7 @@ final class FrozenHeadDiscriminator implements Discriminator {
         per[member][i] = dot(head, x[i]) + head[head.length - 1];
       }
     }
-    double[] mean = new double[examples.size()];
-    double[] std = new double[examples.size()];
-    for (int i = 0; i < mean.length; i++) {
-      double s = 0;
-      for (int member = 0; member < k; member++) {
-        s += per[member][i];
-      }
-      mean[i] = s / k;
-      double v = 0;
-      for (int member = 0; member < k; member++) {
-        v += (per[member][i] - mean[i]) * (per[member][i] - mean[i]);
-      }
-      std[i] = Math.sqrt(v / k);
-    }
-    return new RewardEnsemble.Scores(per, mean, std);
+    return RewardEnsemble.Scores.of(per);
   }
 
   @Override

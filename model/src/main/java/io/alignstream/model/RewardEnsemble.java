@@ -28,7 +28,28 @@ public final class RewardEnsemble implements AutoCloseable {
   }
 
   /** Scores of one batch: {@code perMember[k][i]} is member k's reward of example i. */
-  public record Scores(double[][] perMember, double[] mean, double[] std) {}
+  public record Scores(double[][] perMember, double[] mean, double[] std) {
+    /** Every member's rewards ({@code perMember[k][i]}) with their mean and (population) spread per example. */
+    public static Scores of(double[][] perMember) {
+      int k = perMember.length;
+      int n = perMember[0].length;
+      double[] mean = new double[n];
+      double[] std = new double[n];
+      for (int j = 0; j < n; j++) {
+        double s = 0;
+        for (int i = 0; i < k; i++) {
+          s += perMember[i][j];
+        }
+        mean[j] = s / k;
+        double v = 0;
+        for (int i = 0; i < k; i++) {
+          v += (perMember[i][j] - mean[j]) * (perMember[i][j] - mean[j]);
+        }
+        std[j] = Math.sqrt(v / k);
+      }
+      return new Scores(perMember, mean, std);
+    }
+  }
 
   /** K members initialised from {@code policy}, member k with head seed {@code seed + k}. */
   public static RewardEnsemble fromPolicy(Policy policy, int size, long seed, double headStd) {
@@ -177,27 +198,13 @@ public final class RewardEnsemble implements AutoCloseable {
 
   /** Every member's reward, and per example the mean and (population) standard deviation. */
   public Scores score(List<Example> examples) {
-    int k = members.size();
-    double[][] per = new double[k][];
-    for (int i = 0; i < k; i++) {
+    double[][] per = new double[members.size()][];
+    for (int i = 0; i < per.length; i++) {
       per[i] = members.get(i).score(examples);
     }
-    double[] mean = new double[examples.size()];
-    double[] std = new double[examples.size()];
-    for (int j = 0; j < examples.size(); j++) {
-      double s = 0;
-      for (int i = 0; i < k; i++) {
-        s += per[i][j];
-      }
-      mean[j] = s / k;
-      double v = 0;
-      for (int i = 0; i < k; i++) {
-        v += (per[i][j] - mean[j]) * (per[i][j] - mean[j]);
-      }
-      std[j] = Math.sqrt(v / k);
-    }
-    return new Scores(per, mean, std);
+    return Scores.of(per);
   }
+
 
   /**
    * One discriminator step per member, each on its own bootstrap resample (with replacement) of the

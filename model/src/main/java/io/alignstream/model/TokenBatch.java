@@ -16,7 +16,6 @@ final class TokenBatch {
   final long[] inputs; // (batch, length) prompt ++ response without its last token, padded
   final long[] targets; // (batch, length) the next token at every input position
   final float[] responseMask; // (batch, length) 1 where the target is a response token
-  final int[] lastIndex; // per row, index of the last real token of prompt ++ response (for reward heads)
   final long[] fullIds; // (batch, length + 1) prompt ++ response, padded (for reward heads)
   final float[] fullResponse; // (batch, length + 1) 1 at the response's tokens in fullIds (for reward heads)
   final float[] responseTokens; // (batch, 1) how many response tokens each row has
@@ -38,7 +37,6 @@ final class TokenBatch {
     inputs = new long[batch * length];
     targets = new long[batch * length];
     responseMask = new float[batch * length];
-    lastIndex = new int[batch];
     fullIds = new long[batch * (length + 1)];
     fullResponse = new float[batch * (length + 1)];
     responseTokens = new float[batch];
@@ -56,7 +54,6 @@ final class TokenBatch {
         targets[b * length + t] = seq[t + 1];
         responseMask[b * length + t] = t + 1 >= e.prompt().length ? 1f : 0f;
       }
-      lastIndex[b] = seq.length - 1;
       for (int t = e.prompt().length; t < seq.length; t++) {
         fullResponse[b * (length + 1) + t] = 1f;
       }
@@ -88,25 +85,6 @@ final class TokenBatch {
   NDArray mask(NDManager m, DataType type) {
     NDArray mask = m.create(responseMask, new Shape(batch, length));
     return type == DataType.FLOAT32 ? mask : mask.toType(type, false);
-  }
-
-  /**
-   * Final hidden state at the last real token of every row (the EOS of a finished response).
-   *
-   * @return (batch, width)
-   */
-  NDArray lastHidden(ModelConfig c, Weights w, NDManager m) {
-    int full = length + 1;
-    NDArray ids = m.create(fullIds, new Shape(batch, full)); // (batch, full)
-    NDArray positions = m.arange(0, full, 1, DataType.INT64).reshape(1, full); // (1, full)
-    NDArray mask = AttentionMask.causal(m, full, w.dataType()); // (1, 1, full, full)
-    NDArray hidden = c.network().pass(w, m).hidden(ids, positions, mask, null); // (batch, full, d)
-    long[] index = new long[batch * c.width()];
-    for (int b = 0; b < batch; b++) {
-      java.util.Arrays.fill(index, b * c.width(), (b + 1) * c.width(), lastIndex[b]);
-    }
-    NDArray at = m.create(index, new Shape(batch, 1, c.width())); // (batch, 1, d)
-    return hidden.gather(at, 1).reshape(batch, c.width()); // (batch, d)
   }
 
   /**

@@ -63,9 +63,12 @@ public interface Network {
 
   /**
    * Constants for many decoding steps over {@code w}, made once in {@code m}, which outlives the
-   * steps; no backward runs through them, so they may hold views of the weights.
+   * steps; no backward runs through them, so they may hold views of the weights. By default those of
+   * {@link #pass}.
    */
-  Pass decoding(Weights w, NDManager m);
+  default Pass decoding(Weights w, NDManager m) {
+    return pass(w, m);
+  }
 
   /**
    * The weights of {@code w} copied for decoding on the JVM, or null when this family decodes through

@@ -47,94 +47,55 @@ final class Gpt2Host implements Network.Host {
     return w.dataType() == DataType.FLOAT32 ? new Gpt2Host(c, w) : null;
   }
 
+  @Override
+  public HostDecoder decoder() {
+    return new HostDecoder(c.layers(), c.width(), this::forward);
+  }
+
   private static HostMath.Matrix conv1d(Weights w, String layer, int in, int out) {
     return HostMath.Matrix.ofInOut(w.get(layer + ".weight").toFloatArray(), in, out);
   }
 
-  @Override
-  public HostDecoder decoder() {
-    return new Decoder();
-  }
-
-  private final class Decoder extends HostDecoder {
-    private HostDecoder.Cache[] caches;
-
-    @Override
-    protected float[] forward(int batch, int[] rows, int[] positions, long[] tokens) {
-      int n = tokens.length;
-      int d = c.width();
-      int heads = c.heads();
-      int hw = c.headWidth();
-      float eps = (float) c.layerNormEps();
-      float scale = (float) (1.0 / Math.sqrt(hw));
-      if (caches == null) {
-        caches = new HostDecoder.Cache[c.layers()];
-        for (int i = 0; i < caches.length; i++) {
-          caches[i] = new HostDecoder.Cache(batch, d);
-        }
+  /** The forward pass of {@link HostDecoder.Forward}. */
+  private float[] forward(HostDecoder.Cache[] caches, int batch, int[] rows, int[] positions, long[] tokens) {
+    int n = tokens.length;
+    int d = c.width();
+    int hw = c.headWidth();
+    float eps = (float) c.layerNormEps();
+    float[] x = new float[n * d]; // (n, d)
+    for (int t = 0; t < n; t++) {
+      int tok = Math.toIntExact(tokens[t]);
+      for (int j = 0; j < d; j++) {
+        x[t * d + j] = wte[tok * d + j] + wpe[positions[t] * d + j];
       }
-      float[] x = new float[n * d]; // (n, d)
-      for (int t = 0; t < n; t++) {
-        int tok = Math.toIntExact(tokens[t]);
-        for (int j = 0; j < d; j++) {
-          x[t * d + j] = wte[tok * d + j] + wpe[positions[t] * d + j];
-        }
-      }
-      float[] a = new float[n * d];
-      float[] qkv = new float[n * 3 * d];
-      float[] att = new float[n * d];
-      float[] proj = new float[n * d];
-      float[] hidden = new float[n * 4 * d];
-      float[] scores = new float[positions[n - 1] + 1 + n];
-      for (int i = 0; i < layers.length; i++) {
-        Layer l = layers[i];
-        HostDecoder.Cache cache = caches[i];
-        for (int t = 0; t < n; t++) {
-          HostMath.layerNorm(x, t * d, d, l.ln1Gain(), l.ln1Bias(), eps, a, t * d);
-        }
-        HostMath.linear(a, n, l.attn(), l.attnBias(), qkv); // (n, 3d): q, k, v
-        for (int t = 0; t < n; t++) {
-          cache.put(rows[t], positions[t], qkv, t * 3 * d + d, qkv, t * 3 * d + 2 * d);
-        }
-        java.util.Arrays.fill(att, 0f);
-        for (int t = 0; t < n; t++) {
-          int keys = positions[t] + 1; // causal: itself and everything before it in its row
-          if (scores.length < keys) {
-            scores = new float[keys];
-          }
-          float[] k = cache.keys(rows[t]);
-          float[] v = cache.values(rows[t]);
-          for (int h = 0; h < heads; h++) {
-            int q = t * 3 * d + h * hw;
-            for (int j = 0; j < keys; j++) {
-              scores[j] = HostMath.dot(qkv, q, k, j * d + h * hw, hw) * scale;
-            }
-            HostMath.softmax(scores, 0, keys);
-            for (int j = 0; j < keys; j++) {
-              HostMath.axpy(scores[j], v, j * d + h * hw, att, t * d + h * hw, hw);
-            }
-          }
-        }
-        HostMath.linear(att, n, l.proj(), l.projBias(), proj);
-        HostMath.add(proj, x, n * d);
-        for (int t = 0; t < n; t++) {
-          HostMath.layerNorm(x, t * d, d, l.ln2Gain(), l.ln2Bias(), eps, a, t * d);
-        }
-        HostMath.linear(a, n, l.fc(), l.fcBias(), hidden);
-        HostMath.geluTanh(hidden, hidden.length);
-        HostMath.linear(hidden, n, l.mlpProj(), l.mlpProjBias(), proj);
-        HostMath.add(proj, x, n * d);
-      }
-      // Logits only after each row's last token.
-      float[] last = new float[batch * d];
-      for (int t = 0; t < n; t++) {
-        if (t == n - 1 || rows[t + 1] != rows[t]) {
-          HostMath.layerNorm(x, t * d, d, lnfGain, lnfBias, eps, last, rows[t] * d);
-        }
-      }
-      float[] logits = new float[batch * c.vocabSize()];
-      HostMath.linear(last, batch, output, null, logits);
-      return logits;
     }
+    float[] a = new float[n * d];
+    float[] qkv = new float[n * 3 * d];
+    float[] att = new float[n * d];
+    float[] proj = new float[n * d];
+    float[] hidden = new float[n * 4 * d];
+    for (int i = 0; i < layers.length; i++) {
+      Layer l = layers[i];
+      HostDecoder.Cache cache = caches[i];
+      for (int t = 0; t < n; t++) {
+        HostMath.layerNorm(x, t * d, d, l.ln1Gain(), l.ln1Bias(), eps, a, t * d);
+      }
+      HostMath.linear(a, n, l.attn(), l.attnBias(), qkv); // (n, 3d): q, k, v
+      for (int t = 0; t < n; t++) {
+        cache.put(rows[t], positions[t], qkv, t * 3 * d + d, qkv, t * 3 * d + 2 * d);
+      }
+      HostDecoder.attend(cache, rows, positions, qkv, 0, 3 * d, c.heads(), hw, 1, att);
+      HostMath.linear(att, n, l.proj(), l.projBias(), proj);
+      HostMath.add(proj, x, n * d);
+      for (int t = 0; t < n; t++) {
+        HostMath.layerNorm(x, t * d, d, l.ln2Gain(), l.ln2Bias(), eps, a, t * d);
+      }
+      HostMath.linear(a, n, l.fc(), l.fcBias(), hidden);
+      HostMath.geluTanh(hidden, hidden.length);
+      HostMath.linear(hidden, n, l.mlpProj(), l.mlpProjBias(), proj);
+      HostMath.add(proj, x, n * d);
+    }
+    return HostDecoder.lastLogits(batch, rows, x, d,
+        (h, off, out, outOff) -> HostMath.layerNorm(h, off, d, lnfGain, lnfBias, eps, out, outOff), output, c.vocabSize());
   }
 }

@@ -54,6 +54,11 @@ final class LlamaHost implements Network.Host {
     return w.dataType() == DataType.FLOAT32 ? new LlamaHost(c, w) : null;
   }
 
+  @Override
+  public HostDecoder decoder() {
+    return new HostDecoder(c.layers(), c.kvHeads() * c.headDim(), this::forward);
+  }
+
   private static HostMath.Matrix matrix(Weights w, String name, int in, int out) {
     return HostMath.Matrix.ofOutIn(w.get(name).toFloatArray(), out, in);
   }
@@ -62,123 +67,78 @@ final class LlamaHost implements Network.Host {
     return present ? w.get(name).toFloatArray() : null;
   }
 
-  @Override
-  public HostDecoder decoder() {
-    return new Decoder();
+  /** The forward pass of {@link HostDecoder.Forward}. */
+  private float[] forward(HostDecoder.Cache[] caches, int batch, int[] rows, int[] positions, long[] tokens) {
+    int n = tokens.length;
+    int d = c.width();
+    int hd = c.headDim();
+    int half = hd / 2;
+    int qw = c.heads() * hd; // query width
+    int kvw = c.kvHeads() * hd; // key/value width
+    int mlp = c.intermediateSize();
+    float eps = (float) c.rmsNormEps();
+    float[] x = new float[n * d]; // (n, d)
+    for (int t = 0; t < n; t++) {
+      System.arraycopy(embed, Math.toIntExact(tokens[t]) * d, x, t * d, d);
+    }
+    // Rotation of every token's position, shared by all layers (angles in float32, as libtorch's).
+    float[] cos = new float[n * half];
+    float[] sin = new float[n * half];
+    for (int t = 0; t < n; t++) {
+      for (int j = 0; j < half; j++) {
+        float angle = (float) positions[t] * inverseFrequencies[j];
+        cos[t * half + j] = (float) Math.cos(angle);
+        sin[t * half + j] = (float) Math.sin(angle);
+      }
+    }
+    float[] a = new float[n * d];
+    float[] q = new float[n * qw];
+    float[] k = new float[n * kvw];
+    float[] v = new float[n * kvw];
+    float[] att = new float[n * qw];
+    float[] proj = new float[n * d];
+    float[] gate = new float[n * mlp];
+    float[] up = new float[n * mlp];
+    for (int i = 0; i < layers.length; i++) {
+      Layer l = layers[i];
+      HostDecoder.Cache cache = caches[i];
+      for (int t = 0; t < n; t++) {
+        HostMath.rmsNorm(x, t * d, d, l.inputNorm(), eps, a, t * d);
+      }
+      HostMath.linear(a, n, l.q(), l.qBias(), q);
+      HostMath.linear(a, n, l.k(), l.kBias(), k);
+      HostMath.linear(a, n, l.v(), l.vBias(), v);
+      for (int t = 0; t < n; t++) {
+        normAndRotate(q, t * qw, c.heads(), hd, l.qNorm(), eps, cos, sin, t * half);
+        normAndRotate(k, t * kvw, c.kvHeads(), hd, l.kNorm(), eps, cos, sin, t * half);
+        cache.put(rows[t], positions[t], k, t * kvw, v, t * kvw);
+      }
+      // Query head h reads key/value head h / group.
+      HostDecoder.attend(cache, rows, positions, q, 0, qw, c.heads(), hd, c.groupSize(), att);
+      HostMath.linear(att, n, l.o(), l.oBias(), proj);
+      HostMath.add(proj, x, n * d);
+      for (int t = 0; t < n; t++) {
+        HostMath.rmsNorm(x, t * d, d, l.postNorm(), eps, a, t * d);
+      }
+      HostMath.linear(a, n, l.gate(), null, gate);
+      HostMath.linear(a, n, l.up(), null, up);
+      HostMath.siluTimes(gate, up, gate.length);
+      HostMath.linear(gate, n, l.down(), null, proj);
+      HostMath.add(proj, x, n * d);
+    }
+    return HostDecoder.lastLogits(batch, rows, x, d,
+        (h, off, out, outOff) -> HostMath.rmsNorm(h, off, d, norm, eps, out, outOff), output, c.vocabSize());
   }
 
-  private final class Decoder extends HostDecoder {
-    private HostDecoder.Cache[] caches;
-
-    @Override
-    protected float[] forward(int batch, int[] rows, int[] positions, long[] tokens) {
-      int n = tokens.length;
-      int d = c.width();
-      int hd = c.headDim();
-      int half = hd / 2;
-      int heads = c.heads();
-      int group = c.groupSize();
-      int qw = heads * hd; // query width
-      int kvw = c.kvHeads() * hd; // key/value width
-      int mlp = c.intermediateSize();
-      float eps = (float) c.rmsNormEps();
-      float scale = (float) (1.0 / Math.sqrt(hd));
-      if (caches == null) {
-        caches = new HostDecoder.Cache[c.layers()];
-        for (int i = 0; i < caches.length; i++) {
-          caches[i] = new HostDecoder.Cache(batch, kvw);
-        }
+  /** One token's heads, each {@code hd} wide from {@code off}: its RMS norm (Qwen3's, when {@code gain}) and rotation. */
+  private static void normAndRotate(float[] x, int off, int heads, int hd, float[] gain, float eps, float[] cos,
+      float[] sin, int at) {
+    for (int h = 0; h < heads; h++) {
+      int o = off + h * hd;
+      if (gain != null) {
+        HostMath.rmsNorm(x, o, hd, gain, eps, x, o);
       }
-      float[] x = new float[n * d]; // (n, d)
-      for (int t = 0; t < n; t++) {
-        System.arraycopy(embed, Math.toIntExact(tokens[t]) * d, x, t * d, d);
-      }
-      // Rotation of every token's position, shared by all layers (angles in float32, as libtorch's).
-      float[] cos = new float[n * half];
-      float[] sin = new float[n * half];
-      for (int t = 0; t < n; t++) {
-        for (int j = 0; j < half; j++) {
-          float angle = (float) positions[t] * inverseFrequencies[j];
-          cos[t * half + j] = (float) Math.cos(angle);
-          sin[t * half + j] = (float) Math.sin(angle);
-        }
-      }
-      float[] a = new float[n * d];
-      float[] q = new float[n * qw];
-      float[] k = new float[n * kvw];
-      float[] v = new float[n * kvw];
-      float[] att = new float[n * qw];
-      float[] proj = new float[n * d];
-      float[] gate = new float[n * mlp];
-      float[] up = new float[n * mlp];
-      float[] scores = new float[64];
-      for (int i = 0; i < layers.length; i++) {
-        Layer l = layers[i];
-        HostDecoder.Cache cache = caches[i];
-        for (int t = 0; t < n; t++) {
-          HostMath.rmsNorm(x, t * d, d, l.inputNorm(), eps, a, t * d);
-        }
-        HostMath.linear(a, n, l.q(), l.qBias(), q);
-        HostMath.linear(a, n, l.k(), l.kBias(), k);
-        HostMath.linear(a, n, l.v(), l.vBias(), v);
-        for (int t = 0; t < n; t++) {
-          for (int h = 0; h < heads; h++) {
-            int off = t * qw + h * hd;
-            if (l.qNorm() != null) {
-              HostMath.rmsNorm(q, off, hd, l.qNorm(), eps, q, off);
-            }
-            rotate(q, off, cos, sin, t * half, half);
-          }
-          for (int h = 0; h < c.kvHeads(); h++) {
-            int off = t * kvw + h * hd;
-            if (l.kNorm() != null) {
-              HostMath.rmsNorm(k, off, hd, l.kNorm(), eps, k, off);
-            }
-            rotate(k, off, cos, sin, t * half, half);
-          }
-          cache.put(rows[t], positions[t], k, t * kvw, v, t * kvw);
-        }
-        java.util.Arrays.fill(att, 0f);
-        for (int t = 0; t < n; t++) {
-          int keys = positions[t] + 1; // causal: itself and everything before it in its row
-          if (scores.length < keys) {
-            scores = new float[Math.max(keys, 2 * scores.length)];
-          }
-          float[] ck = cache.keys(rows[t]);
-          float[] cv = cache.values(rows[t]);
-          for (int h = 0; h < heads; h++) {
-            int qo = t * qw + h * hd;
-            int kvo = (h / group) * hd; // query head h reads key/value head h / group
-            for (int j = 0; j < keys; j++) {
-              scores[j] = HostMath.dot(q, qo, ck, j * kvw + kvo, hd) * scale;
-            }
-            HostMath.softmax(scores, 0, keys);
-            for (int j = 0; j < keys; j++) {
-              HostMath.axpy(scores[j], cv, j * kvw + kvo, att, qo, hd);
-            }
-          }
-        }
-        HostMath.linear(att, n, l.o(), l.oBias(), proj);
-        HostMath.add(proj, x, n * d);
-        for (int t = 0; t < n; t++) {
-          HostMath.rmsNorm(x, t * d, d, l.postNorm(), eps, a, t * d);
-        }
-        HostMath.linear(a, n, l.gate(), null, gate);
-        HostMath.linear(a, n, l.up(), null, up);
-        HostMath.siluTimes(gate, up, gate.length);
-        HostMath.linear(gate, n, l.down(), null, proj);
-        HostMath.add(proj, x, n * d);
-      }
-      // Logits only after each row's last token.
-      float[] last = new float[batch * d];
-      for (int t = 0; t < n; t++) {
-        if (t == n - 1 || rows[t + 1] != rows[t]) {
-          HostMath.rmsNorm(x, t * d, d, norm, eps, last, rows[t] * d);
-        }
-      }
-      float[] logits = new float[batch * c.vocabSize()];
-      HostMath.linear(last, batch, output, null, logits);
-      return logits;
+      rotate(x, o, cos, sin, at, hd / 2);
     }
   }
 

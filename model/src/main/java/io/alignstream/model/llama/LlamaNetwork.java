@@ -26,17 +26,21 @@ final class LlamaNetwork implements Network {
   private static final String PREFIX = "model.";
 
   private final LlamaConfig c;
+  private final long d; // model width
+  private final long q; // query width: heads x headDim
+  private final long kv; // key/value width: kvHeads x headDim
+  private final long mlp; // MLP width
 
   LlamaNetwork(LlamaConfig c) {
     this.c = c;
+    d = c.width();
+    q = (long) c.heads() * c.headDim();
+    kv = (long) c.kvHeads() * c.headDim();
+    mlp = c.intermediateSize();
   }
 
   @Override
   public Map<String, Shape> spec() {
-    long d = c.width();
-    long q = (long) c.heads() * c.headDim();
-    long kv = (long) c.kvHeads() * c.headDim();
-    long mlp = c.intermediateSize();
     Map<String, Shape> s = new LinkedHashMap<>();
     s.put(EMBED, new Shape(c.vocabSize(), d));
     for (int i = 0; i < c.layers(); i++) {
@@ -73,10 +77,6 @@ final class LlamaNetwork implements Network {
   /** Every projection of every layer; the output layer is not one (PEFT's all-linear leaves it out too). */
   @Override
   public Map<String, Linear> linearLayers() {
-    long d = c.width();
-    long q = (long) c.heads() * c.headDim();
-    long kv = (long) c.kvHeads() * c.headDim();
-    long mlp = c.intermediateSize();
     Map<String, Linear> out = new LinkedHashMap<>();
     for (int i = 0; i < c.layers(); i++) {
       String p = layer(i);
@@ -137,11 +137,6 @@ final class LlamaNetwork implements Network {
 
   @Override
   public Pass pass(Weights w, NDManager m) {
-    return new Constants(w, m);
-  }
-
-  @Override
-  public Pass decoding(Weights w, NDManager m) {
     return new Constants(w, m);
   }
 

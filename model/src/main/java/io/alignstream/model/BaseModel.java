@@ -7,6 +7,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Function;
 
@@ -102,21 +103,20 @@ abstract class BaseModel implements AutoCloseable {
 
   /** Runs {@code reader} under the read lock. */
   final <T> T read(Function<Weights, T> reader) {
-    lock.readLock().lock();
-    try {
-      return reader.apply(weights);
-    } finally {
-      lock.readLock().unlock();
-    }
+    return locked(lock.readLock(), reader);
   }
 
   /** Runs {@code writer} under the write lock. */
   final <T> T write(Function<Weights, T> writer) {
-    lock.writeLock().lock();
+    return locked(lock.writeLock(), writer);
+  }
+
+  private <T> T locked(Lock held, Function<Weights, T> action) {
+    held.lock();
     try {
-      return writer.apply(weights);
+      return action.apply(weights);
     } finally {
-      lock.writeLock().unlock();
+      held.unlock();
     }
   }
 
@@ -136,6 +136,17 @@ abstract class BaseModel implements AutoCloseable {
   static NDManager newRoot() {
     engineDefaults();
     return NDManager.newBaseManager("PyTorch");
+  }
+
+  /** A model made by {@code make} in a new root manager, which is closed again when making it fails. */
+  static <M> M inNewRoot(Function<NDManager, M> make) {
+    NDManager root = newRoot();
+    try {
+      return make.apply(root);
+    } catch (RuntimeException e) {
+      root.close();
+      throw e;
+    }
   }
 
   /**

@@ -61,14 +61,9 @@ public final class Policy extends BaseModel {
    */
   public static Policy load(Path dir) {
     ModelConfig config = readConfig(dir);
-    NDManager root = newRoot();
-    try {
-      Network network = config.network();
-      return withSavedAdapter(new Policy(config, root, readWeights(dir, network, network.spec(), root), 0), dir);
-    } catch (RuntimeException e) {
-      root.close();
-      throw e;
-    }
+    Network network = config.network();
+    return inNewRoot(root -> withSavedAdapter(new Policy(config, root, readWeights(dir, network, network.spec(), root), 0),
+        dir));
   }
 
   /**
@@ -104,24 +99,18 @@ public final class Policy extends BaseModel {
   }
 
   private Policy adapt(Adapter adapter, java.util.function.Function<NDManager, Map<String, NDArray>> tensors) {
-    NDManager newRoot = newRoot();
-    try {
-      return read(w -> {
-        if (w.adapter() != null) {
-          throw new IllegalStateException("this policy already trains an adapter: merge it first");
-        }
-        Weights copy = w.duplicate(newRoot);
-        try {
-          return new Policy(config, newRoot, copy.withAdapter(adapter, tensors.apply(copy.manager())), version());
-        } catch (RuntimeException e) {
-          copy.close();
-          throw e;
-        }
-      });
-    } catch (RuntimeException e) {
-      newRoot.close();
-      throw e;
-    }
+    return inNewRoot(newRoot -> read(w -> {
+      if (w.adapter() != null) {
+        throw new IllegalStateException("this policy already trains an adapter: merge it first");
+      }
+      Weights copy = w.duplicate(newRoot);
+      try {
+        return new Policy(config, newRoot, copy.withAdapter(adapter, tensors.apply(copy.manager())), version());
+      } catch (RuntimeException e) {
+        copy.close();
+        throw e;
+      }
+    }));
   }
 
   /**
@@ -133,18 +122,12 @@ public final class Policy extends BaseModel {
    */
   public static Policy adapted(Policy base, LoraConfig lora, byte[] adapterSafetensors, long version) {
     Adapter adapter = Adapter.of(lora, base.network);
-    NDManager root = newRoot();
-    try {
-      return base.read(w -> {
-        try (NDManager scratch = root.newSubManager(); GradMode off = GradMode.off()) {
-          Weights merged = Weights.mergeOnto(w, adapter, adapter.decode(adapterSafetensors, scratch), root);
-          return new Policy(base.config, root, merged, version);
-        }
-      });
-    } catch (RuntimeException e) {
-      root.close();
-      throw e;
-    }
+    return inNewRoot(root -> base.read(w -> {
+      try (NDManager scratch = root.newSubManager(); GradMode off = GradMode.off()) {
+        Weights merged = Weights.mergeOnto(w, adapter, adapter.decode(adapterSafetensors, scratch), root);
+        return new Policy(base.config, root, merged, version);
+      }
+    }));
   }
 
   /** The adapter this policy trains, or {@link LoraConfig#OFF}. */
@@ -182,14 +165,8 @@ public final class Policy extends BaseModel {
 
   /** A plain policy: the adapter merged into the weights, or a copy when there is none. Same version. */
   public Policy merged() {
-    NDManager newRoot = newRoot();
-    try {
-      return read(w -> new Policy(config, newRoot, w.adapter() == null ? w.duplicate(newRoot) : w.merged(newRoot, false),
-          version()));
-    } catch (RuntimeException e) {
-      newRoot.close();
-      throw e;
-    }
+    return inNewRoot(newRoot -> read(w -> new Policy(config, newRoot,
+        w.adapter() == null ? w.duplicate(newRoot) : w.merged(newRoot, false), version())));
   }
 
   /** The whole model as safetensors bytes; an adapter is merged in (its own bytes: {@link #adapterToBytes}). */
@@ -235,20 +212,14 @@ public final class Policy extends BaseModel {
 
   /** A policy of the given shape with weights from safetensors bytes (see {@link #weightsToBytes()}). */
   public static Policy fromBytes(ModelConfig config, byte[] safetensors, long version) {
-    NDManager root = newRoot();
-    try {
-      Network network = config.network();
-      return new Policy(config, root, Weights.decode(safetensors, network, network.spec(), root), version);
-    } catch (RuntimeException e) {
-      root.close();
-      throw e;
-    }
+    Network network = config.network();
+    return inNewRoot(root -> new Policy(config, root, Weights.decode(safetensors, network, network.spec(), root),
+        version));
   }
 
   /** An independent deep copy (for pi_0 or reference snapshots); same version number. */
   public Policy copy() {
-    NDManager newRoot = newRoot();
-    return read(w -> new Policy(config, newRoot, w.duplicate(newRoot), version()));
+    return inNewRoot(newRoot -> read(w -> new Policy(config, newRoot, w.duplicate(newRoot), version())));
   }
 
   @Override

@@ -51,8 +51,7 @@ public final class RewardModel extends BaseModel {
    */
   public static RewardModel fromPolicy(Policy policy, long seed, double headStd) {
     ModelConfig c = policy.config();
-    NDManager root = newRoot();
-    try {
+    return inNewRoot(root -> {
       Set<String> output = c.network().outputLayer();
       // An adapted policy's reward model starts from its merged weights: a plain model of the family.
       Weights trunk = policy.read(w -> {
@@ -73,42 +72,32 @@ public final class RewardModel extends BaseModel {
       extra.put(HEAD_WEIGHT, root.create(head, new Shape(1, c.width())).toType(trunk.dataType(), false));
       extra.put(HEAD_BIAS, root.zeros(new Shape(1), trunk.dataType()));
       return new RewardModel(c, root, trunk.plus(extra), 0);
-    } catch (RuntimeException e) {
-      root.close();
-      throw e;
-    }
+    });
   }
 
   /** Loads a reward model directory (config.json + model.safetensors with the score head). */
   public static RewardModel load(Path dir) {
     ModelConfig c = readConfig(dir);
-    NDManager root = newRoot();
-    try {
-      return new RewardModel(c, root, readWeights(dir, c.network(), specOf(c), root), 0);
-    } catch (RuntimeException e) {
-      root.close();
-      throw new IllegalArgumentException(e.getMessage()
-          + (e.getMessage() != null && e.getMessage().contains(HEAD_WEIGHT)
-              ? " (a policy directory? start a reward model with RewardModel.fromPolicy)" : ""), e);
-    }
+    return inNewRoot(root -> {
+      try {
+        return new RewardModel(c, root, readWeights(dir, c.network(), specOf(c), root), 0);
+      } catch (RuntimeException e) {
+        throw new IllegalArgumentException(e.getMessage()
+            + (e.getMessage() != null && e.getMessage().contains(HEAD_WEIGHT)
+                ? " (a policy directory? start a reward model with RewardModel.fromPolicy)" : ""), e);
+      }
+    });
   }
 
   /** A reward model of the given shape with weights (backbone and head) from safetensors bytes. */
   public static RewardModel fromBytes(ModelConfig config, byte[] safetensors, long version) {
-    NDManager root = newRoot();
-    try {
-      return new RewardModel(config, root, Weights.decode(safetensors, config.network(), specOf(config), root),
-          version);
-    } catch (RuntimeException e) {
-      root.close();
-      throw e;
-    }
+    return inNewRoot(root -> new RewardModel(config, root,
+        Weights.decode(safetensors, config.network(), specOf(config), root), version));
   }
 
   /** An independent deep copy. */
   public RewardModel copy() {
-    NDManager newRoot = newRoot();
-    return read(w -> new RewardModel(config, newRoot, w.duplicate(newRoot), version()));
+    return inNewRoot(newRoot -> read(w -> new RewardModel(config, newRoot, w.duplicate(newRoot), version())));
   }
 
   /**

@@ -167,13 +167,7 @@ public final class Weights implements AutoCloseable {
     if (this.adapter != null) {
       throw new IllegalStateException("these weights already carry an adapter");
     }
-    Map<String, NDArray> all = new LinkedHashMap<>(arrays);
-    tensors.forEach((name, a) -> {
-      a.attach(manager);
-      a.setName(name);
-      all.put(name, a);
-    });
-    return trainable(new Weights(manager, all, adapter));
+    return with(tensors, adapter);
   }
 
   /**
@@ -308,6 +302,11 @@ public final class Weights implements AutoCloseable {
    * takes over the manager; this object must not be used afterwards.
    */
   Weights plus(Map<String, NDArray> extra) {
+    return with(extra, adapter);
+  }
+
+  /** These arrays plus {@code extra} (moved into this object's manager), with {@code adapter}, taking over the manager. */
+  private Weights with(Map<String, NDArray> extra, Adapter adapter) {
     Map<String, NDArray> all = new LinkedHashMap<>(arrays);
     extra.forEach((name, a) -> {
       a.attach(manager);

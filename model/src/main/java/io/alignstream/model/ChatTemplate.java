@@ -109,18 +109,10 @@ public final class ChatTemplate {
   /** Index of the ')' closing the parenthesis opened just before {@code from}, skipping quoted strings; -1 if none. */
   private static int matchingParen(String s, int from) {
     int depth = 1;
-    char quote = 0;
-    for (int i = from; i < s.length(); i++) {
+    Unquoted scan = new Unquoted(s, from);
+    for (int i; (i = scan.next()) >= 0; ) {
       char c = s.charAt(i);
-      if (quote != 0) {
-        if (c == '\\') {
-          i++;
-        } else if (c == quote) {
-          quote = 0;
-        }
-      } else if (c == '\'' || c == '"') {
-        quote = c;
-      } else if (c == '(' || c == '[' || c == '{') {
+      if (c == '(' || c == '[' || c == '{') {
         depth++;
       } else if ((c == ')' || c == ']' || c == '}') && --depth == 0) {
         return c == ')' ? i : -1;
@@ -133,19 +125,11 @@ public final class ChatTemplate {
   private static List<String> splitTopLevel(String args) {
     List<String> out = new ArrayList<>();
     int depth = 0;
-    char quote = 0;
     int start = 0;
-    for (int i = 0; i < args.length(); i++) {
+    Unquoted scan = new Unquoted(args, 0);
+    for (int i; (i = scan.next()) >= 0; ) {
       char c = args.charAt(i);
-      if (quote != 0) {
-        if (c == '\\') {
-          i++;
-        } else if (c == quote) {
-          quote = 0;
-        }
-      } else if (c == '\'' || c == '"') {
-        quote = c;
-      } else if (c == '(' || c == '[' || c == '{') {
+      if (c == '(' || c == '[' || c == '{') {
         depth++;
       } else if (c == ')' || c == ']' || c == '}') {
         depth--;
@@ -156,6 +140,37 @@ public final class ChatTemplate {
     }
     out.add(args.substring(start));
     return out;
+  }
+
+  /** The characters of a string outside its quoted strings ('...' or "...", with backslash escapes). */
+  private static final class Unquoted {
+    private final String s;
+    private int i;
+    private char quote; // 0 outside a quoted string
+
+    Unquoted(String s, int from) {
+      this.s = s;
+      this.i = from - 1;
+    }
+
+    /** Index of the next character outside quotes (not an opening quote), or -1 at the end. */
+    int next() {
+      while (++i < s.length()) {
+        char c = s.charAt(i);
+        if (quote != 0) {
+          if (c == '\\') {
+            i++;
+          } else if (c == quote) {
+            quote = 0;
+          }
+        } else if (c == '\'' || c == '"') {
+          quote = c;
+        } else {
+          return i;
+        }
+      }
+      return -1;
+    }
   }
 
   /**

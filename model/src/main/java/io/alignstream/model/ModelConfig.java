@@ -1,8 +1,10 @@
 package io.alignstream.model;
 
 import ai.djl.ndarray.types.Shape;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.alignstream.model.gpt2.Gpt2Config;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -139,5 +141,23 @@ public interface ModelConfig {
       throw new IllegalArgumentException(FILE_NAME + " is not valid JSON: " + e.getMessage(), e);
     }
     return Families.parse(n, FILE_NAME);
+  }
+
+  /** The integer at {@code key} of a family's {@code config.json} read from {@code origin}; missing is an error. */
+  static int requiredInt(JsonNode n, String key, String origin) {
+    JsonNode v = n.get(key);
+    if (v == null || !v.canConvertToInt()) {
+      throw new IllegalArgumentException(origin + ": missing integer key '" + key + "'");
+    }
+    return v.asInt();
+  }
+
+  /** A family's {@code config.json} tree as its text, pretty-printed as Hugging Face writes it. */
+  static String toText(ObjectNode n) {
+    try {
+      return new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(n);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("a config always serialises", e);
+    }
   }
 }

@@ -90,14 +90,14 @@ public record Gpt2Config(
    * @param origin the file or text named in error messages
    */
   public static Gpt2Config parse(JsonNode n, String origin) {
-    int vocab = requiredInt(n, "vocab_size", origin);
+    int vocab = ModelConfig.requiredInt(n, "vocab_size", origin);
     int eos = n.path("eos_token_id").asInt(vocab - 1);
     return new Gpt2Config(
         vocab,
-        requiredInt(n, "n_positions", origin),
-        requiredInt(n, "n_embd", origin),
-        requiredInt(n, "n_layer", origin),
-        requiredInt(n, "n_head", origin),
+        ModelConfig.requiredInt(n, "n_positions", origin),
+        ModelConfig.requiredInt(n, "n_embd", origin),
+        ModelConfig.requiredInt(n, "n_layer", origin),
+        ModelConfig.requiredInt(n, "n_head", origin),
         n.path("layer_norm_epsilon").asDouble(1e-5),
         n.path("bos_token_id").asInt(eos),
         eos);
@@ -123,19 +123,7 @@ public record Gpt2Config(
     n.put("embd_pdrop", 0.0);
     n.put("attn_pdrop", 0.0);
     n.put("tie_word_embeddings", true);
-    try {
-      return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(n);
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-      throw new IllegalStateException("a config always serialises", e);
-    }
-  }
-
-  private static int requiredInt(JsonNode n, String key, String origin) {
-    JsonNode v = n.get(key);
-    if (v == null || !v.canConvertToInt()) {
-      throw new IllegalArgumentException(origin + ": missing integer key '" + key + "'");
-    }
-    return v.asInt();
+    return ModelConfig.toText(n);
   }
 
   private static void require(boolean ok, String message) {

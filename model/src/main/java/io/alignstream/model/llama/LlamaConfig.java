@@ -211,9 +211,9 @@ public record LlamaConfig(
     JsonNode rope = n.path("rope_parameters");
     double theta = n.has("rope_theta") ? n.get("rope_theta").asDouble() : rope.path("rope_theta").asDouble(10000);
     RopeScaling scaling = ropeScaling(n.hasNonNull("rope_scaling") ? n.get("rope_scaling") : rope, origin);
-    int vocab = requiredInt(n, "vocab_size", origin);
-    int width = requiredInt(n, "hidden_size", origin);
-    int heads = requiredInt(n, "num_attention_heads", origin);
+    int vocab = ModelConfig.requiredInt(n, "vocab_size", origin);
+    int width = ModelConfig.requiredInt(n, "hidden_size", origin);
+    int heads = ModelConfig.requiredInt(n, "num_attention_heads", origin);
     List<Integer> eos = new ArrayList<>();
     JsonNode e = n.path("eos_token_id");
     if (e.isArray()) {
@@ -227,10 +227,10 @@ public record LlamaConfig(
     return new LlamaConfig(
         family,
         vocab,
-        requiredInt(n, "max_position_embeddings", origin),
+        ModelConfig.requiredInt(n, "max_position_embeddings", origin),
         width,
-        requiredInt(n, "intermediate_size", origin),
-        requiredInt(n, "num_hidden_layers", origin),
+        ModelConfig.requiredInt(n, "intermediate_size", origin),
+        ModelConfig.requiredInt(n, "num_hidden_layers", origin),
         heads,
         n.path("num_key_value_heads").asInt(heads),
         n.hasNonNull("head_dim") ? n.get("head_dim").asInt() : width / heads,
@@ -301,19 +301,7 @@ public record LlamaConfig(
       eosTokenIds.forEach(a::add);
     }
     n.put("torch_dtype", "float32");
-    try {
-      return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(n);
-    } catch (com.fasterxml.jackson.core.JsonProcessingException ex) {
-      throw new IllegalStateException("a config always serialises", ex);
-    }
-  }
-
-  private static int requiredInt(JsonNode n, String key, String origin) {
-    JsonNode v = n.get(key);
-    if (v == null || !v.canConvertToInt()) {
-      throw new IllegalArgumentException(origin + ": missing integer key '" + key + "'");
-    }
-    return v.asInt();
+    return ModelConfig.toText(n);
   }
 
   private static void requireKey(boolean ok, String origin, String what) {

@@ -101,7 +101,7 @@ final class BackboneDiscriminator implements Discriminator {
         break;
       }
       for (RewardTrainer t : trainers) {
-        StepStats s = t.discriminatorStep(resample(pos, random), resample(neg, random));
+        StepStats s = t.discriminatorStep(Example.resample(pos, random::nextInt), Example.resample(neg, random::nextInt));
         loss += s.loss();
         steps++;
       }
@@ -133,14 +133,6 @@ final class BackboneDiscriminator implements Discriminator {
     }
     m.put("reward.accuracy", (double) right / (rp.length + rn.length));
     m.put("reward.holdout_margin", Learner.mean(i -> rp[i], rp.length) - Learner.mean(i -> rn[i], rn.length));
-  }
-
-  private static List<Example> resample(List<Example> xs, Random random) {
-    List<Example> out = new ArrayList<>(xs.size());
-    for (int i = 0; i < xs.size(); i++) {
-      out.add(xs.get(random.nextInt(xs.size())));
-    }
-    return out;
   }
 
   @Override

@@ -1,5 +1,9 @@
 package io.alignstream.model;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.IntUnaryOperator;
+
 /**
  * One (prompt, response) pair as token ids; the unit every objective consumes.
  *
@@ -24,5 +28,14 @@ public record Example(long[] prompt, long[] response) {
   /** Prompt and response together. */
   public int length() {
     return prompt.length + response.length;
+  }
+
+  /** A bootstrap resample of {@code xs}: as many draws with replacement, {@code nextInt.applyAsInt(n)} in [0, n) each. */
+  public static List<Example> resample(List<Example> xs, IntUnaryOperator nextInt) {
+    List<Example> out = new ArrayList<>(xs.size());
+    for (int i = 0; i < xs.size(); i++) {
+      out.add(xs.get(nextInt.applyAsInt(xs.size())));
+    }
+    return out;
   }
 }

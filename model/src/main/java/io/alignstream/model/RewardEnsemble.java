@@ -226,11 +226,7 @@ public final class RewardEnsemble implements AutoCloseable {
     if (members.size() == 1) {
       return xs;
     }
-    List<Example> out = new ArrayList<>(xs.size());
-    for (int i = 0; i < xs.size(); i++) {
-      out.add(xs.get(bootstrap.nextInt(xs.size())));
-    }
-    return out;
+    return Example.resample(xs, bootstrap::nextInt);
   }
 
   @Override

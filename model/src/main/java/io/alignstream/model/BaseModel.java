@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -109,6 +110,30 @@ abstract class BaseModel implements AutoCloseable {
   /** Runs {@code writer} under the write lock. */
   final <T> T write(Function<Weights, T> writer) {
     return locked(lock.writeLock(), writer);
+  }
+
+  /** What {@link #inBatches} does with one batch: its examples from index {@code from}, packed. */
+  @FunctionalInterface
+  interface BatchReader {
+    void read(int from, List<Example> chunk, TokenBatch batch, Weights w, NDManager m);
+  }
+
+  /**
+   * Runs {@code reader} over {@code examples} in batches of at most 32, under the read lock and with no
+   * gradient, each batch in its own sub-manager, closed before the next.
+   */
+  final void inBatches(List<Example> examples, BatchReader reader) {
+    read(w -> {
+      try (GradMode off = GradMode.off()) {
+        for (int from = 0; from < examples.size(); from += 32) {
+          List<Example> chunk = examples.subList(from, Math.min(examples.size(), from + 32));
+          try (NDManager m = root.newSubManager()) {
+            reader.read(from, chunk, TokenBatch.of(chunk, config), w, m);
+          }
+        }
+      }
+      return null;
+    });
   }
 
   private <T> T locked(Lock held, Function<Weights, T> action) {

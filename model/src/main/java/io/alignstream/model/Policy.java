@@ -317,23 +317,14 @@ public final class Policy extends BaseModel {
   /** Per response token, log pi(token | prefix), teacher-forced; row i has {@code response.length} entries. */
   public float[][] tokenLogProbs(List<Example> examples) {
     float[][] out = new float[examples.size()][];
-    read(w -> {
-      try (GradMode off = GradMode.off()) {
-        for (int from = 0; from < examples.size(); from += 32) {
-          List<Example> chunk = examples.subList(from, Math.min(examples.size(), from + 32));
-          try (NDManager m = root.newSubManager()) {
-            TokenBatch batch = TokenBatch.of(chunk, config);
-            float[] lp = batch.tokenLogProbs(config, w, m).toType(DataType.FLOAT32, false).toFloatArray();
-            for (int b = 0; b < chunk.size(); b++) {
-              Example e = chunk.get(b);
-              float[] row = new float[e.response().length];
-              System.arraycopy(lp, b * batch.length + e.prompt().length - 1, row, 0, row.length);
-              out[from + b] = row;
-            }
-          }
-        }
+    inBatches(examples, (from, chunk, batch, w, m) -> {
+      float[] lp = batch.tokenLogProbs(config, w, m).toType(DataType.FLOAT32, false).toFloatArray();
+      for (int b = 0; b < chunk.size(); b++) {
+        Example e = chunk.get(b);
+        float[] row = new float[e.response().length];
+        System.arraycopy(lp, b * batch.length + e.prompt().length - 1, row, 0, row.length);
+        out[from + b] = row;
       }
-      return null;
     });
     return out;
   }

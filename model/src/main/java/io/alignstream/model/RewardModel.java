@@ -107,17 +107,9 @@ public final class RewardModel extends BaseModel {
    */
   public double[] score(List<Example> examples) {
     double[] out = new double[examples.size()];
-    read(w -> {
-      try (GradMode off = GradMode.off()) {
-        for (int from = 0; from < examples.size(); from += 32) {
-          List<Example> chunk = examples.subList(from, Math.min(examples.size(), from + 32));
-          try (NDManager m = root.newSubManager()) {
-            double[] f = logits(TokenBatch.of(chunk, config), w, m).toType(DataType.FLOAT64, false).toDoubleArray();
-            System.arraycopy(f, 0, out, from, f.length);
-          }
-        }
-      }
-      return null;
+    inBatches(examples, (from, chunk, batch, w, m) -> {
+      double[] f = logits(batch, w, m).toType(DataType.FLOAT64, false).toDoubleArray();
+      System.arraycopy(f, 0, out, from, f.length);
     });
     return out;
   }
@@ -137,20 +129,12 @@ public final class RewardModel extends BaseModel {
    */
   public float[][] features(List<Example> examples) {
     float[][] out = new float[examples.size()][];
-    read(w -> {
-      try (GradMode off = GradMode.off()) {
-        for (int from = 0; from < examples.size(); from += 32) {
-          List<Example> chunk = examples.subList(from, Math.min(examples.size(), from + 32));
-          try (NDManager m = root.newSubManager()) {
-            float[] f = batchFeatures(TokenBatch.of(chunk, config), w, m);
-            int d = config.width();
-            for (int i = 0; i < chunk.size(); i++) {
-              out[from + i] = java.util.Arrays.copyOfRange(f, i * d, (i + 1) * d);
-            }
-          }
-        }
+    inBatches(examples, (from, chunk, batch, w, m) -> {
+      float[] f = batchFeatures(batch, w, m);
+      int d = config.width();
+      for (int i = 0; i < chunk.size(); i++) {
+        out[from + i] = java.util.Arrays.copyOfRange(f, i * d, (i + 1) * d);
       }
-      return null;
     });
     return out;
   }

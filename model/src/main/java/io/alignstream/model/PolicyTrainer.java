@@ -14,22 +14,7 @@ import java.util.Map;
  * it). Not thread-safe: call from one learner thread. Closing the trainer closes its optimiser, not
  * the policy.
  */
-public final class PolicyTrainer implements AutoCloseable {
-  private final Policy policy;
-  private final AdamW optimizer;
-
-  public PolicyTrainer(Policy policy, AdamW optimizer) {
-    this.policy = policy;
-    this.optimizer = optimizer;
-  }
-
-  public Policy policy() {
-    return policy;
-  }
-
-  public AdamW optimizer() {
-    return optimizer;
-  }
+public record PolicyTrainer(Policy policy, AdamW optimizer) implements AutoCloseable {
 
   /** Supervised fine-tuning: NLL of the response tokens (including their EOS). */
   public StepStats sftStep(List<Example> batch) {

@@ -12,22 +12,7 @@ import java.util.Map;
  * L_D = -E_pos[log sigma(f)] - E_neg[log(1 - sigma(f))]. Which populations are positive and negative
  * is the caller's choice, named by a {@link DiscriminatorConfig}. Not thread-safe: one trainer thread.
  */
-public final class RewardTrainer implements AutoCloseable {
-  private final RewardModel model;
-  private final AdamW optimizer;
-
-  public RewardTrainer(RewardModel model, AdamW optimizer) {
-    this.model = model;
-    this.optimizer = optimizer;
-  }
-
-  public RewardModel model() {
-    return model;
-  }
-
-  public AdamW optimizer() {
-    return optimizer;
-  }
+public record RewardTrainer(RewardModel model, AdamW optimizer) implements AutoCloseable {
 
   /**
    * One step on a batch of positives and negatives. Reports {@code accuracy} (positives with f > 0 and

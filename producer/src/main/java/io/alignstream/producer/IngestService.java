@@ -33,17 +33,15 @@ public final class IngestService implements AutoCloseable {
   private final CountDownLatch stopped;
   private final IngestCounts counts;
   private final AtomicLong threadsReplaced;
-  private final Path stateDir;
-  private final boolean ownsStateDir;
+  private final Path temporaryStateDir; // made by start and deleted on close; null when the config names one
 
   private IngestService(KafkaStreams streams, CountDownLatch stopped, IngestCounts counts, AtomicLong threadsReplaced,
-      Path stateDir, boolean ownsStateDir) {
+      Path temporaryStateDir) {
     this.streams = streams;
     this.stopped = stopped;
     this.counts = counts;
     this.threadsReplaced = threadsReplaced;
-    this.stateDir = stateDir;
-    this.ownsStateDir = ownsStateDir;
+    this.temporaryStateDir = temporaryStateDir;
   }
 
   /** The Streams application id of a run's ingest service (also its consumer group). */
@@ -82,7 +80,7 @@ public final class IngestService implements AutoCloseable {
       }
     });
     streams.start();
-    return new IngestService(streams, stopped, counts, threadsReplaced, stateDir, temporary);
+    return new IngestService(streams, stopped, counts, threadsReplaced, temporary ? stateDir : null);
   }
 
   /**
@@ -144,11 +142,11 @@ public final class IngestService implements AutoCloseable {
     // without waiting out this member's session timeout.
     streams.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
         .withTimeout(Duration.ofSeconds(30)));
-    if (ownsStateDir) {
-      try (Stream<Path> paths = Files.walk(stateDir)) {
+    if (temporaryStateDir != null) {
+      try (Stream<Path> paths = Files.walk(temporaryStateDir)) {
         paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
       } catch (IOException | UncheckedIOException e) {
-        log.debug("could not delete {}; it is temporary", stateDir, e);
+        log.debug("could not delete {}; it is temporary", temporaryStateDir, e);
       }
     }
   }

@@ -1,18 +1,17 @@
 package io.alignstream.app;
 
-import io.alignstream.broker.ClusterOptions;
 import io.alignstream.broker.DurationConverter;
 import io.alignstream.broker.RunSession;
 import io.alignstream.console.Terminal;
 import io.alignstream.learner.LearnerCommand;
 import io.alignstream.learner.Recipe;
-import io.alignstream.learner.RecipeOptions;
 import io.alignstream.schemas.Topics;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -81,9 +80,7 @@ public final class AlignCommand implements Callable<Integer> {
       description = "Also stop this many minutes after SFT, keeping the newest version (default: no time limit).")
   private Integer minutes;
 
-  @Mixin
-  private RecipeOptions recipe = new RecipeOptions();
-
+  /** --bootstrap, --kafka-config, --data-dir, --replication-factor, --recipe, --set, --samplers, --threads... */
   @Mixin
   private PipelineOptions pipeline = new PipelineOptions();
 
@@ -111,10 +108,6 @@ public final class AlignCommand implements Callable<Integer> {
       description = "The learner's checkpoints and the topologies' state. Default: .alignstream/runs/<run>.")
   private Path workDir;
 
-  /** --bootstrap, --kafka-config, --data-dir, --replication-factor: where the run's topics live. */
-  @Mixin
-  private ClusterOptions kafka = new ClusterOptions();
-
   @Option(names = "--merge", description = "With a LoRA recipe (--set lora.rank=R), also write the adapter merged "
       + "into the base as OUT/merged (a plain model directory). OUT itself holds the frozen base and the adapter "
       + "in PEFT's layout (adapter_config.json, adapter_model.safetensors).")
@@ -133,7 +126,7 @@ public final class AlignCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     String runId = run != null ? run : "align-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
     Topics.forRun(runId);
-    Recipe recipe = this.recipe.load();
+    Recipe recipe = pipeline.recipe(List.of());
     var config = new AlignJob.Config(base, corpus, demos, prompts, out, evalPrompts,
         workDir != null ? workDir : Path.of(".alignstream", "runs", runId), recipe, updates, pipeline.samplers(),
         maxNewTokens, pretrainSteps, preset, seed, pipeline.threads().count(), pipeline.dashboardPort(), stallTimeout,
@@ -147,7 +140,7 @@ public final class AlignCommand implements Callable<Integer> {
     String logs = AlignmentRun.logsLine(logFile, pipeline.verbose());
     try (AutoCloseable quiet = AlignmentRun.serviceLogs(logFile, pipeline.verbose())) {
       plan = AlignJob.plan(config, logs.isEmpty() ? banner : banner + System.lineSeparator() + logs, log);
-      try (RunSession session = kafka.open(Topics.forRun(runId), Terminal.err())) {
+      try (RunSession session = pipeline.open(Topics.forRun(runId), Terminal.err())) {
         result = AlignJob.align(plan, session.connection(), session.topics(), log);
       }
       AlignJob.evaluate(plan, evalTemperature, log);

@@ -1,13 +1,11 @@
 package io.alignstream.app;
 
-import io.alignstream.broker.ClusterOptions;
 import io.alignstream.broker.RunSession;
 import io.alignstream.console.ProgressBar;
 import io.alignstream.console.Terminal;
 import io.alignstream.learner.LearnerCheckpoint;
 import io.alignstream.learner.LearnerService;
 import io.alignstream.learner.Recipe;
-import io.alignstream.learner.RecipeOptions;
 import io.alignstream.model.AdamW;
 import io.alignstream.model.AdamWConfig;
 import io.alignstream.model.Example;
@@ -71,10 +69,6 @@ public final class DemoCommand implements Callable<Integer> {
   @Option(names = "--run", paramLabel = "ID", description = "Run id. Default: demo-<date>-<time>.")
   private String run;
 
-  /** --bootstrap, --kafka-config, --data-dir, --replication-factor: where the run's topics live. */
-  @Mixin
-  private ClusterOptions kafka = new ClusterOptions();
-
   @Option(names = "--runs-dir", paramLabel = "DIR", defaultValue = "runs",
       description = "Where run reports and models go. Default: ${DEFAULT-VALUE}.")
   private Path runsDir;
@@ -103,9 +97,7 @@ public final class DemoCommand implements Callable<Integer> {
       description = "Judge the policy on the held-out prompts every N versions. Default: ${DEFAULT-VALUE}.")
   private int evalEvery;
 
-  @Mixin
-  private RecipeOptions recipeOptions = new RecipeOptions();
-
+  /** --bootstrap, --kafka-config, --data-dir, --replication-factor, --recipe, --set, --samplers, --threads... */
   @Mixin
   private PipelineOptions pipeline = new PipelineOptions();
 
@@ -131,7 +123,7 @@ public final class DemoCommand implements Callable<Integer> {
         : "demo-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
     Topics.forRun(runId);
     // Bad input is refused before anything is written.
-    Recipe recipe = recipeOptions.load(List.of("loop.max_updates=" + updates, "seed=" + seed));
+    Recipe recipe = pipeline.recipe(List.of("loop.max_updates=" + updates, "seed=" + seed));
     Path runDir = Files.createDirectories(runsDir.resolve(runId));
     try (AutoCloseable logs = AlignmentRun.serviceLogs(runDir.resolve("services.log"), pipeline.verbose())) {
       return demo(runId, recipe, runDir, out, t0);
@@ -171,7 +163,7 @@ public final class DemoCommand implements Callable<Integer> {
     List<String> distinctPrompts = runPrompts.stream().distinct().toList();
     Recipe run = AlignmentRun.fitToPrompts(recipe, distinctPrompts.size());
     t = System.nanoTime();
-    try (RunSession session = kafka.open(Topics.forRun(runId), Terminal.err())) {
+    try (RunSession session = pipeline.open(Topics.forRun(runId), Terminal.err())) {
       // SFT starts once every distinct demonstration is in (ingest keeps one copy of duplicates).
       int distinct = (int) task.demonstrations().stream().map(d -> d.prompt() + "\u0000" + d.response()).distinct().count();
       var settings = new AlignmentRun.Settings(session.topics(), runDir, base, run, distinct, pipeline.samplers(),

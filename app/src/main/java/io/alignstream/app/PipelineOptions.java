@@ -1,10 +1,28 @@
 package io.alignstream.app;
 
+import io.alignstream.broker.ClusterOptions;
+import io.alignstream.broker.RunSession;
+import io.alignstream.learner.Recipe;
+import io.alignstream.learner.RecipeOptions;
+import io.alignstream.schemas.Topics;
+import java.io.PrintStream;
+import java.util.List;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** The options of the one alignment run behind demo and align ({@link AlignmentRun}): its size and what it shows. */
+/**
+ * The options of the one alignment run behind demo and align ({@link AlignmentRun}): where its topics
+ * live, its recipe, its size and what it shows.
+ */
 final class PipelineOptions {
+  /** --bootstrap, --kafka-config, --data-dir, --replication-factor: where the run's topics live. */
+  @Mixin
+  private ClusterOptions kafka = new ClusterOptions();
+
+  /** --recipe, --set. */
+  @Mixin
+  private RecipeOptions recipe = new RecipeOptions();
+
   @Option(names = "--samplers", paramLabel = "N", defaultValue = "2", description = "Sampler replicas. Default: ${DEFAULT-VALUE}.")
   private int samplers = 2;
 
@@ -19,6 +37,16 @@ final class PipelineOptions {
 
   @Mixin
   private TorchThreads threads = new TorchThreads();
+
+  /** Reaches Kafka as the cluster options say and creates the run's topics ({@link ClusterOptions#open}). */
+  RunSession open(Topics topics, PrintStream notices) {
+    return kafka.open(topics, notices);
+  }
+
+  /** The recipe: defaults, then --recipe, then the command's own settings {@code first}, then --set. */
+  Recipe recipe(List<String> first) {
+    return recipe.load(first);
+  }
 
   int samplers() {
     return samplers;

@@ -33,10 +33,9 @@ public final class ChatTemplate {
 
   private static final Pattern REVERSED = Pattern.compile("([A-Za-z_][A-Za-z_0-9.]*)\\[\\s*:\\s*:\\s*-1\\s*\\]");
 
-  private final String template;
   private final String bosToken;
   private final String eosToken;
-  /** {@link #template} as jinjava parses it like Jinja ({@link #forJinjava}). */
+  /** The template as jinjava parses it like Jinja ({@link #forJinjava}). */
   private final String jinjavaSource;
 
   /**
@@ -48,23 +47,9 @@ public final class ChatTemplate {
     if (template == null || template.isBlank()) {
       throw new IllegalArgumentException("chat_template is empty");
     }
-    this.template = template;
     this.bosToken = bosToken == null ? "" : bosToken;
     this.eosToken = eosToken == null ? "" : eosToken;
     this.jinjavaSource = forJinjava(template);
-  }
-
-  /** The Jinja source as the config gave it. */
-  public String template() {
-    return template;
-  }
-
-  public String bosToken() {
-    return bosToken;
-  }
-
-  public String eosToken() {
-    return eosToken;
   }
 
   /**

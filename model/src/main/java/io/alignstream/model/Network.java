@@ -118,5 +118,13 @@ public interface Network {
     public static Init normal(double std) {
       return new Init(true, 0, std);
     }
+
+    /** Hugging Face's scheme: zeros for a bias, ones for a norm's {@code gain}, else N(0, std^2). */
+    public static Init of(String name, boolean gain, double std) {
+      if (name.endsWith(".bias")) {
+        return zeros();
+      }
+      return gain ? ones() : normal(std);
+    }
   }
 }

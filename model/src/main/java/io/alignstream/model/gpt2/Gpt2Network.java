@@ -80,13 +80,8 @@ final class Gpt2Network implements Network {
    */
   @Override
   public Init init(String name) {
-    if (name.endsWith(".bias")) {
-      return Init.zeros();
-    }
-    if (name.matches(".*ln_(1|2|f)\\.weight")) {
-      return Init.ones();
-    }
-    return Init.normal(name.endsWith("c_proj.weight") ? 0.02 / Math.sqrt(2.0 * c.layers()) : 0.02);
+    return Init.of(name, name.matches(".*ln_(1|2|f)\\.weight"),
+        name.endsWith("c_proj.weight") ? 0.02 / Math.sqrt(2.0 * c.layers()) : 0.02);
   }
 
   /** A {@code transformer.} prefix is dropped; attention-mask buffers and a tied {@code lm_head} are skipped. */

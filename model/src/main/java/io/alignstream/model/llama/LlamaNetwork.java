@@ -107,13 +107,7 @@ final class LlamaNetwork implements Network {
   /** Hugging Face's initialisation: N(0, 0.02) for matrices and embeddings, ones for norm gains, zero biases. */
   @Override
   public Init init(String name) {
-    if (name.endsWith(".bias")) {
-      return Init.zeros();
-    }
-    if (name.endsWith("norm.weight")) {
-      return Init.ones();
-    }
-    return Init.normal(0.02);
+    return Init.of(name, name.endsWith("norm.weight"), 0.02);
   }
 
   /**

@@ -250,10 +250,10 @@ final class AlignJob {
       if (c.merge()) {
         log.println("--merge: no adapter to merge (lora.rank=0), " + c.out() + " is the whole model");
       }
-      // Never worse than SFT: keep π_SFT instead when the reward model prefers its answers.
+      // Never worse than SFT: keep π_SFT unless more of the loop's answers fall among the demonstrations.
       try (Policy loop = Policy.load(c.out()); Policy sft = Policy.load(LearnerCheckpoint.policyDir(outcome.sft()));
           Tokenizer tok = Tokenizer.load(c.out()); RewardEnsemble rm = RewardEnsemble.load(reward, plan.recipe().seed())) {
-        kept = KeptPolicy.choose(loop, sft, rm, tok, plan.prompts(), c.maxNewTokens());
+        kept = KeptPolicy.choose(loop, sft, rm, tok, records, c.maxNewTokens());
         if (!kept.keptLoop()) {
           sft.save(c.out());
         }

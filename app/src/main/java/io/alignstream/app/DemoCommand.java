@@ -57,7 +57,7 @@ import picocli.CommandLine.Option;
         "  3. runs the samplers, the rewarder, the batching topology and the learner (SFT tuned by held-out "
             + "NLL, then the continuous loop), measuring golden success on held-out prompts as it goes;",
         "  4. writes runs/<run>/report.html (charts) and report.json comparing, greedy and with 4 samples "
-            + "per prompt (95% intervals): π_0, SFT alone (same demonstrations, tuned the same way), π_SFT, "
+            + "per prompt (95%% intervals): π_0, SFT alone (same demonstrations, tuned the same way), π_SFT, "
             + "the oracle-ranked loop (the upper bound), the aligned policy and the one kept (never worse than "
             + "SFT, judged without the judge), with the headroom captured; the models are saved beside it."})
 public final class DemoCommand implements Callable<Integer> {
@@ -163,16 +163,16 @@ public final class DemoCommand implements Callable<Integer> {
     List<String> distinctPrompts = runPrompts.stream().distinct().toList();
     Recipe run = AlignmentRun.fitToPrompts(recipe, distinctPrompts.size());
     t = System.nanoTime();
+    // Demonstrations and practice prompts interleaved, as users would stream them.
+    List<AlignmentRun.Raw> records = new ArrayList<>();
+    task.demonstrations().forEach(d -> records.add(new AlignmentRun.Raw(d.prompt(), d.response(), "builtin-task")));
+    task.practicePrompts().forEach(p -> records.add(AlignmentRun.Raw.prompt(p.text(), "builtin-task")));
+    Collections.shuffle(records, new Random(seed));
     try (RunSession session = pipeline.open(Topics.forRun(runId), Terminal.err())) {
       // SFT starts once every distinct demonstration is in (ingest keeps one copy of duplicates).
       int distinct = (int) task.demonstrations().stream().map(d -> d.prompt() + "\u0000" + d.response()).distinct().count();
       var settings = new AlignmentRun.Settings(session.topics(), runDir, base, run, distinct, pipeline.samplers(),
           MAX_NEW_TOKENS, seed, "demo", pipeline.dashboardPort(), null, null);
-      // Demonstrations and practice prompts interleaved, as users would stream them.
-      List<AlignmentRun.Raw> records = new ArrayList<>();
-      task.demonstrations().forEach(d -> records.add(new AlignmentRun.Raw(d.prompt(), d.response(), "builtin-task")));
-      task.practicePrompts().forEach(p -> records.add(AlignmentRun.Raw.prompt(p.text(), "builtin-task")));
-      Collections.shuffle(records, new Random(seed));
       try (RunReporter evaluator = new RunReporter(new KafkaProducer<>(session.connection().producerConfig(),
           new ByteArraySerializer(), new ByteArraySerializer()), session.topics(), "evaluator")) {
         curve.reportTo(evaluator);
@@ -200,7 +200,7 @@ public final class DemoCommand implements Callable<Integer> {
             + Recipe.name(run.policyObjective()) + " ranked by the reward model's " + Recipe.name(run.ranking())
             + " (reward backbone " + Recipe.name(run.rewardBackbone()) + "), policy lr " + run.policyLr());
         results.add(loop);
-        kept = KeptPolicy.choose(p, sft, reward, tok, distinctPrompts, MAX_NEW_TOKENS);
+        kept = KeptPolicy.choose(p, sft, reward, tok, records, MAX_NEW_TOKENS);
       }
       Result keptResult = kept.keptLoop() ? loop : sftStage;
       results.add(new Result("kept: " + kept.kept(), keptResult.greedy(), keptResult.sampled(), kept.why()));

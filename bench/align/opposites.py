@@ -5,7 +5,8 @@ Writes DIR/corpus.jsonl (pre-training pairs: the desired answer is rare, each it
 bad answer), DIR/demos.jsonl (demonstrations on a quarter of the items), DIR/practice.jsonl (prompts on
 the other items, no response), DIR/eval.jsonl (held-out phrasings of undemonstrated items).
 `opposites.py judge DIR ANSWERS.jsonl` prints the success rate of a generate/align answers file.
-`opposites.py DIR --few` makes the few-prompts kind instead: 200 demonstration lines over 5 distinct
+`opposites.py DIR --seed N` draws another instance (which items are demonstrated, their habits, the
+phrasings held out; default 7, the one the defaults were chosen on). `opposites.py DIR --few` makes the few-prompts kind instead: 200 demonstration lines over 5 distinct
 prompts (three equally good answer forms each), no practice prompts; the loop cycles those 5 prompts.
 """
 import json, random, re, sys
@@ -104,4 +105,5 @@ if __name__ == "__main__":
     if sys.argv[1] == "judge":
         judge(sys.argv[3])
     else:
-        generate(sys.argv[1], few="--few" in sys.argv[2:])
+        args = sys.argv[2:]
+        generate(sys.argv[1], seed=int(args[args.index("--seed") + 1]) if "--seed" in args else 7, few="--few" in args)

@@ -3,13 +3,14 @@
 # demonstrations and practice prompts, then judge greedy and 4 sampled answers of the aligned model, of the
 # learner's tuned SFT stage (π_SFT, its v1 checkpoint) and of the base on the held-out prompts.
 # Usage: bench/align/run.sh OUT_DIR [--few] [extra align args...]   (--few: the few-prompts kind, no practice prompts)
+# TASK_SEED=N draws another instance of the task (default 7, the instance the defaults were chosen on).
 set -euo pipefail
 out=${1:?usage: run.sh OUT_DIR [--few]}; shift
 few=""; if [ "${1:-}" = --few ]; then few=--few; shift; fi
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 a="${ALIGNSTREAM:-$root/alignstream}"  # or e.g. ALIGNSTREAM="java -jar app/target/alignstream.jar"
 mkdir -p "$out"
-mkdir -p "$out/task" && /usr/bin/python3 "$root/bench/align/opposites.py" "$out/task" $few
+mkdir -p "$out/task" && /usr/bin/python3 "$root/bench/align/opposites.py" "$out/task" $few --seed "${TASK_SEED:-7}"
 practice=(--prompts "$out/task/practice.jsonl")
 [ -s "$out/task/practice.jsonl" ] || practice=()
 lscpu | grep 'Model name' || true

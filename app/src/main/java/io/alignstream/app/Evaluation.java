@@ -128,7 +128,11 @@ final class Evaluation {
     return new Result(prompts.isEmpty() ? 0 : mean / prompts.size(), answers, perPrompt, byKind);
   }
 
-  /** The sample of prompt {@code i} the reward ensemble ranks highest, as the learner ranks them. */
+  /**
+   * The sample of prompt {@code i} the reward ensemble ranks highest, as the learner ranks them; the
+   * likelihood term is the sampling policy's own log-prob (under the anchored ranking that is π_SFT's
+   * exactly when the policy sampled is π_SFT, as in a Best-of-N from the SFT stage).
+   */
   private static int best(List<Sample> samples, List<long[]> ids, int i, int n, RewardEnsemble reward,
       Recipe.Ranking ranking, Tokenizer tokenizer) {
     List<Example> candidates = new ArrayList<>();
@@ -140,7 +144,7 @@ final class Evaluation {
     double bestScore = Double.NEGATIVE_INFINITY;
     for (int k = 0; k < n; k++) {
       double s = scores.mean()[k] - scores.std()[k]
-          + (ranking == Recipe.Ranking.EXPERT_LIKELIHOOD ? samples.get(i * n + k).logProb() : 0);
+          + (ranking == Recipe.Ranking.DISCRIMINATOR ? 0 : samples.get(i * n + k).logProb());
       if (s > bestScore) {
         bestScore = s;
         best = i * n + k;

@@ -42,6 +42,8 @@ public final class Learner implements AutoCloseable {
   private final Tokenizer tokenizer;
   private final Policy base;
   private final Policy policy;
+  /** π_SFT, frozen: the likelihood term of the anchored ranking (null under the other rankings, and before SFT). */
+  private Policy anchor;
   private Discriminator discriminator;
   private PolicyStep policyStep;
   private final SamplePool pool;
@@ -138,10 +140,16 @@ public final class Learner implements AutoCloseable {
     this.trainedSamples = trainedSamples;
   }
 
-  /** The loop's two models: the reward model and the policy's optimiser. */
-  void startLoop(Discriminator discriminator, AdamW policyOptimizer) {
+  /** π_SFT as the anchored ranking keeps it, or null. */
+  Policy anchor() {
+    return anchor;
+  }
+
+  /** The loop's models: the reward model, the policy's optimiser and, for the anchored ranking, π_SFT frozen. */
+  void startLoop(Discriminator discriminator, AdamW policyOptimizer, Policy anchor) {
     this.discriminator = discriminator;
-    this.policyStep = new PolicyStep(recipe, policy, base, policyOptimizer);
+    this.anchor = anchor;
+    this.policyStep = new PolicyStep(recipe, policy, base, anchor, policyOptimizer);
   }
 
   /** Tokenizes a demonstration as the policy sees it; null if it does not fit the context. */
@@ -180,7 +188,9 @@ public final class Learner implements AutoCloseable {
         recipe.seed(), step -> onStep.accept(tried + step));
     demonstrations.forEach(d -> pool.add(Source.DEMONSTRATIONS, d));
     startLoop(Discriminator.start(recipe, base, policy, demonstrations),
-        new AdamW(AdamWConfig.defaults(), LrSchedule.constant(recipe.policyLr())));
+        new AdamW(AdamWConfig.defaults(), LrSchedule.constant(recipe.policyLr())),
+        recipe.ranking() != Recipe.Ranking.ANCHORED_LIKELIHOOD ? null
+            : recipe.lora().enabled() ? policy.merged() : policy.copy()); // frozen either way: nothing trains it
     version = 1;
     return new SftResult(choice, last);
   }
@@ -314,6 +324,9 @@ public final class Learner implements AutoCloseable {
     }
     if (discriminator != null) {
       discriminator.close();
+    }
+    if (anchor != null) {
+      anchor.close();
     }
     policy.close();
     base.close();

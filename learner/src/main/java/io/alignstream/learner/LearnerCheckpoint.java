@@ -22,6 +22,7 @@ import java.util.stream.Stream;
  *   policy/                 π_θ as a model directory (config.json, model.safetensors, tokenizer.json; with
  *                           LoRA, model.safetensors is frozen π_0 and the adapter is beside it in PEFT's layout)
  *   base/                   π_0, the same way
+ *   anchor/                 π_SFT frozen, under the anchored ranking only (after SFT)
  *   reward/                 the reward ensemble (after SFT)
  *   policy-optimizer/       the loop's policy optimiser (after SFT)
  *   reward-optimizer-K/     each ensemble member's optimiser (after SFT)
@@ -34,6 +35,7 @@ import java.util.stream.Stream;
 public final class LearnerCheckpoint {
   static final String POLICY = "policy";
   static final String BASE = "base";
+  static final String ANCHOR = "anchor";
   static final String REWARD = "reward";
   static final String POLICY_OPTIMIZER = "policy-optimizer";
   /** Its presence marks a learner checkpoint. */
@@ -51,6 +53,9 @@ public final class LearnerCheckpoint {
     if (learner.discriminator() != null) {
       learner.discriminator().save(dir);
       learner.policyStep().optimizer().save(Files.createDirectories(dir.resolve(POLICY_OPTIMIZER)));
+      if (learner.anchor() != null) {
+        learner.anchor().save(dir.resolve(ANCHOR));
+      }
     }
     Map<String, Object> state = new LinkedHashMap<>();
     state.put("version", learner.version());
@@ -74,7 +79,9 @@ public final class LearnerCheckpoint {
     l.pool().fromJson((Map<String, List<List<List<Number>>>>) state.get("pool"));
     l.holdout().fromJson((Map<String, List<List<List<Number>>>>) state.get("holdout"));
     if (Files.isDirectory(dir.resolve(REWARD))) {
-      l.startLoop(Discriminator.load(dir, recipe), AdamW.load(dir.resolve(POLICY_OPTIMIZER)));
+      Path anchor = dir.resolve(ANCHOR);
+      l.startLoop(Discriminator.load(dir, recipe), AdamW.load(dir.resolve(POLICY_OPTIMIZER)),
+          Files.isDirectory(anchor) ? Policy.load(anchor) : null);
     }
     return l;
   }

@@ -28,13 +28,21 @@ final class PolicyStep implements AutoCloseable {
   private final Recipe recipe;
   private final Policy policy;
   private final Policy base;
+  private final Policy anchor;
   private final PolicyTrainer trainer;
 
-  /** @param optimizer the policy's optimiser in the loop (fresh, or from a checkpoint) */
-  PolicyStep(Recipe recipe, Policy policy, Policy base, AdamW optimizer) {
+  /**
+   * @param anchor π_SFT frozen, for the anchored ranking (else null; not owned)
+   * @param optimizer the policy's optimiser in the loop (fresh, or from a checkpoint)
+   */
+  PolicyStep(Recipe recipe, Policy policy, Policy base, Policy anchor, AdamW optimizer) {
+    if (recipe.ranking() == Recipe.Ranking.ANCHORED_LIKELIHOOD && anchor == null) {
+      throw new IllegalArgumentException("the anchored ranking needs π_SFT (the learner keeps it from its SFT stage)");
+    }
     this.recipe = recipe;
     this.policy = policy;
     this.base = base;
+    this.anchor = anchor;
     this.trainer = new PolicyTrainer(policy, optimizer);
   }
 
@@ -64,14 +72,20 @@ final class PolicyStep implements AutoCloseable {
     m.put("kl.base", Learner.mean(i -> current[i] - initial[i], examples.size()));
 
     // The learner's own, freshest ensemble ranks the samples, conservatively: mean − spread, plus
-    // log π_neg under the expert-likelihood ranking (see Recipe.Ranking).
+    // the likelihood term of the expert-likelihood rankings (see Recipe.Ranking).
     var scores = reward.score(examples);
-    double[] negativeLogProb = switch (recipe.discriminator().negative()) {
-      case INIT_SAMPLES -> initial;
-      // π_SFT is not kept; the current policy stands in (it starts as π_SFT and stays near it).
-      case SFT_SAMPLES -> current;
-      default -> behaviour;
-    };
+    double[] negativeLogProb;
+    if (anchor != null) {
+      negativeLogProb = anchor.sequenceLogProbs(examples);
+      m.put("kl.sft", Learner.mean(i -> current[i] - negativeLogProb[i], examples.size()));
+    } else {
+      negativeLogProb = switch (recipe.discriminator().negative()) {
+        case INIT_SAMPLES -> initial;
+        // π_SFT is kept only for the anchored ranking; the current policy stands in (it starts as π_SFT).
+        case SFT_SAMPLES -> current;
+        default -> behaviour;
+      };
+    }
     double[] conservative = rankingScores(scores.mean(), scores.std(), negativeLogProb, recipe.ranking());
     m.put("policy.ranked_score_mean", Learner.mean(i -> conservative[i], conservative.length));
     Map<String, List<Integer>> byPrompt = new LinkedHashMap<>();
@@ -150,12 +164,13 @@ final class PolicyStep implements AutoCloseable {
 
   /**
    * What a prompt's generations are ranked by: the ensemble's mean − spread (conservative where the
-   * members disagree), plus log π_neg(y|x) under {@link Recipe.Ranking#EXPERT_LIKELIHOOD}.
+   * members disagree), plus the likelihood term (log π_neg(y|x), or log π_SFT(y|x) when anchored) under
+   * every ranking but {@link Recipe.Ranking#DISCRIMINATOR}.
    */
   static double[] rankingScores(double[] mean, double[] std, double[] negativeLogProb, Recipe.Ranking ranking) {
     double[] out = new double[mean.length];
     for (int i = 0; i < out.length; i++) {
-      out[i] = mean[i] - std[i] + (ranking == Recipe.Ranking.EXPERT_LIKELIHOOD ? negativeLogProb[i] : 0);
+      out[i] = mean[i] - std[i] + (ranking == Recipe.Ranking.DISCRIMINATOR ? 0 : negativeLogProb[i]);
     }
     return out;
   }

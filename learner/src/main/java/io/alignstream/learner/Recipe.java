@@ -86,7 +86,17 @@ public record Recipe(
      * the policy knows. For the current policy's samples log π_neg is the behaviour log-prob each
      * generation carries, at no cost.
      */
-    EXPERT_LIKELIHOOD
+    EXPERT_LIKELIHOOD,
+    /**
+     * By f + log π_SFT(y|x): the expert likelihood with the SFT stage's policy, frozen, as the
+     * likelihood term: a trust region in Best-of-N form (the best of N is the sample the reward model
+     * likes that π_SFT also finds plausible). Under {@link #EXPERT_LIKELIHOOD} the term is the moving
+     * policy's own, so whatever the reward model over-rates grows likelier each update and then wins the
+     * ranking more easily: on the opposites task the loop learned "the opposite of hard is the ."
+     * (demonstration-like words, no content) and lost 7.5 points greedy. DITTO's ablation points the
+     * same way (a refreshed reference fell from 70.1 to 45.8). The learner keeps a frozen copy of π_SFT.
+     */
+    ANCHORED_LIKELIHOOD
   }
 
   public Recipe {
@@ -147,7 +157,7 @@ public record Recipe(
     d.put("reward.steps_per_update", "2");
     d.put("reward.warmup_updates", "0");
     d.put("policy.objective", "best_of_n");
-    d.put("policy.ranking", "expert_likelihood");
+    d.put("policy.ranking", "anchored_likelihood");
     // Built-in task, dev seeds 101-103 (never the reported ones): 1e-4 with no demonstration term kept the
     // greedy policy at π_SFT's level while sampled success rose; 0.5 demonstration weight over-trained
     // past the step count the held-out NLL chose.
@@ -350,7 +360,7 @@ public record Recipe(
       }
     }
     throw new IllegalArgumentException("recipe: policy.ranking=" + value
-        + " is not a ranking; use discriminator or expert_likelihood");
+        + " is not a ranking; use discriminator, expert_likelihood or anchored_likelihood");
   }
 
   private static PolicyObjective objective(String value) {

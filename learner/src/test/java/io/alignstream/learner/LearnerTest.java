@@ -207,6 +207,34 @@ class LearnerTest {
   }
 
   @Test
+  void theAnchoredRankingKeepsPiSftFrozenThroughTheLoopAndACheckpoint() throws IOException {
+    String ranking = "policy.ranking=anchored_likelihood";
+    byte[] uninterrupted;
+    byte[] sft;
+    Path checkpoint = dir.resolve("anchored");
+    try (Learner l = learner(ranking)) {
+      l.sft(demos(l), step -> { });
+      sft = l.policy().weightsToBytes();
+      l.update(batches(l)); // the reward model's warm-up update: no policy step
+      l.update(batches(l));
+      var third = l.update(batches(l));
+      assertTrue(third.metrics().containsKey("kl.sft"), "KL to π_SFT is reported: " + third.metrics());
+      assertTrue(third.metrics().get("kl.sft") != 0.0, "the policy has moved from π_SFT: " + third.metrics());
+      assertArrayEquals(sft, l.anchor().weightsToBytes(), "π_SFT stays as the SFT stage left it");
+      l.save(checkpoint, Map.of());
+      l.update(batches(l));
+      uninterrupted = l.policy().weightsToBytes();
+    }
+    List<String> sets = new ArrayList<>(List.of("sft.steps=5", "sft.batch=4", "reward.warmup_updates=1",
+        "samples.per_prompt=2", "reward.members=2", "policy.demo_weight=0.5", ranking));
+    try (Learner r = Learner.load(checkpoint, Recipe.load(null, sets))) {
+      assertArrayEquals(sft, r.anchor().weightsToBytes(), "the checkpoint holds π_SFT");
+      r.update(batches(r));
+      assertArrayEquals(uninterrupted, r.policy().weightsToBytes(), "resumed = never stopped");
+    }
+  }
+
+  @Test
   void aCheckpointHoldsExactlyTheBytesThatArePublished() throws IOException {
     // The learner service publishes each update's weights from the checkpoint it just saved.
     Path checkpoint = dir.resolve("published");

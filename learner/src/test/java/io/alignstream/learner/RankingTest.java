@@ -27,13 +27,22 @@ class RankingTest {
   }
 
   @Test
-  void expertLikelihoodIsTheDefaultAndParses() {
-    assertEquals(Recipe.Ranking.EXPERT_LIKELIHOOD, Recipe.defaults().ranking());
+  void theAnchoredRankingAddsItsLikelihoodTermAsTheExpertLikelihoodDoes() {
+    // The term differs in where it comes from (π_SFT, frozen, not the sampling policy), not in how it adds.
+    assertArrayEquals(PolicyStep.rankingScores(mean, std, logPi, Recipe.Ranking.EXPERT_LIKELIHOOD),
+        PolicyStep.rankingScores(mean, std, logPi, Recipe.Ranking.ANCHORED_LIKELIHOOD), 0.0);
+  }
+
+  @Test
+  void theAnchoredLikelihoodIsTheDefaultAndEveryRankingParses() {
+    assertEquals(Recipe.Ranking.ANCHORED_LIKELIHOOD, Recipe.defaults().ranking());
+    assertEquals(Recipe.Ranking.EXPERT_LIKELIHOOD,
+        Recipe.load(null, java.util.List.of("policy.ranking=expert_likelihood")).ranking());
     assertEquals(Recipe.Ranking.DISCRIMINATOR,
         Recipe.load(null, java.util.List.of("policy.ranking=discriminator")).ranking());
     var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
         () -> Recipe.load(null, java.util.List.of("policy.ranking=best")));
-    assertEquals("recipe: policy.ranking=best is not a ranking; use discriminator or expert_likelihood", e.getMessage());
+    assertEquals("recipe: policy.ranking=best is not a ranking; use discriminator, expert_likelihood or anchored_likelihood", e.getMessage());
   }
 
   private static int argmax(double[] xs) {

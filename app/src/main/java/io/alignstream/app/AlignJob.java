@@ -238,27 +238,25 @@ final class AlignJob {
     AlignmentRun.Outcome outcome = AlignmentRun.run(kafka, settings, records, AlignmentRun.Observer.NONE, log);
     Path reward = c.out().resolve("reward");
     outcome.save(c.out(), reward);
-    KeptPolicy kept = null;
+    // Never worse than SFT: keep π_SFT unless more of the loop's answers fall among the demonstrations
+    // (with LoRA both are adapters over the same frozen base, and the kept one is what --merge merges).
+    KeptPolicy kept;
+    try (Policy loop = Policy.load(c.out()); Policy sft = Policy.load(LearnerCheckpoint.policyDir(outcome.sft()));
+        Tokenizer tok = Tokenizer.load(c.out()); RewardEnsemble rm = RewardEnsemble.load(reward, plan.recipe().seed())) {
+      kept = KeptPolicy.choose(loop, sft, rm, tok, records, c.maxNewTokens());
+      if (!kept.keptLoop()) {
+        sft.save(c.out());
+      }
+    }
+    log.println("kept " + kept.kept() + ": " + kept.why());
     if (plan.recipe().lora().enabled()) {
-      // KeptPolicy compares whole models; an adapter run keeps the loop's adapter (not compared yet).
       log.println("LoRA adapter (PEFT layout: " + PeftFiles.CONFIG_FILE + ", " + PeftFiles.WEIGHTS_FILE + ") in "
           + c.out() + ", beside its frozen base");
       if (c.merge()) {
         log.println("merged model: " + writeMerged(c.out()));
       }
-    } else {
-      if (c.merge()) {
-        log.println("--merge: no adapter to merge (lora.rank=0), " + c.out() + " is the whole model");
-      }
-      // Never worse than SFT: keep π_SFT unless more of the loop's answers fall among the demonstrations.
-      try (Policy loop = Policy.load(c.out()); Policy sft = Policy.load(LearnerCheckpoint.policyDir(outcome.sft()));
-          Tokenizer tok = Tokenizer.load(c.out()); RewardEnsemble rm = RewardEnsemble.load(reward, plan.recipe().seed())) {
-        kept = KeptPolicy.choose(loop, sft, rm, tok, records, c.maxNewTokens());
-        if (!kept.keptLoop()) {
-          sft.save(c.out());
-        }
-      }
-      log.println("kept " + kept.kept() + ": " + kept.why());
+    } else if (c.merge()) {
+      log.println("--merge: no adapter to merge (lora.rank=0), " + c.out() + " is the whole model");
     }
     log.println(Report.deadLetterLine(topics.runId(), outcome.deadLetters()));
     Result result = new Result(outcome.last().version(), outcome.last().updates(), outcome.stalled(), c.out(), reward,
@@ -362,7 +360,7 @@ final class AlignJob {
     s.put("demonstrations_rejected", plan.demonstrations().rejected());
     s.put("demonstrations_fitting", plan.fitting());
     s.put("prompts", plan.prompts().size());
-    s.put("kept", kept == null ? "the loop's adapter (LoRA runs are not compared with π_SFT yet)" : kept.toJson());
+    s.put("kept", kept.toJson());
     s.put("recipe", plan.recipe().toMap());
     s.put("version", r.version());
     s.put("updates", r.updates());

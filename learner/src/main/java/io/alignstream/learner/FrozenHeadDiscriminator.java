@@ -27,7 +27,12 @@ import java.util.Set;
  * <ul>
  *   <li>π_0's own samples for its prompt (what the base model habitually says there),
  *   <li>another prompt's demonstration given as the answer to this one (right kind, wrong content),
- *   <li>its own response cut short (right start, unfinished), and
+ *   <li>its own response cut short (right start, unfinished),
+ *   <li>with {@code reward.swapped} > 0, that many copies of its own response with one word swapped for
+ *       another demonstration's (right form, wrong content: a head on mean features otherwise rewards a
+ *       reply for being made of demonstration-like words; on the opposites task the loop learned "the
+ *       opposite of hard is the ." without them, and with 4 lost 0.8 points greedy instead of 3.3, but
+ *       on the built-in task's dev seed it gained less: off by default), and
  *   <li>the current policy's samples for its prompt, from the learner's replay pool.
  * </ul>
  * From a few dozen demonstrations a whole-backbone discriminator memorises them and calls every new
@@ -92,6 +97,10 @@ final class FrozenHeadDiscriminator implements Discriminator {
     this.baseSamples = baseSamples.stream().map(List::copyOf).toList();
     this.heldOut = heldOut(demonstrations.size(), recipe.seed());
     Random random = new Random(recipe.seed() * 31 + 7);
+    // The words demonstrations answer with (EOS aside), each once, in a fixed order: what a swap draws from.
+    long[] words = demonstrations.stream()
+        .flatMapToLong(d -> Arrays.stream(d.response(), 0, Math.max(0, d.response().length - 1)))
+        .distinct().sorted().toArray();
     for (int i = 0; i < demonstrations.size(); i++) {
       Example d = demonstrations.get(i);
       demoOfPrompt.putIfAbsent(new Key(d.prompt(), new long[0]), i);
@@ -112,6 +121,14 @@ final class FrozenHeadDiscriminator implements Discriminator {
         long[] cut = Arrays.copyOf(d.response(), keep + 1);
         cut[keep] = d.response()[d.response().length - 1]; // the EOS, as a finished response ends
         into.add(new Pair(d, new Example(d.prompt(), cut), "cut"));
+      }
+      for (int k = 0; k < recipe.rewardSwapped() && d.response().length > 1 && words.length > 1; k++) {
+        int at = random.nextInt(d.response().length - 1); // a word, never the final EOS
+        long[] swapped = d.response().clone();
+        swapped[at] = words[random.nextInt(words.length)];
+        if (!Arrays.equals(swapped, d.response())) {
+          into.add(new Pair(d, new Example(d.prompt(), swapped), "swap"));
+        }
       }
     }
   }

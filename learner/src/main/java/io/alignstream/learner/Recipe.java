@@ -38,6 +38,7 @@ public record Recipe(
     double rewardLr,
     int rewardStepsPerUpdate,
     int rewardWarmupUpdates,
+    int rewardSwapped,
     PolicyObjective policyObjective,
     Ranking ranking,
     double policyLr,
@@ -109,6 +110,7 @@ public record Recipe(
     positive("reward.lr", rewardLr);
     atLeast("reward.steps_per_update", rewardStepsPerUpdate, 0);
     atLeast("reward.warmup_updates", rewardWarmupUpdates, 0);
+    atLeast("reward.swapped", rewardSwapped, 0);
     positive("policy.lr", policyLr);
     positive("policy.beta", beta);
     if (!(importanceCap >= 1)) {
@@ -156,6 +158,7 @@ public record Recipe(
     d.put("reward.lr", "3e-4");
     d.put("reward.steps_per_update", "2");
     d.put("reward.warmup_updates", "0");
+    d.put("reward.swapped", "0");
     d.put("policy.objective", "best_of_n");
     d.put("policy.ranking", "anchored_likelihood");
     // Built-in task, dev seeds 101-103 (never the reported ones): 1e-4 with no demonstration term kept the
@@ -262,7 +265,7 @@ public record Recipe(
         i.apply("sft.steps"), i.apply("sft.batch"), d.apply("sft.lr"), bool("sft.tune", v.get("sft.tune")),
         i.apply("reward.members"), backbone(v.get("reward.backbone")), source("reward.positive", v.get("reward.positive")),
         source("reward.negative", v.get("reward.negative")), d.apply("reward.lr"),
-        i.apply("reward.steps_per_update"), i.apply("reward.warmup_updates"),
+        i.apply("reward.steps_per_update"), i.apply("reward.warmup_updates"), i.apply("reward.swapped"),
         objective(v.get("policy.objective")), ranking(v.get("policy.ranking")), d.apply("policy.lr"), d.apply("policy.beta"),
         d.apply("policy.importance_cap"), i.apply("policy.max_lag"), d.apply("policy.demo_weight"),
         i.apply("loop.prompts_per_update"), i.apply("loop.rounds"), i.apply("loop.max_updates"),
@@ -293,6 +296,7 @@ public record Recipe(
     m.put("reward.lr", Double.toString(rewardLr));
     m.put("reward.steps_per_update", Integer.toString(rewardStepsPerUpdate));
     m.put("reward.warmup_updates", Integer.toString(rewardWarmupUpdates));
+    m.put("reward.swapped", Integer.toString(rewardSwapped));
     m.put("policy.objective", name(policyObjective));
     m.put("policy.ranking", name(ranking));
     m.put("policy.lr", Double.toString(policyLr));

@@ -80,4 +80,27 @@ class FrozenHeadDiscriminatorTest {
       }
     }
   }
+
+  @Test
+  void swappedWordNegativesComeOnlyWhenAskedFor() throws Exception {
+    var b = new WordLevelTokenizerBuilder(64);
+    b.addAll(List.of(WORDS));
+    try (Tokenizer t = Tokenizer.load(b.write(dir.resolve("tokenizer.json")));
+        Policy base = Policy.create(new Gpt2Config(t.vocabSize(), 32, 32, 1, 2, 1e-5, t.eosId(), t.eosId()), 3)) {
+      List<Example> demos = new ArrayList<>();
+      String[] letters = "a b c d e f g h".split(" ");
+      for (int i = 0; i < 16; i++) {
+        demos.add(new Example(t.encode(letters[i % 8] + " " + letters[i / 2 % 8] + " ?"),
+            t.responseIds("yes " + letters[i % 8] + " " + letters[(i + 3) % 8] + " .")));
+      }
+      for (int swapped : new int[] {0, 2}) {
+        Recipe recipe = Recipe.load(null, List.of("seed=9", "reward.swapped=" + swapped));
+        try (FrozenHeadDiscriminator d = FrozenHeadDiscriminator.start(recipe, base, demos)) {
+          Map<String, Double> m = new HashMap<>();
+          d.measure(new SamplePool(8, 8), m);
+          assertEquals(swapped > 0, m.containsKey("reward.pair_accuracy.swap"), "reward.swapped=" + swapped + ": " + m);
+        }
+      }
+    }
+  }
 }

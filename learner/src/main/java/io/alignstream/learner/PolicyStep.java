@@ -86,7 +86,8 @@ final class PolicyStep implements AutoCloseable {
         default -> behaviour;
       };
     }
-    double[] conservative = rankingScores(scores.mean(), scores.std(), negativeLogProb, recipe.ranking());
+    double[] conservative = rankingScores(scores.mean(), scores.std(), negativeLogProb, recipe.ranking(),
+        recipe.anchorWeight());
     m.put("policy.ranked_score_mean", Learner.mean(i -> conservative[i], conservative.length));
     Map<String, List<Integer>> byPrompt = new LinkedHashMap<>();
     for (int i = 0; i < fresh.size(); i++) {
@@ -164,13 +165,19 @@ final class PolicyStep implements AutoCloseable {
 
   /**
    * What a prompt's generations are ranked by: the ensemble's mean − spread (conservative where the
-   * members disagree), plus the likelihood term (log π_neg(y|x), or log π_SFT(y|x) when anchored) under
-   * every ranking but {@link Recipe.Ranking#DISCRIMINATOR}.
+   * members disagree), plus the likelihood term (log π_neg(y|x), or λ log π_SFT(y|x) when anchored, λ =
+   * {@code policy.anchor_weight}) under every ranking but {@link Recipe.Ranking#DISCRIMINATOR}.
    */
-  static double[] rankingScores(double[] mean, double[] std, double[] negativeLogProb, Recipe.Ranking ranking) {
+  static double[] rankingScores(double[] mean, double[] std, double[] negativeLogProb, Recipe.Ranking ranking,
+      double anchorWeight) {
+    double weight = switch (ranking) {
+      case DISCRIMINATOR -> 0;
+      case EXPERT_LIKELIHOOD -> 1;
+      case ANCHORED_LIKELIHOOD -> anchorWeight;
+    };
     double[] out = new double[mean.length];
     for (int i = 0; i < out.length; i++) {
-      out[i] = mean[i] - std[i] + (ranking == Recipe.Ranking.DISCRIMINATOR ? 0 : negativeLogProb[i]);
+      out[i] = mean[i] - std[i] + weight * negativeLogProb[i];
     }
     return out;
   }

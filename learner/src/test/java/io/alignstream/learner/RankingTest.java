@@ -14,14 +14,14 @@ class RankingTest {
 
   @Test
   void discriminatorRankingIsTheConservativeRewardAlone() {
-    double[] s = PolicyStep.rankingScores(mean, new double[] {0.1, 0.3}, logPi, Recipe.Ranking.DISCRIMINATOR);
+    double[] s = PolicyStep.rankingScores(mean, new double[] {0.1, 0.3}, logPi, Recipe.Ranking.DISCRIMINATOR, 1);
     assertArrayEquals(new double[] {0.1, 0.2}, s, 1e-12);
     assertEquals(1, argmax(s), "f alone prefers the rare answer");
   }
 
   @Test
   void expertLikelihoodAddsTheNegativesLogProbSoKnowledgeIsKept() {
-    double[] s = PolicyStep.rankingScores(mean, std, logPi, Recipe.Ranking.EXPERT_LIKELIHOOD);
+    double[] s = PolicyStep.rankingScores(mean, std, logPi, Recipe.Ranking.EXPERT_LIKELIHOOD, 1);
     assertArrayEquals(new double[] {-0.8, -5.5}, s, 1e-12);
     assertEquals(0, argmax(s), "f + log π_neg estimates log p_demo: the usual answer wins");
   }
@@ -29,8 +29,11 @@ class RankingTest {
   @Test
   void theAnchoredRankingAddsItsLikelihoodTermAsTheExpertLikelihoodDoes() {
     // The term differs in where it comes from (π_SFT, frozen, not the sampling policy), not in how it adds.
-    assertArrayEquals(PolicyStep.rankingScores(mean, std, logPi, Recipe.Ranking.EXPERT_LIKELIHOOD),
-        PolicyStep.rankingScores(mean, std, logPi, Recipe.Ranking.ANCHORED_LIKELIHOOD), 0.0);
+    assertArrayEquals(PolicyStep.rankingScores(mean, std, logPi, Recipe.Ranking.EXPERT_LIKELIHOOD, 5),
+        PolicyStep.rankingScores(mean, std, logPi, Recipe.Ranking.ANCHORED_LIKELIHOOD, 1), 0.0);
+    // λ weighs the anchored term only: 0.2 + 2·(−1), 0.5 + 2·(−6).
+    assertArrayEquals(new double[] {-1.8, -11.5},
+        PolicyStep.rankingScores(mean, std, logPi, Recipe.Ranking.ANCHORED_LIKELIHOOD, 2), 1e-12);
   }
 
   @Test

@@ -1,6 +1,5 @@
 package io.alignstream.app;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.alignstream.broker.KafkaConnection;
 import io.alignstream.learner.Recipe;
@@ -12,12 +11,11 @@ import io.alignstream.model.Tokenizer;
 import io.alignstream.model.lora.PeftFiles;
 import io.alignstream.model.cli.GenerateCommand;
 import io.alignstream.model.cli.PretrainCommand;
+import io.alignstream.model.cli.PromptsFile;
 import io.alignstream.schemas.Demonstration;
 import io.alignstream.schemas.Topics;
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -124,11 +122,10 @@ final class AlignJob {
    */
   static Plan plan(Config c, String banner, PrintStream log) throws IOException {
     DemonstrationsFile demos = DemonstrationsFile.read(c.demos());
-    int evalPrompts = c.evalPrompts() == null ? 0 : checkPrompts(c.evalPrompts());
+    int evalPrompts = c.evalPrompts() == null ? 0 : PromptsFile.read(c.evalPrompts(), "evaluation prompts").size();
     List<String> practice = new ArrayList<>(demos.prompts());
     if (c.prompts() != null) {
-      checkPrompts(c.prompts());
-      practice.addAll(promptTexts(c.prompts()));
+      practice.addAll(PromptsFile.texts(c.prompts(), "practice prompts"));
     }
     Fit fit = null;
     if (c.base() != null) {
@@ -211,17 +208,6 @@ final class AlignJob {
     }
     return new Fit(fitting, List.copyOf(prompts), practiceFitting, model.contextLength(),
         r.with(null, List.of("loop.max_updates=" + c.updates())));
-  }
-
-  /** The prompt of every non-blank line ({@link #checkPrompts} has checked them). */
-  private static List<String> promptTexts(Path file) throws IOException {
-    List<String> out = new ArrayList<>();
-    for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
-      if (!line.isBlank()) {
-        out.add(JSON.readTree(line).path("prompt").asText());
-      }
-    }
-    return out;
   }
 
   /** Runs every service over Kafka until the learner has made the plan's updates, and writes the models. */
@@ -314,40 +300,6 @@ final class AlignJob {
             + ModelConfig.FILE_NAME + ", model.safetensors and " + Tokenizer.FILE_NAME + ")");
       }
     }
-  }
-
-  /** Checks that every non-blank line is a JSON object with a string prompt; returns how many there are. */
-  static int checkPrompts(Path file) throws IOException {
-    if (!Files.isRegularFile(file)) {
-      throw new IllegalArgumentException("evaluation prompts file not found: " + file);
-    }
-    int n = 0;
-    int number = 0;
-    try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-      for (String line; (line = r.readLine()) != null; ) {
-        number++;
-        if (line.isBlank()) {
-          continue;
-        }
-        JsonNode node;
-        try {
-          node = JSON.readTree(line);
-        } catch (IOException e) {
-          throw new IllegalArgumentException(file + " line " + number + ": not JSON; each line must be "
-              + "{\"prompt\": \"...\"}");
-        }
-        if (node == null || !node.isObject() || !node.path("prompt").isTextual()) {
-          throw new IllegalArgumentException(file + " line " + number + ": expected an object with a \"prompt\" string");
-        }
-        n++;
-      }
-    } catch (java.nio.charset.CharacterCodingException e) {
-      throw new IllegalArgumentException(file + " is not UTF-8 text");
-    }
-    if (n == 0) {
-      throw new IllegalArgumentException(file + " holds no prompt");
-    }
-    return n;
   }
 
   private static void writeSummary(Plan plan, Topics topics, Result r, KeptPolicy kept) throws IOException {

@@ -95,17 +95,13 @@ record KeptPolicy(boolean keptLoop, DemoLikeness.Measure loopGreedy, DemoLikenes
   Map<String, Object> toJson() {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("kept", keptLoop ? "aligned" : "sft");
-    m.put("loop_precision_sampled", loopSampled.precision());
-    m.put("sft_precision_sampled", sftSampled.precision());
-    m.put("loop_precision_greedy", loopGreedy.precision());
-    m.put("sft_precision_greedy", sftGreedy.precision());
-    m.put("loop_distance_sampled", loopSampled.meanDistance());
-    m.put("sft_distance_sampled", sftSampled.meanDistance());
-    m.put("loop_reward", loopReward);
-    m.put("sft_reward", sftReward);
+    m.put("why", why());
+    m.put("loop", Map.of("precision_sampled", loopSampled.precision(), "precision_greedy", loopGreedy.precision(),
+        "distance_sampled", loopSampled.meanDistance(), "reward", loopReward));
+    m.put("sft", Map.of("precision_sampled", sftSampled.precision(), "precision_greedy", sftGreedy.precision(),
+        "distance_sampled", sftSampled.meanDistance(), "reward", sftReward));
     m.put("prompts", prompts);
     m.put("demonstrations", demonstrations);
-    m.put("why", why());
     return m;
   }
 

@@ -1,6 +1,5 @@
 package io.alignstream.model.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.alignstream.console.ProgressBar;
@@ -9,7 +8,6 @@ import io.alignstream.model.Policy;
 import io.alignstream.model.Sample;
 import io.alignstream.model.SamplingConfig;
 import io.alignstream.model.Tokenizer;
-import java.io.BufferedReader;
 import java.io.BufferedWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -91,7 +89,7 @@ public final class GenerateCommand implements Callable<Integer> {
       throw new IllegalArgumentException("prompts file not found: " + prompts);
     }
     threads.apply();
-    List<ObjectNode> rows = readPrompts(prompts);
+    List<ObjectNode> rows = PromptsFile.read(prompts, "prompts");
     long tokens = 0;
     int written = 0;
     long start = System.nanoTime();
@@ -135,32 +133,5 @@ public final class GenerateCommand implements Callable<Integer> {
     double tps = tokens / ((System.nanoTime() - start) / 1e9);
     Terminal.err().printf("generate: %d responses, %d tokens, %.0f tokens/s; wrote %s%n", written, tokens, tps, out);
     return new Result(rows.size(), written, tokens, tps);
-  }
-
-  private static List<ObjectNode> readPrompts(Path file) throws Exception {
-    List<ObjectNode> rows = new ArrayList<>();
-    try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-      int n = 0;
-      for (String line; (line = r.readLine()) != null; ) {
-        n++;
-        if (line.isBlank()) {
-          continue;
-        }
-        JsonNode node;
-        try {
-          node = JSON.readTree(line);
-        } catch (Exception e) {
-          throw new IllegalArgumentException(file + " line " + n + ": not JSON");
-        }
-        if (!(node instanceof ObjectNode o) || !o.hasNonNull("prompt")) {
-          throw new IllegalArgumentException(file + " line " + n + ": expected an object with \"prompt\"");
-        }
-        rows.add(o);
-      }
-    }
-    if (rows.isEmpty()) {
-      throw new IllegalArgumentException(file + " has no prompts");
-    }
-    return rows;
   }
 }

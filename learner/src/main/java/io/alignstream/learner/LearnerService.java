@@ -9,6 +9,7 @@ import io.alignstream.model.Tokenizer;
 import io.alignstream.runtime.CommittedRecords;
 import io.alignstream.runtime.RunReporter;
 import io.alignstream.runtime.Service;
+import io.alignstream.runtime.Transactions;
 import io.alignstream.runtime.WeightPublisher;
 import io.alignstream.schemas.ModelLines;
 import io.alignstream.schemas.Topics;
@@ -361,16 +362,7 @@ public final class LearnerService implements Service {
 
   private void closeClients() {
     reporter.close();
-    try {
-      consumer.close(Duration.ofSeconds(5));
-    } catch (RuntimeException e) {
-      log.debug("consumer close: {}", e.toString());
-    }
-    try {
-      producer.close(Duration.ofSeconds(5));
-    } catch (RuntimeException e) {
-      log.debug("producer close: {}", e.toString());
-    }
+    Transactions.close(consumer, producer);
   }
 
   /** Blocks until {@link #run()} has returned. */

@@ -269,11 +269,16 @@ public record Recipe(
     return new Recipe(
         i.apply("samples.per_prompt"),
         i.apply("sft.steps"), i.apply("sft.batch"), d.apply("sft.lr"), bool("sft.tune", v.get("sft.tune")),
-        i.apply("reward.members"), backbone(v.get("reward.backbone")), source("reward.positive", v.get("reward.positive")),
+        i.apply("reward.members"), choice("reward.backbone", v.get("reward.backbone"), RewardBackbone.class,
+            "a backbone; use frozen (a head on π_0's features) or trained (the whole discriminator)"),
+        source("reward.positive", v.get("reward.positive")),
         source("reward.negative", v.get("reward.negative")), d.apply("reward.lr"),
         i.apply("reward.steps_per_update"), i.apply("reward.warmup_updates"), i.apply("reward.swapped"),
-        objective(v.get("policy.objective")), ranking(v.get("policy.ranking")), d.apply("policy.anchor_weight"),
-        d.apply("policy.lr"), d.apply("policy.beta"),
+        choice("policy.objective", v.get("policy.objective"), PolicyObjective.class,
+            "an objective; use one of sft, best_of_n, dpo, ipo, slic"),
+        choice("policy.ranking", v.get("policy.ranking"), Ranking.class,
+            "a ranking; use discriminator, expert_likelihood or anchored_likelihood"),
+        d.apply("policy.anchor_weight"), d.apply("policy.lr"), d.apply("policy.beta"),
         d.apply("policy.importance_cap"), i.apply("policy.max_lag"), d.apply("policy.demo_weight"),
         i.apply("loop.prompts_per_update"), i.apply("loop.rounds"), i.apply("loop.max_updates"),
         parse("seed", v.get("seed"), Long::parseLong, "an integer"), lora(i, d, v.get("lora.targets")));
@@ -355,34 +360,15 @@ public record Recipe(
     };
   }
 
-  private static RewardBackbone backbone(String value) {
-    for (RewardBackbone b : RewardBackbone.values()) {
-      if (name(b).equals(value.trim().toLowerCase(Locale.ROOT))) {
-        return b;
+  /** The enum constant whose {@link #name} {@code value} is (case, dashes and spaces aside); {@code use} says what else. */
+  private static <E extends Enum<E>> E choice(String key, String value, Class<E> type, String use) {
+    String v = value.trim().toLowerCase(Locale.ROOT).replace('-', '_');
+    for (E e : type.getEnumConstants()) {
+      if (name(e).equals(v)) {
+        return e;
       }
     }
-    throw new IllegalArgumentException("recipe: reward.backbone=" + value
-        + " is not a backbone; use frozen (a head on π_0's features) or trained (the whole discriminator)");
-  }
-
-  private static Ranking ranking(String value) {
-    for (Ranking r : Ranking.values()) {
-      if (name(r).equals(value)) {
-        return r;
-      }
-    }
-    throw new IllegalArgumentException("recipe: policy.ranking=" + value
-        + " is not a ranking; use discriminator, expert_likelihood or anchored_likelihood");
-  }
-
-  private static PolicyObjective objective(String value) {
-    for (PolicyObjective o : PolicyObjective.values()) {
-      if (name(o).equals(value.toLowerCase(Locale.ROOT).replace('-', '_'))) {
-        return o;
-      }
-    }
-    throw new IllegalArgumentException("recipe: policy.objective=" + value
-        + " is not an objective; use one of sft, best_of_n, dpo, ipo, slic");
+    throw new IllegalArgumentException("recipe: " + key + "=" + value + " is not " + use);
   }
 
   private static <T> T parse(String key, String value, Function<String, T> parser, String what) {

@@ -19,7 +19,8 @@ import java.util.Map;
  * Never worse than SFT: which of the loop's final policy and π_SFT a run keeps, by a criterion that
  * needs no judge. Both answer every prompt of the run {@link #SAMPLES} times at temperature 1 (and
  * greedily, reported), and the loop's policy is kept only if more of its answers fall among the
- * demonstrations in π_0's feature space ({@link DemoLikeness}: precision, each demonstration's ball
+ * demonstrations in π_0's feature space (the first reward member's features: π_0's own under the default
+ * frozen backbone; {@link DemoLikeness}: precision, each demonstration's ball
  * reaching its third-nearest other one; an answer to a demonstrated prompt is measured against that
  * prompt's demonstrations, an answer to a practice prompt against all). A tie keeps π_SFT.
  *

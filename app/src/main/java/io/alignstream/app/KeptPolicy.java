@@ -122,7 +122,6 @@ record KeptPolicy(boolean keptLoop, DemoLikeness.Measure loopGreedy, DemoLikenes
   }
 
   private static double meanReward(RewardEnsemble reward, List<Example> answers) {
-    double[] m = reward.score(answers).mean();
-    return m.length == 0 ? Double.NaN : Arrays.stream(m).average().orElse(Double.NaN);
+    return Arrays.stream(reward.score(answers).mean()).average().orElse(Double.NaN);
   }
 }

@@ -130,7 +130,7 @@ public record BrokerConfig(Path dataDir, String host, String advertisedHost, int
     return of(DEFAULT_DATA_DIR, DEFAULT_PORT, DEFAULT_CONTROLLER_PORT);
   }
 
-  /** A single node on free ports, for tests and throw-away runs. */
+  /** A single node on free ports with its data in {@code dataDir}: a broker that lives for one process (benchmarks, tests). */
   public static BrokerConfig ephemeral(Path dataDir) {
     return of(dataDir, 0, 0);
   }

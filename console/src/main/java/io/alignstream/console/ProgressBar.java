@@ -102,7 +102,7 @@ public final class ProgressBar implements AutoCloseable {
     out.flush();
   }
 
-  /** The line as shown; visible for tests. */
+  /** The line as shown at time {@code nowNanos}. */
   String render(long nowNanos) {
     long n = done.get();
     double seconds = Math.max(1e-9, (nowNanos - startNanos) / 1e9);

@@ -35,11 +35,11 @@ public final class DemoLikeness {
   public record Measure(double precision, double meanDistance, int answers) {}
 
   private final RewardModel features;
-  private final List<Example> demonstrations;
   private final float[][] demo;
   private final double[] spread;
   private final double[] radius;
   private final Map<String, List<Integer>> byPrompt = new HashMap<>();
+  private final List<Integer> all = new ArrayList<>();
 
   /** The demonstrations to measure against, in {@code features}' space (frozen, the same for every policy). */
   public DemoLikeness(RewardModel features, List<Example> demonstrations) {
@@ -47,8 +47,7 @@ public final class DemoLikeness {
       throw new IllegalArgumentException("no demonstrations to measure against");
     }
     this.features = features;
-    this.demonstrations = List.copyOf(demonstrations);
-    this.demo = features.features(this.demonstrations);
+    this.demo = features.features(demonstrations);
     int d = demo[0].length;
     double[] mean = new double[d];
     spread = new double[d];
@@ -66,7 +65,8 @@ public final class DemoLikeness {
       spread[j] = Math.sqrt(spread[j]) + SPREAD_FLOOR;
     }
     for (int i = 0; i < demo.length; i++) {
-      byPrompt.computeIfAbsent(key(this.demonstrations.get(i).prompt()), k -> new ArrayList<>()).add(i);
+      byPrompt.computeIfAbsent(key(demonstrations.get(i).prompt()), k -> new ArrayList<>()).add(i);
+      all.add(i);
     }
     radius = new double[demo.length];
     for (int i = 0; i < demo.length; i++) {
@@ -90,15 +90,12 @@ public final class DemoLikeness {
     double sum = 0;
     int within = 0;
     for (int i = 0; i < x.length; i++) {
-      List<Integer> own = byPrompt.get(key(answers.get(i).prompt()));
       double nearest = Double.POSITIVE_INFINITY;
       boolean inside = false;
-      for (int k = 0; k < demo.length; k++) {
-        if (own == null || own.contains(k)) {
-          double d = distance(x[i], demo[k]);
-          nearest = Math.min(nearest, d);
-          inside |= d <= radius[k];
-        }
+      for (int k : byPrompt.getOrDefault(key(answers.get(i).prompt()), all)) {
+        double d = distance(x[i], demo[k]);
+        nearest = Math.min(nearest, d);
+        inside |= d <= radius[k];
       }
       sum += nearest;
       within += inside ? 1 : 0;

@@ -7,8 +7,6 @@ import io.alignstream.model.Example;
 import io.alignstream.model.Policy;
 import io.alignstream.model.RewardModel;
 import io.alignstream.model.Tokenizer;
-import io.alignstream.model.WordLevelTokenizerBuilder;
-import io.alignstream.model.gpt2.Gpt2Config;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -33,10 +31,8 @@ class DemoLikenessTest {
 
   @Test
   void answersOfTheDemonstratedKindLieNearerThanAnotherKind() throws Exception {
-    var b = new WordLevelTokenizerBuilder(64);
-    b.addAll(List.of("a b c d e f g h i j k l m n o p ? yes no ."));
-    try (Tokenizer t = Tokenizer.load(b.write(dir.resolve("tokenizer.json")));
-        Policy base = Policy.create(new Gpt2Config(t.vocabSize(), 32, 32, 1, 2, 1e-5, t.eosId(), t.eosId()), 3);
+    try (Tokenizer t = TinyModels.tokenizer(dir, "a b c d e f g h i j k l m n o p ? yes no .");
+        Policy base = TinyModels.policy(t);
         RewardModel features = RewardModel.fromPolicy(base, 1, 0.0)) {
       String[] letters = "a b c d e f g h i j k l m n o p".split(" ");
       Random random = new Random(5);

@@ -8,8 +8,6 @@ import io.alignstream.model.DiscriminatorConfig.Source;
 import io.alignstream.model.Example;
 import io.alignstream.model.Policy;
 import io.alignstream.model.Tokenizer;
-import io.alignstream.model.WordLevelTokenizerBuilder;
-import io.alignstream.model.gpt2.Gpt2Config;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -34,10 +32,8 @@ class FrozenHeadDiscriminatorTest {
 
   @Test
   void learnsWhatKindOfReplyADemonstrationIsAndSurvivesACheckpoint() throws Exception {
-    var b = new WordLevelTokenizerBuilder(64);
-    b.addAll(List.of(WORDS));
-    try (Tokenizer t = Tokenizer.load(b.write(dir.resolve("tokenizer.json")));
-        Policy base = Policy.create(new Gpt2Config(t.vocabSize(), 32, 32, 1, 2, 1e-5, t.eosId(), t.eosId()), 3)) {
+    try (Tokenizer t = TinyModels.tokenizer(dir, WORDS);
+        Policy base = TinyModels.policy(t)) {
       String[] letters = "a b c d e f g h i j k l m n o p".split(" ");
       Random random = new Random(5);
       List<Example> demos = new ArrayList<>();
@@ -83,10 +79,8 @@ class FrozenHeadDiscriminatorTest {
 
   @Test
   void swappedWordNegativesComeOnlyWhenAskedFor() throws Exception {
-    var b = new WordLevelTokenizerBuilder(64);
-    b.addAll(List.of(WORDS));
-    try (Tokenizer t = Tokenizer.load(b.write(dir.resolve("tokenizer.json")));
-        Policy base = Policy.create(new Gpt2Config(t.vocabSize(), 32, 32, 1, 2, 1e-5, t.eosId(), t.eosId()), 3)) {
+    try (Tokenizer t = TinyModels.tokenizer(dir, WORDS);
+        Policy base = TinyModels.policy(t)) {
       List<Example> demos = new ArrayList<>();
       String[] letters = "a b c d e f g h".split(" ");
       for (int i = 0; i < 16; i++) {

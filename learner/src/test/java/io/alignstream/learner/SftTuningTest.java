@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.alignstream.model.Example;
 import io.alignstream.model.Policy;
 import io.alignstream.model.Tokenizer;
-import io.alignstream.model.WordLevelTokenizerBuilder;
-import io.alignstream.model.gpt2.Gpt2Config;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,10 +19,8 @@ class SftTuningTest {
 
   @Test
   void choosesALearningRateAndAStepCountByHeldOutNll() throws Exception {
-    var b = new WordLevelTokenizerBuilder(64);
-    b.addAll(List.of("a b c d e f g h ? yes no ."));
-    try (Tokenizer t = Tokenizer.load(b.write(dir.resolve("tokenizer.json")));
-        Policy base = Policy.create(new Gpt2Config(t.vocabSize(), 32, 32, 1, 2, 1e-5, t.eosId(), t.eosId()), 3)) {
+    try (Tokenizer t = TinyModels.tokenizer(dir, "a b c d e f g h ? yes no .");
+        Policy base = TinyModels.policy(t)) {
       List<Example> demos = new ArrayList<>();
       String[] letters = "a b c d e f g h".split(" ");
       for (String x : letters) {

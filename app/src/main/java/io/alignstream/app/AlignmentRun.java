@@ -94,7 +94,7 @@ final class AlignmentRun {
       int promptsPerBatch = Math.max(1, recipe.promptsPerUpdate() / samplers);
       var sampler = new SamplerConfig(topics.runId(), name + "-sampler", ModelLines.POLICY, recipe.samplesPerPrompt(),
           promptsPerBatch, new SamplingConfig(1.0, 1.0, 0, maxNewTokens, true), seed, 0,
-          Math.max(1, recipe.maxLag() - 2), Duration.ofMinutes(10));
+          Math.max(1, recipe.maxLag() - 2), Duration.ofMinutes(10), recipe.includeGreedy());
       var rewarder = RewarderConfig.defaults(topics.runId()).withRewarderId(name + "-rewarder")
           .withWeightsTimeout(Duration.ofMinutes(10));
       return new Pipeline.Settings(learner, sampler, samplers, rewarder, Duration.ofSeconds(30),

@@ -4,7 +4,6 @@ import io.alignstream.learner.Recipe;
 import io.alignstream.model.AdamW;
 import io.alignstream.model.AdamWConfig;
 import io.alignstream.model.Example;
-import io.alignstream.model.LrSchedule;
 import io.alignstream.model.Policy;
 import io.alignstream.model.PolicyTrainer;
 import io.alignstream.model.Sample;
@@ -40,8 +39,12 @@ final class OracleLoop {
     List<String> order = new ArrayList<>(prompts);
     Random random = new Random(seed);
     int cursor = order.size();
+    List<SamplingConfig> how = new ArrayList<>(); // as the samplers draw: the first of K greedy if the recipe says so
+    for (int r = 0; r < perUpdate * k; r++) {
+      how.add(recipe.includeGreedy() && r % k == 0 ? SamplingConfig.greedy(maxNewTokens) : SamplingConfig.sample(maxNewTokens));
+    }
     try (PolicyTrainer trainer = new PolicyTrainer(policy,
-        new AdamW(AdamWConfig.defaults(), LrSchedule.constant(recipe.policyLr())))) {
+        new AdamW(AdamWConfig.defaults(), recipe.policySchedule()))) {
       for (int u = 1; u <= updates; u++) {
         List<String> part = new ArrayList<>();
         while (part.size() < perUpdate) {
@@ -53,7 +56,7 @@ final class OracleLoop {
         }
         List<long[]> repeated = new ArrayList<>();
         part.forEach(p -> repeated.addAll(Collections.nCopies(k, tokenizer.encode(p))));
-        List<Sample> samples = policy.generate(repeated, SamplingConfig.sample(maxNewTokens), seed * 7919 + u);
+        List<Sample> samples = policy.generate(repeated, how, seed * 7919 + u);
         List<Example> chosen = new ArrayList<>();
         for (int g = 0; g < part.size(); g++) {
           int best = -1;

@@ -84,9 +84,7 @@ public final class Pipeline implements AutoCloseable {
       p.spawn("rewarder", p.rewarder);
       for (int i = 0; i < s.samplers(); i++) {
         SamplerConfig c = s.sampler();
-        var sampler = new SamplerService(new SamplerConfig(c.runId(), c.samplerId() + "-" + i, c.policyName(),
-            c.samplesPerPrompt(), c.promptsPerBatch(), c.sampling(), c.seed() + i, c.maxPromptsPerVersion(),
-            c.maxLag(), c.weightsTimeout()), kafka);
+        var sampler = new SamplerService(c.withSamplerId(c.samplerId() + "-" + i).withSeed(c.seed() + i), kafka);
         p.samplers.add(sampler);
         p.resources.add(sampler);
         p.spawn("sampler-" + i, sampler);

@@ -297,7 +297,7 @@ public final class StreamingCostBenchmark {
       var learner = new LearnerConfig(topics, work.resolve("checkpoints"), base, recipe, distinct,
           Duration.ofMinutes(5), Duration.ofSeconds(60), 3);
       var sampler = new SamplerConfig(topics.runId(), "cost-sampler", "policy", K, PROMPTS_PER_UPDATE, SAMPLING, SEED,
-          0, Math.max(1, recipe.maxLag() - 2), Duration.ofMinutes(5));
+          0, Math.max(1, recipe.maxLag() - 2), Duration.ofMinutes(5), false);
       var rewarder = RewarderConfig.defaults(topics.runId()).withRewarderId("cost-rewarder")
           .withWeightsTimeout(Duration.ofMinutes(5));
       var settings = new Pipeline.Settings(learner, sampler, 1, rewarder, Duration.ofSeconds(30),

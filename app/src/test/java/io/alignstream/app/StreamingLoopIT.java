@@ -91,7 +91,7 @@ class StreamingLoopIT {
         Duration.ofSeconds(5), 3);
     // Pacing by prompts in flight: lag ≤ gate + replicas × promptsPerBatch / U + 1 = 1 + 2 × 2 / 4 + 1 = 3.
     var sampler = new SamplerConfig(topics.runId(), "s", "policy", K, 2, new SamplingConfig(1.0, 1.0, 0, 24, true),
-        5, 0, 1, Duration.ofMinutes(3));
+        5, 0, 1, Duration.ofMinutes(3), false);
     var rewarder = RewarderConfig.defaults(topics.runId()).withRewarderId("r").withWeightsTimeout(Duration.ofMinutes(3));
     return new Pipeline.Settings(learner, sampler, 2, rewarder, Duration.ofSeconds(5), dir.resolve("state"), true);
   }

@@ -4,7 +4,6 @@ import io.alignstream.model.AdamW;
 import io.alignstream.model.AdamWConfig;
 import io.alignstream.model.DiscriminatorConfig.Source;
 import io.alignstream.model.Example;
-import io.alignstream.model.LrSchedule;
 import io.alignstream.model.Policy;
 import io.alignstream.model.RewardEnsemble;
 import io.alignstream.model.StepStats;
@@ -82,7 +81,15 @@ public final class Learner implements AutoCloseable {
    * ({@link LearnerCheckpoint} has the layout and reads it back).
    */
   public void save(Path dir, Map<String, Object> extra) throws IOException {
-    LearnerCheckpoint.write(this, dir, extra);
+    LearnerCheckpoint.write(this, dir, extra, null);
+  }
+
+  /**
+   * As {@link #save(Path, Map)}, with the frozen models (π_0, π_SFT) hard-linked from {@code previous}, an
+   * earlier checkpoint of this learner's run, instead of written again (they never change within a run).
+   */
+  public void save(Path dir, Map<String, Object> extra, Path previous) throws IOException {
+    LearnerCheckpoint.write(this, dir, extra, previous);
   }
 
   public Recipe recipe() {
@@ -188,7 +195,7 @@ public final class Learner implements AutoCloseable {
         recipe.seed(), step -> onStep.accept(tried + step));
     demonstrations.forEach(d -> pool.add(Source.DEMONSTRATIONS, d));
     startLoop(Discriminator.start(recipe, base, policy, demonstrations),
-        new AdamW(AdamWConfig.defaults(), LrSchedule.constant(recipe.policyLr())),
+        new AdamW(AdamWConfig.defaults(), recipe.policySchedule()),
         recipe.ranking() != Recipe.Ranking.ANCHORED_LIKELIHOOD ? null
             : recipe.lora().enabled() ? policy.merged() : policy.copy()); // frozen either way: nothing trains it
     version = 1;

@@ -336,7 +336,8 @@ public final class LearnerService implements Service {
   /** Checkpoints the learner as it is now, with the batches offset it has read up to. */
   private Path checkpoint(long offset) throws IOException {
     Map<String, Object> extra = Map.of(OFFSET_KEY, offset, BATCHES_READ_KEY, batchesRead);
-    return checkpoints.write(learner.version(), dir -> learner.save(dir, extra));
+    Path previous = latestCheckpoint().orElse(null); // the run's: its frozen models are this learner's
+    return checkpoints.write(learner.version(), dir -> learner.save(dir, extra, previous));
   }
 
   private void publish(List<TrainingBatch> batches, List<ProducerRecord<byte[], byte[]>> deadLetters, long offsetAfter,

@@ -2,6 +2,7 @@ package io.alignstream.learner;
 
 import io.alignstream.model.DiscriminatorConfig;
 import io.alignstream.model.DiscriminatorConfig.Source;
+import io.alignstream.model.LrSchedule;
 import io.alignstream.model.lora.LoraConfig;
 import java.io.IOException;
 import java.io.Reader;
@@ -27,6 +28,7 @@ import java.util.function.Function;
  */
 public record Recipe(
     int samplesPerPrompt,
+    boolean includeGreedy,
     int sftSteps,
     int sftBatch,
     double sftLr,
@@ -43,6 +45,7 @@ public record Recipe(
     Ranking ranking,
     double anchorWeight,
     double policyLr,
+    LrDecay policyLrDecay,
     double beta,
     double importanceCap,
     int maxLag,
@@ -65,6 +68,14 @@ public record Recipe(
     IPO,
     /** BPO with the SLiC hinge loss. */
     SLIC
+  }
+
+  /** How the policy's learning rate moves over the loop. */
+  public enum LrDecay {
+    /** {@code policy.lr} throughout: all a loop without end ({@code loop.max_updates=0}) can do. */
+    CONSTANT,
+    /** Down to 0 at {@code loop.max_updates}: late updates, after a reward model that stopped improving, move less. */
+    LINEAR
   }
 
   /** What the reward model may train. */
@@ -128,11 +139,26 @@ public record Recipe(
     atLeast("loop.rounds", rounds, 0);
     atLeast("loop.max_updates", maxUpdates, 0);
     java.util.Objects.requireNonNull(lora, "recipe: lora (LoraConfig.OFF for none)");
+    if (policyLrDecay == LrDecay.LINEAR && maxUpdates < 1) {
+      throw new IllegalArgumentException("recipe: policy.lr_decay=linear decays to 0 at loop.max_updates, which must then "
+          + "be set (at least 1), got " + maxUpdates);
+    }
+    if (includeGreedy && samplesPerPrompt < 2) {
+      throw new IllegalArgumentException("recipe: samples.include_greedy needs samples.per_prompt of at least 2 (one "
+          + "greedy answer, the rest sampled), got " + samplesPerPrompt);
+    }
     if (policyObjective != PolicyObjective.SFT && policyObjective != PolicyObjective.BEST_OF_N
         && samplesPerPrompt < 2) {
       throw new IllegalArgumentException("recipe: policy.objective=" + name(policyObjective)
           + " needs pairs, so samples.per_prompt must be at least 2, got " + samplesPerPrompt);
     }
+  }
+
+  /** The policy's learning rate per optimiser step of the loop. */
+  public LrSchedule policySchedule() {
+    return policyLrDecay == LrDecay.LINEAR
+        ? new LrSchedule(policyLr, 0, maxUpdates, LrSchedule.Decay.LINEAR, 0.0)
+        : LrSchedule.constant(policyLr);
   }
 
   public DiscriminatorConfig discriminator() {
@@ -144,50 +170,54 @@ public record Recipe(
     return parse(Map.of());
   }
 
-  private static final Map<String, String> DEFAULTS = defaultsMap();
+  /** One recipe key: its default and the recipe's value of it, as a recipe file spells it. */
+  private record Key(String name, String defaultValue, Function<Recipe, Object> value) {}
 
-  private static Map<String, String> defaultsMap() {
-    Map<String, String> d = new LinkedHashMap<>();
-    d.put("samples.per_prompt", "4");
-    // The most SFT steps; with sft.tune the held-out NLL picks fewer (early stopping) and the learning rate.
-    d.put("sft.steps", "200");
-    d.put("sft.batch", "16");
-    d.put("sft.lr", "3e-4");
-    d.put("sft.tune", "true");
-    // Three heads on bootstrap resamples of the pairs, ranked by mean − spread: on the dev seed greedy +0.6
-    // points against SFT only where one head gave −0.3 (sampled +14.4 and +14.6).
-    d.put("reward.members", "3");
-    d.put("reward.backbone", "frozen");
-    d.put("reward.positive", "demonstrations");
-    d.put("reward.negative", "current_policy_samples");
-    d.put("reward.lr", "3e-4");
-    d.put("reward.steps_per_update", "2");
-    d.put("reward.warmup_updates", "0");
-    d.put("reward.swapped", "0");
-    d.put("policy.objective", "best_of_n");
-    d.put("policy.ranking", "anchored_likelihood");
-    d.put("policy.anchor_weight", "1");
-    // Built-in task, dev seeds 101-103 (never the reported ones): 1e-4 with no demonstration term kept the
-    // greedy policy at π_SFT's level while sampled success rose; 0.5 demonstration weight over-trained
-    // past the step count the held-out NLL chose.
-    d.put("policy.lr", "1e-4");
-    d.put("policy.beta", "0.1");
-    d.put("policy.importance_cap", "2.0");
-    d.put("policy.max_lag", "4");
-    d.put("policy.demo_weight", "0");
-    d.put("loop.prompts_per_update", "16");
-    // 0: prompts come round again until the update budget (loop.max_updates) is spent.
-    d.put("loop.rounds", "0");
-    d.put("loop.max_updates", "0");
-    d.put("seed", "42");
-    // LoRA (rank 0: full fine-tuning). With a rank, the policy trains an adapter over frozen π_0 and
-    // the learner publishes only the adapter.
-    d.put("lora.rank", "0");
-    d.put("lora.alpha", "16");
-    d.put("lora.dropout", "0");
-    d.put("lora.targets", LoraConfig.ALL_LINEAR);
-    return Map.copyOf(d);
-  }
+  private static final List<Key> KEYS = List.of(
+      new Key("samples.per_prompt", "4", Recipe::samplesPerPrompt),
+      // The first of each prompt's K samples is the policy's greedy answer (see SamplerConfig.includeGreedy).
+      new Key("samples.include_greedy", "false", Recipe::includeGreedy),
+      // The most SFT steps; with sft.tune the held-out NLL picks fewer (early stopping) and the learning rate.
+      new Key("sft.steps", "200", Recipe::sftSteps),
+      new Key("sft.batch", "16", Recipe::sftBatch),
+      new Key("sft.lr", "3e-4", Recipe::sftLr),
+      new Key("sft.tune", "true", Recipe::sftTune),
+      // Three heads on bootstrap resamples of the pairs, ranked by mean − spread: on the dev seed greedy +0.6
+      // points against SFT only where one head gave −0.3 (sampled +14.4 and +14.6).
+      new Key("reward.members", "3", Recipe::rewardMembers),
+      new Key("reward.backbone", "frozen", Recipe::rewardBackbone),
+      new Key("reward.positive", "demonstrations", Recipe::rewardPositive),
+      new Key("reward.negative", "current_policy_samples", Recipe::rewardNegative),
+      new Key("reward.lr", "3e-4", Recipe::rewardLr),
+      new Key("reward.steps_per_update", "2", Recipe::rewardStepsPerUpdate),
+      new Key("reward.warmup_updates", "0", Recipe::rewardWarmupUpdates),
+      new Key("reward.swapped", "0", Recipe::rewardSwapped),
+      new Key("policy.objective", "best_of_n", Recipe::policyObjective),
+      new Key("policy.ranking", "anchored_likelihood", Recipe::ranking),
+      new Key("policy.anchor_weight", "1", Recipe::anchorWeight),
+      // Built-in task, dev seeds 101-103 (never the reported ones): 1e-4 with no demonstration term kept the
+      // greedy policy at π_SFT's level while sampled success rose; 0.5 demonstration weight over-trained
+      // past the step count the held-out NLL chose.
+      new Key("policy.lr", "1e-4", Recipe::policyLr),
+      new Key("policy.lr_decay", "constant", Recipe::policyLrDecay),
+      new Key("policy.beta", "0.1", Recipe::beta),
+      new Key("policy.importance_cap", "2.0", Recipe::importanceCap),
+      new Key("policy.max_lag", "4", Recipe::maxLag),
+      new Key("policy.demo_weight", "0", Recipe::demoWeight),
+      new Key("loop.prompts_per_update", "16", Recipe::promptsPerUpdate),
+      // 0: prompts come round again until the update budget (loop.max_updates) is spent.
+      new Key("loop.rounds", "0", Recipe::rounds),
+      new Key("loop.max_updates", "0", Recipe::maxUpdates),
+      new Key("seed", "42", Recipe::seed),
+      // LoRA (rank 0: full fine-tuning). With a rank, the policy trains an adapter over frozen π_0 and
+      // the learner publishes only the adapter.
+      new Key("lora.rank", "0", r -> r.lora().rank()),
+      new Key("lora.alpha", "16", r -> r.lora().alpha()),
+      new Key("lora.dropout", "0", r -> r.lora().dropout()),
+      new Key("lora.targets", LoraConfig.ALL_LINEAR, r -> String.join(",", r.lora().targets())));
+
+  private static final Map<String, String> DEFAULTS = KEYS.stream()
+      .collect(java.util.stream.Collectors.toUnmodifiableMap(Key::name, Key::defaultValue));
 
   /** Every key with its default, in a stable order; what {@code --help} and the docs list. */
   public static Map<String, String> keysWithDefaults() {
@@ -267,7 +297,7 @@ public record Recipe(
     Function<String, Integer> i = k -> parse(k, v.get(k), Integer::parseInt, "an integer");
     Function<String, Double> d = k -> parse(k, v.get(k), Double::parseDouble, "a number");
     return new Recipe(
-        i.apply("samples.per_prompt"),
+        i.apply("samples.per_prompt"), bool("samples.include_greedy", v.get("samples.include_greedy")),
         i.apply("sft.steps"), i.apply("sft.batch"), d.apply("sft.lr"), bool("sft.tune", v.get("sft.tune")),
         i.apply("reward.members"), choice("reward.backbone", v.get("reward.backbone"), RewardBackbone.class,
             "a backbone; use frozen (a head on π_0's features) or trained (the whole discriminator)"),
@@ -278,7 +308,9 @@ public record Recipe(
             "an objective; use one of sft, best_of_n, dpo, ipo, slic"),
         choice("policy.ranking", v.get("policy.ranking"), Ranking.class,
             "a ranking; use discriminator, expert_likelihood or anchored_likelihood"),
-        d.apply("policy.anchor_weight"), d.apply("policy.lr"), d.apply("policy.beta"),
+        d.apply("policy.anchor_weight"), d.apply("policy.lr"),
+        choice("policy.lr_decay", v.get("policy.lr_decay"), LrDecay.class, "a decay; use constant or linear"),
+        d.apply("policy.beta"),
         d.apply("policy.importance_cap"), i.apply("policy.max_lag"), d.apply("policy.demo_weight"),
         i.apply("loop.prompts_per_update"), i.apply("loop.rounds"), i.apply("loop.max_updates"),
         parse("seed", v.get("seed"), Long::parseLong, "an integer"), lora(i, d, v.get("lora.targets")));
@@ -296,35 +328,10 @@ public record Recipe(
   /** The recipe as {@code key → value}, the inverse of {@link #parse}. */
   public Map<String, String> toMap() {
     Map<String, String> m = new TreeMap<>();
-    m.put("samples.per_prompt", Integer.toString(samplesPerPrompt));
-    m.put("sft.steps", Integer.toString(sftSteps));
-    m.put("sft.batch", Integer.toString(sftBatch));
-    m.put("sft.lr", Double.toString(sftLr));
-    m.put("sft.tune", Boolean.toString(sftTune));
-    m.put("reward.members", Integer.toString(rewardMembers));
-    m.put("reward.backbone", name(rewardBackbone));
-    m.put("reward.positive", name(rewardPositive));
-    m.put("reward.negative", name(rewardNegative));
-    m.put("reward.lr", Double.toString(rewardLr));
-    m.put("reward.steps_per_update", Integer.toString(rewardStepsPerUpdate));
-    m.put("reward.warmup_updates", Integer.toString(rewardWarmupUpdates));
-    m.put("reward.swapped", Integer.toString(rewardSwapped));
-    m.put("policy.objective", name(policyObjective));
-    m.put("policy.ranking", name(ranking));
-    m.put("policy.anchor_weight", Double.toString(anchorWeight));
-    m.put("policy.lr", Double.toString(policyLr));
-    m.put("policy.beta", Double.toString(beta));
-    m.put("policy.importance_cap", Double.toString(importanceCap));
-    m.put("policy.max_lag", Integer.toString(maxLag));
-    m.put("policy.demo_weight", Double.toString(demoWeight));
-    m.put("loop.prompts_per_update", Integer.toString(promptsPerUpdate));
-    m.put("loop.rounds", Integer.toString(rounds));
-    m.put("loop.max_updates", Integer.toString(maxUpdates));
-    m.put("seed", Long.toString(seed));
-    m.put("lora.rank", Integer.toString(lora.rank()));
-    m.put("lora.alpha", Double.toString(lora.alpha()));
-    m.put("lora.dropout", Double.toString(lora.dropout()));
-    m.put("lora.targets", String.join(",", lora.targets()));
+    for (Key k : KEYS) {
+      Object v = k.value().apply(this);
+      m.put(k.name(), v instanceof Enum<?> e ? name(e) : v.toString());
+    }
     return m;
   }
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.alignstream.model.CheckpointStore;
 import io.alignstream.model.Example;
 import io.alignstream.model.gpt2.Gpt2Config;
 import io.alignstream.model.Policy;
@@ -14,6 +15,7 @@ import io.alignstream.schemas.SampleKind;
 import io.alignstream.schemas.ScoredSample;
 import io.alignstream.schemas.TrainingBatch;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -231,6 +233,40 @@ class LearnerTest {
       assertArrayEquals(sft, r.anchor().weightsToBytes(), "the checkpoint holds π_SFT");
       r.update(batches(r));
       assertArrayEquals(uninterrupted, r.policy().weightsToBytes(), "resumed = never stopped");
+    }
+  }
+
+  @Test
+  void aLaterCheckpointLinksTheFrozenModelsAndStandsAloneWhenTheEarlierOneIsPruned() throws IOException {
+    String ranking = "policy.ranking=anchored_likelihood";
+    Path first = dir.resolve("first");
+    Path second = dir.resolve("second");
+    byte[] base;
+    byte[] sft;
+    byte[] policy;
+    try (Learner l = learner(ranking)) {
+      l.sft(demos(l), step -> { });
+      l.save(first, Map.of(), null);
+      l.update(batches(l));
+      l.update(batches(l));
+      l.save(second, Map.of(), first);
+      base = l.base().weightsToBytes();
+      sft = l.anchor().weightsToBytes();
+      policy = l.policy().weightsToBytes();
+    }
+    for (String frozen : List.of(LearnerCheckpoint.BASE, LearnerCheckpoint.ANCHOR)) {
+      assertTrue(Files.isSameFile(first.resolve(frozen).resolve("model.safetensors"),
+          second.resolve(frozen).resolve("model.safetensors")), frozen + " is linked, not written again");
+    }
+    assertFalse(Files.isSameFile(first.resolve(LearnerCheckpoint.POLICY).resolve("model.safetensors"),
+        second.resolve(LearnerCheckpoint.POLICY).resolve("model.safetensors")), "the trained policy is written");
+    CheckpointStore.deleteRecursively(first);
+    List<String> sets = new ArrayList<>(List.of("sft.steps=5", "sft.batch=4", "reward.warmup_updates=1",
+        "samples.per_prompt=2", "reward.members=2", "policy.demo_weight=0.5", ranking));
+    try (Learner r = Learner.load(second, Recipe.load(null, sets))) {
+      assertArrayEquals(base, r.base().weightsToBytes());
+      assertArrayEquals(sft, r.anchor().weightsToBytes());
+      assertArrayEquals(policy, r.policy().weightsToBytes());
     }
   }
 

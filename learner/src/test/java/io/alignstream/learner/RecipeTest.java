@@ -30,7 +30,8 @@ class RecipeTest {
   void aFileThenOverridesAndTheMapRoundTrips() throws Exception {
     Path file = dir.resolve("recipe.properties");
     Files.writeString(file, "# Init-SFT with BPO\nreward.positive = sft\nreward.negative = base\npolicy.objective = dpo\n");
-    Recipe r = Recipe.load(file, List.of("policy.beta=0.05"));
+    Recipe r = Recipe.load(file, List.of("policy.beta=0.05", "samples.include_greedy=true"));
+    assertTrue(r.includeGreedy());
     assertEquals(Source.SFT_SAMPLES, r.rewardPositive());
     assertEquals(Source.INIT_SAMPLES, r.rewardNegative());
     assertEquals(PolicyObjective.DPO, r.policyObjective());
@@ -53,6 +54,20 @@ class RecipeTest {
   }
 
   @Test
+  void aLinearlyDecayingPolicyRateEndsAtZeroWhenTheLoopsBudgetIsSpent() {
+    assertEquals(1e-4, Recipe.defaults().policySchedule().at(1_000), "constant by default");
+    Recipe r = Recipe.load(null, List.of("policy.lr_decay=linear", "loop.max_updates=50", "policy.lr=2e-4"));
+    assertEquals(2e-4 * 49 / 50, r.policySchedule().at(1), 1e-12);
+    assertEquals(1e-4, r.policySchedule().at(25), 1e-12);
+    assertEquals(0.0, r.policySchedule().at(50), 1e-12);
+    assertEquals(r, Recipe.parse(r.toMap()));
+    var unbounded = assertThrows(IllegalArgumentException.class, () -> Recipe.parse(Map.of("policy.lr_decay", "linear")));
+    assertTrue(unbounded.getMessage().contains("loop.max_updates"), unbounded.getMessage());
+    var bad = assertThrows(IllegalArgumentException.class, () -> Recipe.parse(Map.of("policy.lr_decay", "cosine")));
+    assertTrue(bad.getMessage().contains("use constant or linear"), bad.getMessage());
+  }
+
+  @Test
   void mistakesGetOneLineThatSaysHowToFixThem() {
     var typo = assertThrows(IllegalArgumentException.class, () -> Recipe.parse(Map.of("polcy.objective", "dpo")));
     assertTrue(typo.getMessage().contains("did you mean 'policy.objective'"), typo.getMessage());
@@ -66,6 +81,9 @@ class RecipeTest {
     var pairs = assertThrows(IllegalArgumentException.class,
         () -> Recipe.parse(Map.of("policy.objective", "ipo", "samples.per_prompt", "1")));
     assertTrue(pairs.getMessage().contains("needs pairs"), pairs.getMessage());
+    var greedy = assertThrows(IllegalArgumentException.class,
+        () -> Recipe.parse(Map.of("samples.include_greedy", "yes", "samples.per_prompt", "1")));
+    assertTrue(greedy.getMessage().contains("samples.include_greedy needs samples.per_prompt of at least 2"), greedy.getMessage());
     var form = assertThrows(IllegalArgumentException.class, () -> Recipe.load(null, List.of("policy.lr")));
     assertTrue(form.getMessage().contains("key=value"), form.getMessage());
     var missing = assertThrows(IllegalArgumentException.class, () -> Recipe.load(dir.resolve("none"), List.of()));

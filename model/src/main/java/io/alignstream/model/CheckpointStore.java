@@ -164,7 +164,8 @@ public final class CheckpointStore {
     return Files.exists(meta) ? JSON.readTree(meta.toFile()).path("modelVersion").asLong(0) : 0;
   }
 
-  private static void deleteRecursively(Path dir) {
+  /** Deletes {@code dir} and everything below it; nothing when it does not exist. */
+  public static void deleteRecursively(Path dir) {
     if (!Files.exists(dir)) {
       return;
     }

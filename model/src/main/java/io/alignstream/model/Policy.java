@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 
@@ -235,6 +236,15 @@ public final class Policy extends BaseModel {
    * @return one sample per prompt, in order
    */
   public List<Sample> generate(List<long[]> prompts, SamplingConfig sampling, long seed) {
+    return generate(prompts, Collections.nCopies(prompts.size(), sampling), seed);
+  }
+
+  /**
+   * As {@link #generate(List, SamplingConfig, long)}, each prompt with its own settings (e.g. one greedy row
+   * among sampled ones); they share {@code maxNewTokens} and {@code stopAtEos}. A row's random stream
+   * depends on its index only, so the sampled rows draw what they would beside any other rows.
+   */
+  public List<Sample> generate(List<long[]> prompts, List<SamplingConfig> sampling, long seed) {
     if (prompts.isEmpty()) {
       return List.of();
     }

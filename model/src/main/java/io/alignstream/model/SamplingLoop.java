@@ -5,16 +5,29 @@ import java.util.List;
 
 /**
  * Batched sampling over a {@link TokenDecoder}: every row draws its next token from the decoder's logits
- * with its own seeded {@link TokenSampler} and records the token's behaviour log-prob. Rows that have
- * finished keep being fed EOS (their outputs are ignored) until every row is done or the limit is
- * reached.
+ * with its own seeded {@link TokenSampler} and records the token's behaviour log-prob. Rows may differ
+ * in temperature and truncation (a greedy row beside sampled ones) but share the length limit and the
+ * EOS rule. Rows that have finished keep being fed EOS (their outputs are ignored) until every row is
+ * done or the limit is reached.
  */
 final class SamplingLoop {
   private SamplingLoop() {}
 
-  static List<Sample> run(ModelConfig c, TokenDecoder decoder, List<long[]> prompts, SamplingConfig sampling, long seed,
-      long version) {
+  /**
+   * @param sampling one per prompt; all with the same {@code maxNewTokens} and {@code stopAtEos}
+   */
+  static List<Sample> run(ModelConfig c, TokenDecoder decoder, List<long[]> prompts, List<SamplingConfig> sampling,
+      long seed, long version) {
     int batch = prompts.size();
+    if (sampling.size() != batch) {
+      throw new IllegalArgumentException(sampling.size() + " sampling settings for " + batch + " prompts");
+    }
+    SamplingConfig first = sampling.get(0);
+    for (SamplingConfig s : sampling) {
+      if (s.maxNewTokens() != first.maxNewTokens() || s.stopAtEos() != first.stopAtEos()) {
+        throw new IllegalArgumentException("rows decoded together share maxNewTokens and stopAtEos: " + first + " vs " + s);
+      }
+    }
     int longest = 0;
     for (long[] p : prompts) {
       if (p.length == 0) {
@@ -26,7 +39,7 @@ final class SamplingLoop {
       throw new IllegalArgumentException("prompt of " + longest + " tokens leaves no room in the context of "
           + c.contextLength());
     }
-    int maxNew = Math.min(sampling.maxNewTokens(), c.contextLength() - longest);
+    int maxNew = Math.min(first.maxNewTokens(), c.contextLength() - longest);
     int vocab = c.vocabSize();
 
     TokenSampler[] samplers = new TokenSampler[batch];
@@ -35,7 +48,7 @@ final class SamplingLoop {
     boolean[] done = new boolean[batch];
     boolean[] eos = new boolean[batch];
     for (int b = 0; b < batch; b++) {
-      samplers[b] = new TokenSampler(sampling, mix(seed, b));
+      samplers[b] = new TokenSampler(sampling.get(b), mix(seed, b));
       tokens.add(new ArrayList<>());
       logProbs.add(new ArrayList<>());
     }
@@ -53,7 +66,7 @@ final class SamplingLoop {
         tokens.get(b).add((long) choice.token());
         logProbs.get(b).add(choice.logProb());
         next[b] = choice.token();
-        if (sampling.stopAtEos() && c.isEnd(choice.token())) {
+        if (first.stopAtEos() && c.isEnd(choice.token())) {
           done[b] = true;
           eos[b] = true;
         } else {
@@ -75,7 +88,7 @@ final class SamplingLoop {
         r[i] = tk.get(i);
         lp[i] = logProbs.get(b).get(i);
       }
-      out.add(new Sample(r, lp, eos[b], sampling, version));
+      out.add(new Sample(r, lp, eos[b], sampling.get(b), version));
     }
     return out;
   }

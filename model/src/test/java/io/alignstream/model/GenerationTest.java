@@ -51,6 +51,27 @@ class GenerationTest {
   }
 
   @Test
+  void eachRowDecodesWithItsOwnSettingsAndTheSampledRowsDrawWhatTheyWouldAnyway() {
+    try (Policy policy = Policy.create(CONFIG, 2)) {
+      SamplingConfig sampled = new SamplingConfig(1.0, 1.0, 0, 8, false);
+      SamplingConfig greedy = new SamplingConfig(0, 1, 0, 8, false);
+      List<Sample> allSampled = policy.generate(PROMPTS, sampled, 7);
+      List<Sample> mixed = policy.generate(PROMPTS, List.of(greedy, sampled, sampled), 7);
+      Sample greedyAlone = policy.generate(List.of(PROMPTS.get(0)), greedy, 0).get(0);
+      assertArrayEquals(greedyAlone.responseIds(), mixed.get(0).responseIds());
+      assertArrayEquals(greedyAlone.logProbs(), mixed.get(0).logProbs(), 1e-5f);
+      assertEquals(greedy, mixed.get(0).sampledFrom());
+      for (int i = 1; i < PROMPTS.size(); i++) {
+        assertArrayEquals(allSampled.get(i).responseIds(), mixed.get(i).responseIds(), "row " + i);
+        assertEquals(sampled, mixed.get(i).sampledFrom());
+      }
+      assertThrows(IllegalArgumentException.class, () -> policy.generate(PROMPTS,
+          List.of(greedy, sampled, new SamplingConfig(1.0, 1.0, 0, 9, false)), 7), "rows share the length limit");
+      assertThrows(IllegalArgumentException.class, () -> policy.generate(PROMPTS, List.of(greedy, sampled), 7));
+    }
+  }
+
+  @Test
   void limitsAndEosAreReported() {
     try (Policy policy = Policy.create(CONFIG, 3)) {
       for (Sample s : policy.generate(PROMPTS, new SamplingConfig(1.0, 1.0, 0, 6, true), 5)) {

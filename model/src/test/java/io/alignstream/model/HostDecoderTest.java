@@ -40,7 +40,7 @@ class HostDecoderTest {
   private static List<Sample> run(Policy policy, String kind, List<long[]> prompts, SamplingConfig sampling) {
     return policy.read(w -> {
       try (NDManager m = policy.root.newSubManager(); TokenDecoder d = KvCacheTest.decoder(kind, policy, w, m)) {
-        return SamplingLoop.run(policy.config(), d, prompts, sampling, 5, policy.version());
+        return SamplingLoop.run(policy.config(), d, prompts, java.util.Collections.nCopies(prompts.size(), sampling), 5, policy.version());
       }
     });
   }

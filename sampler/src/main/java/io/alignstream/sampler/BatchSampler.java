@@ -102,13 +102,15 @@ final class BatchSampler {
     }
     int k = config.samplesPerPrompt();
     List<long[]> rows = new ArrayList<>(accepted.size() * k); // (prompts × K) rows, prompt-major
+    List<SamplingConfig> how = new ArrayList<>(accepted.size() * k);
     for (long[] ids : promptIds) {
       for (int i = 0; i < k; i++) {
         rows.add(ids);
+        how.add(config.samplingOf(i));
       }
     }
     long t0 = System.nanoTime();
-    List<Sample> samples = policy.generate(rows, sampling, SampleSeeds.forBatch(config.seed(), accepted));
+    List<Sample> samples = policy.generate(rows, how, SampleSeeds.forBatch(config.seed(), accepted));
     long nanos = System.nanoTime() - t0;
     long now = System.currentTimeMillis();
     List<ProducerRecord<byte[], byte[]>> out = new ArrayList<>(rows.size() + dead.size());

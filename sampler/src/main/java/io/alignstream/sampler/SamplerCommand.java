@@ -40,6 +40,11 @@ public final class SamplerCommand extends ServiceCommand {
       description = "Prompts generated together (one batch of N × K rows). Default: ${DEFAULT-VALUE}.")
   private int promptsPerBatch;
 
+  @Option(names = "--include-greedy",
+      description = "Make the first of each prompt's K responses the policy's greedy answer and sample the other K-1, "
+          + "so the ranking sees what greedy decoding would say. Default: off.")
+  private boolean includeGreedy;
+
   @Option(names = "--temperature", paramLabel = "T", defaultValue = "1.0",
       description = "Sampling temperature; 0 = greedy. Default: ${DEFAULT-VALUE}.")
   private double temperature;
@@ -80,7 +85,7 @@ public final class SamplerCommand extends ServiceCommand {
     int pacing = maxPromptsPerVersion != null ? maxPromptsPerVersion : SamplerConfig.defaultMaxPromptsPerVersion(policyName);
     return new SamplerConfig(kafka.runId(), samplerId != null ? samplerId : SamplerConfig.defaultSamplerId(), policyName,
         samplesPerPrompt, promptsPerBatch, new SamplingConfig(temperature, topP, topK, maxNewTokens, true), seed, pacing,
-        maxLag, replica.weightsTimeout());
+        maxLag, replica.weightsTimeout(), includeGreedy);
   }
 
   @Override

@@ -27,6 +27,9 @@ import java.util.Objects;
  *     sampled but not yet trained ({@link InFlightGate}), so trained samples are at most about maxLag
  *     versions old; 0 turns it off
  * @param weightsTimeout how long start-up waits for the first weights of the model line
+ * @param includeGreedy the first of each prompt's K responses is the policy's greedy answer, the other
+ *     K−1 sampled: the ranking then sees the answer greedy decoding would give, and can keep it or
+ *     replace it (so training moves the policy's mode, not only its samples)
  */
 public record SamplerConfig(
     String runId,
@@ -38,7 +41,8 @@ public record SamplerConfig(
     long seed,
     int maxPromptsPerVersion,
     int maxLag,
-    Duration weightsTimeout) {
+    Duration weightsTimeout,
+    boolean includeGreedy) {
 
   public static final int DEFAULT_SAMPLES_PER_PROMPT = 4;
   public static final int DEFAULT_PROMPTS_PER_BATCH = 8;
@@ -61,6 +65,8 @@ public record SamplerConfig(
     require((long) promptsPerBatch * samplesPerPrompt <= MAX_ROWS, "prompts per batch × samples per prompt = "
         + (long) promptsPerBatch * samplesPerPrompt + " rows; at most " + MAX_ROWS + " generate together");
     Objects.requireNonNull(sampling, "sampling");
+    require(!includeGreedy || samplesPerPrompt >= 2,
+        "a greedy answer among the samples needs at least 2 samples per prompt, got " + samplesPerPrompt + " (--include-greedy)");
     require(maxPromptsPerVersion >= 0,
         "max prompts per version must be >= 0 (0 = no pacing), got " + maxPromptsPerVersion + " (--max-prompts-per-version)");
     require(maxLag >= 0, "max lag must be >= 0 (0 = off), got " + maxLag + " (--max-lag)");
@@ -71,7 +77,8 @@ public record SamplerConfig(
   /** Defaults for {@code runId}; change fields with the {@code with*} methods. */
   public static SamplerConfig defaults(String runId) {
     return new SamplerConfig(runId, defaultSamplerId(), ModelLines.POLICY, DEFAULT_SAMPLES_PER_PROMPT,
-        DEFAULT_PROMPTS_PER_BATCH, DEFAULT_SAMPLING, 0L, DEFAULT_MAX_PROMPTS_PER_VERSION, DEFAULT_MAX_LAG, DEFAULT_WEIGHTS_TIMEOUT);
+        DEFAULT_PROMPTS_PER_BATCH, DEFAULT_SAMPLING, 0L, DEFAULT_MAX_PROMPTS_PER_VERSION, DEFAULT_MAX_LAG, DEFAULT_WEIGHTS_TIMEOUT,
+        false);
   }
 
   /**
@@ -111,42 +118,52 @@ public record SamplerConfig(
   }
 
   public SamplerConfig withSamplerId(String v) {
-    return new SamplerConfig(runId, v, policyName, samplesPerPrompt, promptsPerBatch, sampling, seed, maxPromptsPerVersion, maxLag, weightsTimeout);
+    return new SamplerConfig(runId, v, policyName, samplesPerPrompt, promptsPerBatch, sampling, seed, maxPromptsPerVersion, maxLag, weightsTimeout, includeGreedy);
   }
 
   /** Also switches pacing to the line's default ({@link #defaultMaxPromptsPerVersion}). */
   public SamplerConfig withPolicyName(String v) {
     return new SamplerConfig(runId, samplerId, v, samplesPerPrompt, promptsPerBatch, sampling, seed,
-        defaultMaxPromptsPerVersion(v), maxLag, weightsTimeout);
+        defaultMaxPromptsPerVersion(v), maxLag, weightsTimeout, includeGreedy);
   }
 
   public SamplerConfig withSamplesPerPrompt(int v) {
-    return new SamplerConfig(runId, samplerId, policyName, v, promptsPerBatch, sampling, seed, maxPromptsPerVersion, maxLag, weightsTimeout);
+    return new SamplerConfig(runId, samplerId, policyName, v, promptsPerBatch, sampling, seed, maxPromptsPerVersion, maxLag, weightsTimeout, includeGreedy);
   }
 
   public SamplerConfig withPromptsPerBatch(int v) {
-    return new SamplerConfig(runId, samplerId, policyName, samplesPerPrompt, v, sampling, seed, maxPromptsPerVersion, maxLag, weightsTimeout);
+    return new SamplerConfig(runId, samplerId, policyName, samplesPerPrompt, v, sampling, seed, maxPromptsPerVersion, maxLag, weightsTimeout, includeGreedy);
   }
 
   public SamplerConfig withSampling(SamplingConfig v) {
-    return new SamplerConfig(runId, samplerId, policyName, samplesPerPrompt, promptsPerBatch, v, seed, maxPromptsPerVersion, maxLag, weightsTimeout);
+    return new SamplerConfig(runId, samplerId, policyName, samplesPerPrompt, promptsPerBatch, v, seed, maxPromptsPerVersion, maxLag, weightsTimeout, includeGreedy);
   }
 
   public SamplerConfig withSeed(long v) {
-    return new SamplerConfig(runId, samplerId, policyName, samplesPerPrompt, promptsPerBatch, sampling, v, maxPromptsPerVersion, maxLag, weightsTimeout);
+    return new SamplerConfig(runId, samplerId, policyName, samplesPerPrompt, promptsPerBatch, sampling, v, maxPromptsPerVersion, maxLag, weightsTimeout, includeGreedy);
   }
 
   public SamplerConfig withMaxPromptsPerVersion(int v) {
-    return new SamplerConfig(runId, samplerId, policyName, samplesPerPrompt, promptsPerBatch, sampling, seed, v, maxLag, weightsTimeout);
+    return new SamplerConfig(runId, samplerId, policyName, samplesPerPrompt, promptsPerBatch, sampling, seed, v, maxLag, weightsTimeout, includeGreedy);
   }
 
   public SamplerConfig withMaxLag(int v) {
     return new SamplerConfig(runId, samplerId, policyName, samplesPerPrompt, promptsPerBatch, sampling, seed,
-        maxPromptsPerVersion, v, weightsTimeout);
+        maxPromptsPerVersion, v, weightsTimeout, includeGreedy);
   }
 
   public SamplerConfig withWeightsTimeout(Duration v) {
-    return new SamplerConfig(runId, samplerId, policyName, samplesPerPrompt, promptsPerBatch, sampling, seed, maxPromptsPerVersion, maxLag, v);
+    return new SamplerConfig(runId, samplerId, policyName, samplesPerPrompt, promptsPerBatch, sampling, seed, maxPromptsPerVersion, maxLag, v, includeGreedy);
+  }
+
+  public SamplerConfig withIncludeGreedy(boolean v) {
+    return new SamplerConfig(runId, samplerId, policyName, samplesPerPrompt, promptsPerBatch, sampling, seed,
+        maxPromptsPerVersion, maxLag, weightsTimeout, v);
+  }
+
+  /** How row {@code i} of a prompt's K rows is decoded. */
+  public SamplingConfig samplingOf(int i) {
+    return includeGreedy && i == 0 ? new SamplingConfig(0.0, 1.0, 0, sampling.maxNewTokens(), sampling.stopAtEos()) : sampling;
   }
 
   private static void require(boolean ok, String message) {

@@ -102,6 +102,29 @@ class BatchSamplerTest {
   }
 
   @Test
+  void withTheGreedyAnswerIncludedTheFirstOfKIsGreedyAndTheRestAreTheSamplesAsBefore() {
+    List<Generation> plain = decode(sampler.sample(twoPrompts(), policy, tokenizer));
+    List<Generation> mixed = decode(new BatchSampler(config.withIncludeGreedy(true)).sample(twoPrompts(), policy, tokenizer));
+    assertEquals(plain.size(), mixed.size());
+    for (int i = 0; i < mixed.size(); i++) {
+      Generation g = mixed.get(i);
+      if (i % K == 0) {
+        long[] ids = tokenizer.encode(g.getPrompt());
+        var greedy = policy.generate(List.of(ids), new SamplingConfig(0, 1, 0, 6, true), 0).get(0);
+        List<Integer> expected = new ArrayList<>();
+        for (long id : greedy.responseIds()) {
+          expected.add((int) id);
+        }
+        assertEquals(expected, g.getResponseTokenIds(), "sample 0 is the greedy answer");
+        assertEquals(0f, g.getTemperature());
+      } else {
+        assertEquals(plain.get(i).getResponseTokenIds(), g.getResponseTokenIds(), "sample " + i % K + " as before");
+        assertEquals(1f, g.getTemperature());
+      }
+    }
+  }
+
+  @Test
   void aRedoOfTheSameBatchSamplesTheSame() {
     List<Generation> first = decode(sampler.sample(twoPrompts(), policy, tokenizer));
     List<Generation> redo = decode(sampler.sample(twoPrompts(), policy, tokenizer));

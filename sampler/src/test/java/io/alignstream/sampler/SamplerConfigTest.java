@@ -60,5 +60,6 @@ class SamplerConfigTest {
     assertTrue(rejects(() -> defaults.withPolicyName("a/b")).contains("--policy-name"));
     assertTrue(rejects(() -> defaults.withPromptsPerBatch(2000).withSamplesPerPrompt(4)).contains("rows"));
     assertTrue(rejects(() -> SamplerConfig.defaults("bad run!")).contains("run id"));
+    assertTrue(rejects(() -> defaults.withSamplesPerPrompt(1).withIncludeGreedy(true)).contains("--include-greedy"));
   }
 }

@@ -3,7 +3,6 @@ package io.alignstream.app;
 import io.alignstream.broker.DurationConverter;
 import io.alignstream.broker.RunSession;
 import io.alignstream.console.Terminal;
-import io.alignstream.learner.LearnerCommand;
 import io.alignstream.learner.Recipe;
 import io.alignstream.schemas.Topics;
 import java.io.PrintStream;
@@ -14,7 +13,6 @@ import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -116,11 +114,6 @@ public final class AlignCommand implements Callable<Integer> {
   @Option(names = "--stall-timeout", paramLabel = "DURATION", defaultValue = "10m", converter = DurationConverter.class,
       description = "After SFT, stop and keep the latest version when none came for this long. Default: ${DEFAULT-VALUE}.")
   private Duration stallTimeout;
-
-  /** Adds the recipe keys and their defaults to the help text. */
-  static CommandLine withRecipeHelp(CommandLine cli) {
-    return LearnerCommand.withRecipeHelp(cli);
-  }
 
   @Override
   public Integer call() throws Exception {

@@ -130,8 +130,8 @@ public final class AlignCommand implements Callable<Integer> {
     AlignJob.Plan plan;
     Path logFile = config.workDir().resolve("services.log");
     String banner = "== alignstream align: run " + runId + " ==";
-    String logs = AlignmentRun.logsLine(logFile, pipeline.verbose());
-    try (AutoCloseable quiet = AlignmentRun.serviceLogs(logFile, pipeline.verbose())) {
+    String logs = pipeline.logsLine(logFile);
+    try (AutoCloseable quiet = pipeline.serviceLogs(logFile)) {
       plan = AlignJob.plan(config, logs.isEmpty() ? banner : banner + System.lineSeparator() + logs, log);
       try (RunSession session = pipeline.open(Topics.forRun(runId), Terminal.err())) {
         result = AlignJob.align(plan, session.connection(), session.topics(), log);

@@ -3,7 +3,6 @@ package io.alignstream.app;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.alignstream.broker.KafkaConnection;
 import io.alignstream.console.ProgressBar;
-import io.alignstream.console.Terminal;
 import io.alignstream.dashboard.Dashboard;
 import io.alignstream.dashboard.DashboardConfig;
 import io.alignstream.dashboard.MetricsStore;
@@ -243,19 +242,6 @@ final class AlignmentRun {
         Thread.sleep(TICK.toMillis());
       }
     }
-  }
-
-  /**
-   * Unless {@code verbose}, sends the services' log lines to {@code file} until closed
-   * ({@link Terminal#quiet}): the terminal shows progress and results only. See {@link #logsLine}.
-   */
-  static AutoCloseable serviceLogs(Path file, boolean verbose) {
-    return verbose ? () -> { } : Terminal.quiet(file);
-  }
-
-  /** The line that says where the services' log lines are, for the banner; empty when they are shown. */
-  static String logsLine(Path file, boolean verbose) {
-    return verbose ? "" : "service logs: " + file + "  (--verbose shows them here)";
   }
 
   /**

@@ -125,7 +125,7 @@ public final class DemoCommand implements Callable<Integer> {
     // Bad input is refused before anything is written.
     Recipe recipe = pipeline.recipe(List.of("loop.max_updates=" + updates, "seed=" + seed));
     Path runDir = Files.createDirectories(runsDir.resolve(runId));
-    try (AutoCloseable logs = AlignmentRun.serviceLogs(runDir.resolve("services.log"), pipeline.verbose())) {
+    try (AutoCloseable logs = pipeline.serviceLogs(runDir.resolve("services.log"))) {
       return demo(runId, recipe, runDir, out, t0);
     }
   }
@@ -135,7 +135,7 @@ public final class DemoCommand implements Callable<Integer> {
 
     // 1. The task and π_0.
     out.println("== alignstream demo: run " + runId + " ==");
-    String logs = AlignmentRun.logsLine(runDir.resolve("services.log"), pipeline.verbose());
+    String logs = pipeline.logsLine(runDir.resolve("services.log"));
     if (!logs.isEmpty()) {
       out.println(logs);
     }

@@ -8,8 +8,6 @@ import io.alignstream.schemas.Topics;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -117,8 +115,7 @@ public final class AlignCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    String runId = run != null ? run : "align-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
-    Topics.forRun(runId);
+    String runId = AlignmentRun.runId(run, "align");
     Recipe recipe = pipeline.recipe(List.of());
     var config = new AlignJob.Config(base, corpus, demos, prompts, out, evalPrompts,
         workDir != null ? workDir : Path.of(".alignstream", "runs", runId), recipe, updates, pipeline.samplers(),

@@ -23,6 +23,8 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -112,6 +114,17 @@ final class AlignmentRun {
     static Raw prompt(String prompt, String source) {
       return new Raw(prompt, null, source);
     }
+  }
+
+  /**
+   * The run's id: {@code given}, or {@code <command>-<date>-<time>} when none was given.
+   *
+   * @throws IllegalArgumentException if it cannot name the run's topics (before anything is written)
+   */
+  static String runId(String given, String command) {
+    String id = given != null ? given : command + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+    Topics.forRun(id);
+    return id;
   }
 
   /**

@@ -94,7 +94,7 @@ final class AlignmentRun {
           Duration.ofSeconds(20), 3);
       int promptsPerBatch = Math.max(1, recipe.promptsPerUpdate() / samplers);
       var sampler = new SamplerConfig(topics.runId(), name + "-sampler", ModelLines.POLICY, recipe.samplesPerPrompt(),
-          promptsPerBatch, new SamplingConfig(1.0, 1.0, 0, maxNewTokens, true), seed, 0,
+          promptsPerBatch, SamplingConfig.sample(maxNewTokens), seed, 0,
           Math.max(1, recipe.maxLag() - 2), Duration.ofMinutes(10));
       var rewarder = RewarderConfig.defaults(topics.runId()).withRewarderId(name + "-rewarder")
           .withWeightsTimeout(Duration.ofMinutes(10));

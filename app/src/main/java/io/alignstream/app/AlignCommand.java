@@ -3,18 +3,14 @@ package io.alignstream.app;
 import io.alignstream.broker.DurationConverter;
 import io.alignstream.broker.RunSession;
 import io.alignstream.console.Terminal;
-import io.alignstream.learner.LearnerCommand;
 import io.alignstream.learner.Recipe;
 import io.alignstream.schemas.Topics;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -117,15 +113,9 @@ public final class AlignCommand implements Callable<Integer> {
       description = "After SFT, stop and keep the latest version when none came for this long. Default: ${DEFAULT-VALUE}.")
   private Duration stallTimeout;
 
-  /** Adds the recipe keys and their defaults to the help text. */
-  static CommandLine withRecipeHelp(CommandLine cli) {
-    return LearnerCommand.withRecipeHelp(cli);
-  }
-
   @Override
   public Integer call() throws Exception {
-    String runId = run != null ? run : "align-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
-    Topics.forRun(runId);
+    String runId = AlignmentRun.runId(run, "align");
     Recipe recipe = pipeline.recipe(List.of());
     var config = new AlignJob.Config(base, corpus, demos, prompts, out, evalPrompts,
         workDir != null ? workDir : Path.of(".alignstream", "runs", runId), recipe, updates, pipeline.samplers(),
@@ -137,8 +127,8 @@ public final class AlignCommand implements Callable<Integer> {
     AlignJob.Plan plan;
     Path logFile = config.workDir().resolve("services.log");
     String banner = "== alignstream align: run " + runId + " ==";
-    String logs = AlignmentRun.logsLine(logFile, pipeline.verbose());
-    try (AutoCloseable quiet = AlignmentRun.serviceLogs(logFile, pipeline.verbose())) {
+    String logs = pipeline.logsLine(logFile);
+    try (AutoCloseable quiet = pipeline.serviceLogs(logFile)) {
       plan = AlignJob.plan(config, logs.isEmpty() ? banner : banner + System.lineSeparator() + logs, log);
       try (RunSession session = pipeline.open(Topics.forRun(runId), Terminal.err())) {
         result = AlignJob.align(plan, session.connection(), session.topics(), log);

@@ -3,7 +3,6 @@ package io.alignstream.app;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.alignstream.broker.KafkaConnection;
 import io.alignstream.console.ProgressBar;
-import io.alignstream.console.Terminal;
 import io.alignstream.dashboard.Dashboard;
 import io.alignstream.dashboard.DashboardConfig;
 import io.alignstream.dashboard.MetricsStore;
@@ -24,6 +23,8 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -93,7 +94,7 @@ final class AlignmentRun {
           Duration.ofSeconds(20), 3);
       int promptsPerBatch = Math.max(1, recipe.promptsPerUpdate() / samplers);
       var sampler = new SamplerConfig(topics.runId(), name + "-sampler", ModelLines.POLICY, recipe.samplesPerPrompt(),
-          promptsPerBatch, new SamplingConfig(1.0, 1.0, 0, maxNewTokens, true), seed, 0,
+          promptsPerBatch, SamplingConfig.sample(maxNewTokens), seed, 0,
           Math.max(1, recipe.maxLag() - 2), Duration.ofMinutes(10), recipe.includeGreedy());
       var rewarder = RewarderConfig.defaults(topics.runId()).withRewarderId(name + "-rewarder")
           .withWeightsTimeout(Duration.ofMinutes(10));
@@ -113,6 +114,17 @@ final class AlignmentRun {
     static Raw prompt(String prompt, String source) {
       return new Raw(prompt, null, source);
     }
+  }
+
+  /**
+   * The run's id: {@code given}, or {@code <command>-<date>-<time>} when none was given.
+   *
+   * @throws IllegalArgumentException if it cannot name the run's topics (before anything is written)
+   */
+  static String runId(String given, String command) {
+    String id = given != null ? given : command + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+    Topics.forRun(id);
+    return id;
   }
 
   /**
@@ -243,19 +255,6 @@ final class AlignmentRun {
         Thread.sleep(TICK.toMillis());
       }
     }
-  }
-
-  /**
-   * Unless {@code verbose}, sends the services' log lines to {@code file} until closed
-   * ({@link Terminal#quiet}): the terminal shows progress and results only. See {@link #logsLine}.
-   */
-  static AutoCloseable serviceLogs(Path file, boolean verbose) {
-    return verbose ? () -> { } : Terminal.quiet(file);
-  }
-
-  /** The line that says where the services' log lines are, for the banner; empty when they are shown. */
-  static String logsLine(Path file, boolean verbose) {
-    return verbose ? "" : "service logs: " + file + "  (--verbose shows them here)";
   }
 
   /**

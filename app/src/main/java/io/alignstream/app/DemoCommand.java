@@ -24,8 +24,6 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -119,13 +117,11 @@ public final class DemoCommand implements Callable<Integer> {
     pipeline.threads().apply();
     PrintStream out = System.out;
     long t0 = System.nanoTime();
-    String runId = run != null ? run
-        : "demo-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
-    Topics.forRun(runId);
+    String runId = AlignmentRun.runId(run, "demo");
     // Bad input is refused before anything is written.
     Recipe recipe = pipeline.recipe(List.of("loop.max_updates=" + updates, "seed=" + seed));
     Path runDir = Files.createDirectories(runsDir.resolve(runId));
-    try (AutoCloseable logs = AlignmentRun.serviceLogs(runDir.resolve("services.log"), pipeline.verbose())) {
+    try (AutoCloseable logs = pipeline.serviceLogs(runDir.resolve("services.log"))) {
       return demo(runId, recipe, runDir, out, t0);
     }
   }
@@ -135,7 +131,7 @@ public final class DemoCommand implements Callable<Integer> {
 
     // 1. The task and π_0.
     out.println("== alignstream demo: run " + runId + " ==");
-    String logs = AlignmentRun.logsLine(runDir.resolve("services.log"), pipeline.verbose());
+    String logs = pipeline.logsLine(runDir.resolve("services.log"));
     if (!logs.isEmpty()) {
       out.println(logs);
     }

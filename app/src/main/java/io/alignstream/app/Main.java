@@ -1,5 +1,6 @@
 package io.alignstream.app;
 
+import io.alignstream.learner.LearnerCommand;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -42,8 +43,9 @@ public final class Main implements Runnable {
   static CommandLine commandLine() {
     CommandLine cli = new CommandLine(new Main());
     Subcommands.register(cli);
-    AlignCommand.withRecipeHelp(cli.getSubcommands().get("align"));
-    ReplayCommand.withRecipeHelp(cli.getSubcommands().get("replay"));
+    // Their descriptions end in "Recipe keys:", which the learner's list of keys and defaults completes.
+    LearnerCommand.withRecipeHelp(cli.getSubcommands().get("align"));
+    LearnerCommand.withRecipeHelp(cli.getSubcommands().get("replay"));
     cli.setExecutionExceptionHandler(Main::oneLineError);
     cli.setParameterExceptionHandler(Main::badInput);
     return cli;

@@ -2,10 +2,12 @@ package io.alignstream.app;
 
 import io.alignstream.broker.ClusterOptions;
 import io.alignstream.broker.RunSession;
+import io.alignstream.console.Terminal;
 import io.alignstream.learner.Recipe;
 import io.alignstream.learner.RecipeOptions;
 import io.alignstream.schemas.Topics;
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.util.List;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -56,8 +58,17 @@ final class PipelineOptions {
     return dashboardPort;
   }
 
-  boolean verbose() {
-    return verbose;
+  /**
+   * Unless --verbose, sends the services' log lines to {@code file} until closed
+   * ({@link Terminal#quiet}): the terminal shows progress and results only. See {@link #logsLine}.
+   */
+  AutoCloseable serviceLogs(Path file) {
+    return verbose ? () -> { } : Terminal.quiet(file);
+  }
+
+  /** The line that says where the services' log lines are, for the banner; empty when they are shown. */
+  String logsLine(Path file) {
+    return verbose ? "" : "service logs: " + file + "  (--verbose shows them here)";
   }
 
   TorchThreads threads() {

@@ -2,7 +2,6 @@ package io.alignstream.app;
 
 import io.alignstream.broker.ClusterOptions;
 import io.alignstream.broker.RunSession;
-import io.alignstream.learner.LearnerCommand;
 import io.alignstream.learner.RecipeOptions;
 import io.alignstream.schemas.Topics;
 import java.io.PrintStream;
@@ -10,7 +9,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -56,11 +54,6 @@ public final class ReplayCommand implements Callable<Integer> {
 
   @Mixin
   private TorchThreads threads = new TorchThreads();
-
-  /** Adds the recipe keys and their defaults to the help text. */
-  static CommandLine withRecipeHelp(CommandLine cli) {
-    return LearnerCommand.withRecipeHelp(cli);
-  }
 
   @Override
   public Integer call() throws Exception {

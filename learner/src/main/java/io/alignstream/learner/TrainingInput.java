@@ -6,8 +6,8 @@ import io.alignstream.model.ModelConfig;
 import io.alignstream.schemas.ModelLines;
 import io.alignstream.schemas.SampleKind;
 import io.alignstream.schemas.ScoredSample;
+import io.alignstream.schemas.TokenIds;
 import io.alignstream.schemas.TrainingBatch;
-import java.util.List;
 import java.util.Optional;
 
 /**
@@ -30,7 +30,7 @@ public final class TrainingInput {
    */
   public static Optional<String> unusable(TrainingBatch batch, ModelConfig config) {
     for (ScoredSample s : batch.getSamples()) {
-      Optional<String> why = config.unfit(ids(s.getPromptTokenIds()), ids(s.getResponseTokenIds()));
+      Optional<String> why = config.unfit(TokenIds.toArray(s.getPromptTokenIds()), TokenIds.toArray(s.getResponseTokenIds()));
       if (why.isEmpty() && s.getKind() == SampleKind.GENERATION
           && s.getLogProbs().size() != s.getResponseTokenIds().size()) {
         why = Optional.of(s.getLogProbs().size() + " log-probs for " + s.getResponseTokenIds().size()
@@ -54,16 +54,7 @@ public final class TrainingInput {
 
   /** A scored sample as the model sees it. */
   static Example example(ScoredSample s) {
-    return new Example(ids(s.getPromptTokenIds()), ids(s.getResponseTokenIds()));
-  }
-
-  /** Avro token ids as the model takes them. */
-  static long[] ids(List<Integer> ints) {
-    long[] out = new long[ints.size()];
-    for (int i = 0; i < out.length; i++) {
-      out[i] = ints.get(i);
-    }
-    return out;
+    return new Example(TokenIds.toArray(s.getPromptTokenIds()), TokenIds.toArray(s.getResponseTokenIds()));
   }
 
   /** log π_β(y|x) of a generation: the sum of the log-probs its sampler recorded. */

@@ -7,6 +7,7 @@ import io.alignstream.schemas.Demonstration;
 import io.alignstream.schemas.Generation;
 import io.alignstream.schemas.SampleKind;
 import io.alignstream.schemas.ScoredSample;
+import io.alignstream.schemas.TokenIds;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -55,7 +56,7 @@ public record ScoringInput(
       logProbs[i] = g.getLogProbs().get(i);
     }
     return new ScoringInput(SampleKind.GENERATION, g.getId(), g.getPromptId(), g.getRound(), g.getPrompt(),
-        g.getResponse(), longs(g.getPromptTokenIds()), longs(g.getResponseTokenIds()), logProbs, g.getPolicyName(),
+        g.getResponse(), TokenIds.toArray(g.getPromptTokenIds()), TokenIds.toArray(g.getResponseTokenIds()), logProbs, g.getPolicyName(),
         g.getPolicyVersion(), g.getCreatedAtMs());
   }
 
@@ -92,8 +93,8 @@ public record ScoringInput(
         .setRound(round)
         .setPrompt(prompt)
         .setResponse(response)
-        .setPromptTokenIds(ints(promptIds))
-        .setResponseTokenIds(ints(responseIds))
+        .setPromptTokenIds(TokenIds.toList(promptIds))
+        .setResponseTokenIds(TokenIds.toList(responseIds))
         .setLogProbs(lp)
         .setPolicyName(policyName)
         .setPolicyVersion(policyVersion)
@@ -104,21 +105,5 @@ public record ScoringInput(
         .setCreatedAtMs(createdAtMs)
         .setScoredAtMs(scoredAtMs)
         .build();
-  }
-
-  private static long[] longs(List<Integer> ints) {
-    long[] out = new long[ints.size()];
-    for (int i = 0; i < out.length; i++) {
-      out[i] = ints.get(i);
-    }
-    return out;
-  }
-
-  private static List<Integer> ints(long[] ids) {
-    List<Integer> out = new ArrayList<>(ids.length);
-    for (long id : ids) {
-      out.add((int) id);
-    }
-    return out;
   }
 }

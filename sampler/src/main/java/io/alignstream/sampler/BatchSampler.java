@@ -7,6 +7,7 @@ import io.alignstream.model.Tokenizer;
 import io.alignstream.schemas.DeadLetters;
 import io.alignstream.schemas.Generation;
 import io.alignstream.schemas.Prompt;
+import io.alignstream.schemas.TokenIds;
 import io.alignstream.schemas.Topics;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -145,14 +146,6 @@ final class BatchSampler {
 
   private Generation toGeneration(Prompt prompt, long[] promptIds, Sample s, int sampleIndex, Tokenizer tokenizer,
       long now) {
-    List<Integer> promptTokens = new ArrayList<>(promptIds.length);
-    for (long id : promptIds) {
-      promptTokens.add((int) id);
-    }
-    List<Integer> responseTokens = new ArrayList<>(s.responseIds().length);
-    for (long id : s.responseIds()) {
-      responseTokens.add((int) id);
-    }
     List<Float> logProbs = new ArrayList<>(s.logProbs().length);
     for (float lp : s.logProbs()) {
       logProbs.add(lp);
@@ -164,8 +157,8 @@ final class BatchSampler {
         .setRound(prompt.getRound())
         .setPrompt(prompt.getText())
         .setResponse(tokenizer.decode(s.textIds()))
-        .setPromptTokenIds(promptTokens)
-        .setResponseTokenIds(responseTokens)
+        .setPromptTokenIds(TokenIds.toList(promptIds))
+        .setResponseTokenIds(TokenIds.toList(s.responseIds()))
         .setLogProbs(logProbs)
         .setPolicyName(config.policyName())
         .setPolicyVersion(s.policyVersion())

@@ -1,7 +1,7 @@
 package io.alignstream.sampler;
 
 import io.alignstream.model.NativeArrays;
-import io.alignstream.model.SamplingConfig;
+import io.alignstream.model.cli.SamplingOptions;
 import io.alignstream.model.cli.ThreadsOption;
 import io.alignstream.runtime.ReplicaOptions;
 import io.alignstream.runtime.ServiceCommand;
@@ -45,17 +45,9 @@ public final class SamplerCommand extends ServiceCommand {
           + "so the ranking sees what greedy decoding would say. Default: off.")
   private boolean includeGreedy;
 
-  @Option(names = "--temperature", paramLabel = "T", defaultValue = "1.0",
-      description = "Sampling temperature; 0 = greedy. Default: ${DEFAULT-VALUE}.")
-  private double temperature;
-
-  @Option(names = "--top-p", paramLabel = "P", defaultValue = "0.95",
-      description = "Nucleus mass in (0, 1]; 1 = off. Default: ${DEFAULT-VALUE}.")
-  private double topP;
-
-  @Option(names = "--top-k", paramLabel = "K", defaultValue = "0",
-      description = "Keep the K most likely tokens; 0 = off. Default: ${DEFAULT-VALUE}.")
-  private int topK;
+  /** --temperature, --top-p, --top-k. */
+  @Mixin
+  private SamplingOptions sampling = new SamplingOptions(1.0, 0.95, 0);
 
   @Option(names = "--max-new-tokens", paramLabel = "N", defaultValue = "32",
       description = "Most tokens per response; prompts that leave less room in the context are skipped. Default: ${DEFAULT-VALUE}.")
@@ -84,7 +76,7 @@ public final class SamplerCommand extends ServiceCommand {
   SamplerConfig config() {
     int pacing = maxPromptsPerVersion != null ? maxPromptsPerVersion : SamplerConfig.defaultMaxPromptsPerVersion(policyName);
     return new SamplerConfig(kafka.runId(), samplerId != null ? samplerId : SamplerConfig.defaultSamplerId(), policyName,
-        samplesPerPrompt, promptsPerBatch, new SamplingConfig(temperature, topP, topK, maxNewTokens, true), seed, pacing,
+        samplesPerPrompt, promptsPerBatch, sampling.config(maxNewTokens), seed, pacing,
         maxLag, replica.weightsTimeout(), includeGreedy);
   }
 

@@ -41,17 +41,9 @@ public final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--out", required = true, paramLabel = "FILE", description = "JSONL output (replaced).")
   Path out;
 
-  @Option(names = "--temperature", defaultValue = "1.0", paramLabel = "T",
-      description = "Sampling temperature; 0 = greedy. Default: ${DEFAULT-VALUE}.")
-  double temperature;
-
-  @Option(names = "--top-p", defaultValue = "1.0", paramLabel = "P",
-      description = "Nucleus mass in (0, 1]; 1 = off. Default: ${DEFAULT-VALUE}.")
-  double topP;
-
-  @Option(names = "--top-k", defaultValue = "0", paramLabel = "K",
-      description = "Keep only the K most likely tokens; 0 = off. Default: ${DEFAULT-VALUE}.")
-  int topK;
+  /** --temperature, --top-p, --top-k. */
+  @Mixin
+  SamplingOptions sampling = new SamplingOptions(1.0, 1.0, 0);
 
   @Option(names = "--max-new-tokens", defaultValue = "64", paramLabel = "N",
       description = "Most tokens per response (the context length also caps it). Default: ${DEFAULT-VALUE}.")
@@ -78,7 +70,7 @@ public final class GenerateCommand implements Callable<Integer> {
   }
 
   private Void run() throws Exception {
-    SamplingConfig sampling = new SamplingConfig(temperature, topP, topK, maxNewTokens, true);
+    SamplingConfig sampling = this.sampling.config(maxNewTokens);
     if (samples < 1 || batchSize < 1) {
       throw new IllegalArgumentException("--samples and --batch-size must be >= 1");
     }

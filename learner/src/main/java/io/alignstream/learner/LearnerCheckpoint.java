@@ -84,15 +84,8 @@ public final class LearnerCheckpoint {
       return false;
     }
     Path to = dir.resolve(name);
-    try (Stream<Path> walk = Files.walk(from)) {
-      for (Path p : walk.toList()) {
-        Path target = to.resolve(from.relativize(p).toString());
-        if (Files.isDirectory(p)) {
-          Files.createDirectories(target);
-        } else {
-          Files.createLink(target, p);
-        }
-      }
+    try {
+      mirror(from, to, (target, file) -> Files.createLink(target, file));
       return true;
     } catch (IOException | UnsupportedOperationException e) { // another file system, or none that links
       CheckpointStore.deleteRecursively(to);
@@ -156,13 +149,23 @@ public final class LearnerCheckpoint {
   }
 
   private static void copyTree(Path from, Path to) throws IOException {
+    mirror(from, to, (target, file) -> Files.copy(file, target, StandardCopyOption.REPLACE_EXISTING));
+  }
+
+  /** What {@link #mirror} does with each file: puts it at {@code target}. */
+  private interface FileAction {
+    void put(Path target, Path file) throws IOException;
+  }
+
+  /** Recreates {@code from}'s directories under {@code to} and puts each file there through {@code action}. */
+  private static void mirror(Path from, Path to, FileAction action) throws IOException {
     try (Stream<Path> walk = Files.walk(from)) {
       for (Path p : walk.toList()) {
         Path target = to.resolve(from.relativize(p).toString());
         if (Files.isDirectory(p)) {
           Files.createDirectories(target);
         } else {
-          Files.copy(p, target, StandardCopyOption.REPLACE_EXISTING);
+          action.put(target, p);
         }
       }
     }

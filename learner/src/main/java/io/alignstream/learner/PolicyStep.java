@@ -25,6 +25,8 @@ import java.util.Map;
  * policy that sampled them.
  */
 final class PolicyStep implements AutoCloseable {
+  /** Other prompts each answer is scored under by {@link #contrast}. */
+  static final int CONTRAST_PROMPTS = 4;
   private final Recipe recipe;
   private final Policy policy;
   private final Policy base;
@@ -88,12 +90,19 @@ final class PolicyStep implements AutoCloseable {
     }
     double[] conservative = rankingScores(scores.mean(), scores.std(), negativeLogProb, recipe.ranking(),
         recipe.anchorWeight());
-    m.put("policy.ranked_score_mean", Learner.mean(i -> conservative[i], conservative.length));
     Map<String, List<Integer>> byPrompt = new LinkedHashMap<>();
     for (int i = 0; i < fresh.size(); i++) {
       ScoredSample s = fresh.get(i);
       byPrompt.computeIfAbsent(s.getPromptId() + "/" + s.getRound(), k -> new ArrayList<>()).add(i);
     }
+    if (recipe.contrastWeight() > 0) {
+      double[] pmi = contrast(anchor, new ArrayList<>(byPrompt.values()), examples, negativeLogProb);
+      m.put("policy.contrast_mean", Learner.mean(i -> pmi[i], pmi.length));
+      for (int i = 0; i < conservative.length; i++) {
+        conservative[i] += recipe.contrastWeight() * pmi[i];
+      }
+    }
+    m.put("policy.ranked_score_mean", Learner.mean(i -> conservative[i], conservative.length));
     double[] weights = Objectives.truncatedImportanceWeights(current, behaviour, recipe.importanceCap());
     m.put("policy.importance_weight", Learner.mean(i -> weights[i], weights.length));
     List<List<Integer>> groups = new ArrayList<>(byPrompt.values());
@@ -161,6 +170,56 @@ final class PolicyStep implements AutoCloseable {
       m.put("policy.demo_loss", trainer.sftStep(demos, dw).loss());
     }
     return s;
+  }
+
+  /**
+   * How much likelier π_SFT finds each answer under its own prompt than under {@link #CONTRAST_PROMPTS}
+   * other prompts of the update: log π_SFT(y|x) − log mean_j π_SFT(y|x_j), a pointwise mutual information
+   * against the batch's prompts (the domain-conditional PMI of Holtzman et al., 2021). A reward head on
+   * the response's features hardly sees its prompt, so an answer of another kind's demonstrated form ("the
+   * answer is 6 ." to a question about a capital) can look like a demonstration; it fits other prompts as
+   * well as its own, and scores low here. Pairs that would not fit the context are left out.
+   *
+   * @param groups indices into {@code examples}, one list per prompt
+   * @param own log π_SFT(y|x) of each example
+   */
+  static double[] contrast(Policy anchor, List<List<Integer>> groups, List<Example> examples, double[] own) {
+    int others = Math.min(CONTRAST_PROMPTS, groups.size() - 1);
+    double[] out = new double[examples.size()];
+    if (others < 1) {
+      return out;
+    }
+    int context = anchor.config().contextLength();
+    List<Example> elsewhere = new ArrayList<>();
+    List<Integer> of = new ArrayList<>();
+    for (int g = 0; g < groups.size(); g++) {
+      for (int i : groups.get(g)) {
+        long[] response = examples.get(i).response();
+        for (int j = 1; j <= others; j++) {
+          long[] prompt = examples.get(groups.get((g + j) % groups.size()).get(0)).prompt();
+          if (prompt.length + response.length <= context) {
+            elsewhere.add(new Example(prompt, response));
+            of.add(i);
+          }
+        }
+      }
+    }
+    double[] lp = anchor.sequenceLogProbs(elsewhere);
+    double[] max = new double[out.length];
+    Arrays.fill(max, Double.NEGATIVE_INFINITY);
+    for (int k = 0; k < lp.length; k++) {
+      max[of.get(k)] = Math.max(max[of.get(k)], lp[k]);
+    }
+    double[] sum = new double[out.length];
+    int[] count = new int[out.length];
+    for (int k = 0; k < lp.length; k++) {
+      sum[of.get(k)] += Math.exp(lp[k] - max[of.get(k)]);
+      count[of.get(k)]++;
+    }
+    for (int i = 0; i < out.length; i++) {
+      out[i] = count[i] == 0 ? 0 : own[i] - (max[i] + Math.log(sum[i] / count[i]));
+    }
+    return out;
   }
 
   /**

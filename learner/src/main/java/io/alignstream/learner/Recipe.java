@@ -1,5 +1,11 @@
 package io.alignstream.learner;
 
+import static io.alignstream.learner.RecipeValues.atLeast;
+import static io.alignstream.learner.RecipeValues.bool;
+import static io.alignstream.learner.RecipeValues.choice;
+import static io.alignstream.learner.RecipeValues.positive;
+import static io.alignstream.learner.RecipeValues.source;
+
 import io.alignstream.model.DiscriminatorConfig;
 import io.alignstream.model.DiscriminatorConfig.Source;
 import io.alignstream.model.LrSchedule;
@@ -44,6 +50,7 @@ public record Recipe(
     PolicyObjective policyObjective,
     Ranking ranking,
     double anchorWeight,
+    double contrastWeight,
     double policyLr,
     LrDecay policyLrDecay,
     double beta,
@@ -108,9 +115,8 @@ public record Recipe(
      * ranking more easily: on the opposites task the loop learned "the opposite of hard is the ."
      * (demonstration-like words, no content) and lost 7.5 points greedy. DITTO's ablation points the
      * same way (a refreshed reference fell from 70.1 to 45.8). The learner keeps a frozen copy of π_SFT.
-     * {@code policy.anchor_weight} λ weighs the term: f + λ log π_SFT(y|x); λ = 2 against 1 gave greedy
-     * −3.1 against +1.2 on the built-in task's dev seed and 0.0 against −3.3 on the opposites task, sampled
-     * alike: within the runs' noise, so 1 stays the default.
+     * {@code policy.anchor_weight} λ weighs the term (f + λ log π_SFT(y|x); λ = 2 was within the noise of 1),
+     * {@code policy.contrast_weight} adds π_SFT's PMI of the answer against other prompts (PolicyStep#contrast).
      */
     ANCHORED_LIKELIHOOD
   }
@@ -127,6 +133,11 @@ public record Recipe(
     atLeast("reward.warmup_updates", rewardWarmupUpdates, 0);
     atLeast("reward.swapped", rewardSwapped, 0);
     positive("policy.anchor_weight", anchorWeight);
+    atLeast("policy.contrast_weight", contrastWeight, 0);
+    if (contrastWeight > 0 && ranking != Ranking.ANCHORED_LIKELIHOOD) {
+      throw new IllegalArgumentException("recipe: policy.contrast_weight scores answers under π_SFT, which only "
+          + "policy.ranking=anchored_likelihood keeps; got policy.ranking=" + name(ranking));
+    }
     positive("policy.lr", policyLr);
     positive("policy.beta", beta);
     if (!(importanceCap >= 1)) {
@@ -195,6 +206,7 @@ public record Recipe(
       new Key("policy.objective", "best_of_n", Recipe::policyObjective),
       new Key("policy.ranking", "anchored_likelihood", Recipe::ranking),
       new Key("policy.anchor_weight", "1", Recipe::anchorWeight),
+      new Key("policy.contrast_weight", "0", Recipe::contrastWeight),
       // Built-in task, dev seeds 101-103 (never the reported ones): 1e-4 with no demonstration term kept the
       // greedy policy at π_SFT's level while sampled success rose; 0.5 demonstration weight over-trained
       // past the step count the held-out NLL chose.
@@ -294,8 +306,8 @@ public record Recipe(
     }
     Map<String, String> v = new LinkedHashMap<>(DEFAULTS);
     v.putAll(given);
-    Function<String, Integer> i = k -> parse(k, v.get(k), Integer::parseInt, "an integer");
-    Function<String, Double> d = k -> parse(k, v.get(k), Double::parseDouble, "a number");
+    Function<String, Integer> i = k -> RecipeValues.parse(k, v.get(k), Integer::parseInt, "an integer");
+    Function<String, Double> d = k -> RecipeValues.parse(k, v.get(k), Double::parseDouble, "a number");
     return new Recipe(
         i.apply("samples.per_prompt"), bool("samples.include_greedy", v.get("samples.include_greedy")),
         i.apply("sft.steps"), i.apply("sft.batch"), d.apply("sft.lr"), bool("sft.tune", v.get("sft.tune")),
@@ -308,12 +320,12 @@ public record Recipe(
             "an objective; use one of sft, best_of_n, dpo, ipo, slic"),
         choice("policy.ranking", v.get("policy.ranking"), Ranking.class,
             "a ranking; use discriminator, expert_likelihood or anchored_likelihood"),
-        d.apply("policy.anchor_weight"), d.apply("policy.lr"),
+        d.apply("policy.anchor_weight"), d.apply("policy.contrast_weight"), d.apply("policy.lr"),
         choice("policy.lr_decay", v.get("policy.lr_decay"), LrDecay.class, "a decay; use constant or linear"),
         d.apply("policy.beta"),
         d.apply("policy.importance_cap"), i.apply("policy.max_lag"), d.apply("policy.demo_weight"),
         i.apply("loop.prompts_per_update"), i.apply("loop.rounds"), i.apply("loop.max_updates"),
-        parse("seed", v.get("seed"), Long::parseLong, "an integer"), lora(i, d, v.get("lora.targets")));
+        RecipeValues.parse("seed", v.get("seed"), Long::parseLong, "an integer"), lora(i, d, v.get("lora.targets")));
   }
 
   private static LoraConfig lora(Function<String, Integer> i, Function<String, Double> d, String targets) {
@@ -338,63 +350,5 @@ public record Recipe(
   /** The recipe spelling of an enum value (lower case). */
   public static String name(Enum<?> e) {
     return e.name().toLowerCase(Locale.ROOT);
-  }
-
-  private static Source source(String key, String value) {
-    for (Source s : Source.values()) {
-      if (name(s).equals(value.toLowerCase(Locale.ROOT)) || aliases(s).contains(value.toLowerCase(Locale.ROOT))) {
-        return s;
-      }
-    }
-    throw new IllegalArgumentException("recipe: " + key + "=" + value
-        + " is not a sample source; use one of demonstrations, init_samples, sft_samples, current_policy_samples");
-  }
-
-  private static List<String> aliases(Source s) {
-    return switch (s) {
-      case DEMONSTRATIONS -> List.of("demos", "demo");
-      case INIT_SAMPLES -> List.of("init", "base");
-      case SFT_SAMPLES -> List.of("sft");
-      case CURRENT_POLICY_SAMPLES -> List.of("policy", "current");
-    };
-  }
-
-  private static boolean bool(String key, String value) {
-    return switch (value.trim().toLowerCase(Locale.ROOT)) {
-      case "true", "yes", "1" -> true;
-      case "false", "no", "0" -> false;
-      default -> throw new IllegalArgumentException("recipe: " + key + "=" + value + " is not true or false");
-    };
-  }
-
-  /** The enum constant whose {@link #name} {@code value} is (case, dashes and spaces aside); {@code use} says what else. */
-  private static <E extends Enum<E>> E choice(String key, String value, Class<E> type, String use) {
-    String v = value.trim().toLowerCase(Locale.ROOT).replace('-', '_');
-    for (E e : type.getEnumConstants()) {
-      if (name(e).equals(v)) {
-        return e;
-      }
-    }
-    throw new IllegalArgumentException("recipe: " + key + "=" + value + " is not " + use);
-  }
-
-  private static <T> T parse(String key, String value, Function<String, T> parser, String what) {
-    try {
-      return parser.apply(value.trim());
-    } catch (RuntimeException e) {
-      throw new IllegalArgumentException("recipe: " + key + "=" + value + " is not " + what);
-    }
-  }
-
-  private static void positive(String key, double value) {
-    if (!(value > 0) || Double.isInfinite(value)) {
-      throw new IllegalArgumentException("recipe: " + key + " must be positive, got " + value);
-    }
-  }
-
-  private static void atLeast(String key, double value, double min) {
-    if (!(value >= min) || Double.isInfinite(value)) {
-      throw new IllegalArgumentException("recipe: " + key + " must be at least " + min + ", got " + value);
-    }
   }
 }

@@ -237,6 +237,22 @@ class LearnerTest {
   }
 
   @Test
+  void withAContrastWeightTheRankingAddsTheAnswersPmiAgainstTheUpdatesOtherPrompts() throws IOException {
+    try (Learner plain = learner(); Learner contrasted = learner("policy.contrast_weight=1")) {
+      for (Learner l : List.of(plain, contrasted)) {
+        l.sft(demos(l), step -> { });
+        l.update(batches(l)); // the reward model's warm-up update
+      }
+      var without = plain.update(batches(plain)).metrics();
+      var with = contrasted.update(batches(contrasted)).metrics();
+      assertFalse(without.containsKey("policy.contrast_mean"));
+      assertTrue(Double.isFinite(with.get("policy.contrast_mean")), with.toString());
+      assertEquals(without.get("policy.ranked_score_mean") + with.get("policy.contrast_mean"),
+          with.get("policy.ranked_score_mean"), 1e-6, "the same scores, each plus its PMI");
+    }
+  }
+
+  @Test
   void aLaterCheckpointLinksTheFrozenModelsAndStandsAloneWhenTheEarlierOneIsPruned() throws IOException {
     String ranking = "policy.ranking=anchored_likelihood";
     Path first = dir.resolve("first");

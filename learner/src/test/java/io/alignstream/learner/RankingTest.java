@@ -3,7 +3,9 @@ package io.alignstream.learner;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.alignstream.model.Example;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class RankingTest {
   // Two answers to one prompt: the first is what the policy usually says (log π = -1), the second a
@@ -34,6 +36,38 @@ class RankingTest {
     // λ weighs the anchored term only: 0.2 + 2·(−1), 0.5 + 2·(−6).
     assertArrayEquals(new double[] {-1.8, -11.5},
         PolicyStep.rankingScores(mean, std, logPi, Recipe.Ranking.ANCHORED_LIKELIHOOD, 2), 1e-12);
+  }
+
+  @Test
+  void theContrastIsTheAnswersLogProbUnderItsPromptLessItsMeanUnderTheOthers(@TempDir java.nio.file.Path dir)
+      throws java.io.IOException {
+    try (var t = TinyModels.tokenizer(dir, "what is the capital of egypt two plus three cairo five answer ."); var pi = TinyModels.policy(t)) {
+      long[] capital = t.encode("what is the capital of egypt");
+      long[] sum = t.encode("what is two plus three");
+      long[] third = t.encode("what is the answer");
+      var examples = java.util.List.of(new Example(capital, t.responseIds("cairo .")),
+          new Example(capital, t.responseIds("five .")), new Example(sum, t.responseIds("five .")),
+          new Example(third, t.responseIds("answer .")));
+      var groups = java.util.List.of(java.util.List.of(0, 1), java.util.List.of(2), java.util.List.of(3));
+      double[] own = pi.sequenceLogProbs(examples);
+      double[] c = PolicyStep.contrast(pi, groups, examples, own);
+      // Example 1 ("five ." to the capital question) against the other two prompts, by hand:
+      double[] elsewhere = pi.sequenceLogProbs(java.util.List.of(new Example(sum, examples.get(1).response()),
+          new Example(third, examples.get(1).response())));
+      double logMean = Math.log((Math.exp(elsewhere[0]) + Math.exp(elsewhere[1])) / 2);
+      assertEquals(own[1] - logMean, c[1], 1e-9);
+      assertEquals(examples.size(), c.length);
+      var alone = PolicyStep.contrast(pi, java.util.List.of(java.util.List.of(0, 1)), examples.subList(0, 2), own);
+      assertArrayEquals(new double[] {0, 0}, alone, 0.0, "one prompt has no others to compare with");
+    }
+  }
+
+  @Test
+  void theContrastNeedsTheAnchoredRanking() {
+    var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> Recipe.load(null,
+        java.util.List.of("policy.contrast_weight=1", "policy.ranking=expert_likelihood")));
+    org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("anchored_likelihood"), e.getMessage());
+    assertEquals(1.0, Recipe.load(null, java.util.List.of("policy.contrast_weight=1")).contrastWeight());
   }
 
   @Test

@@ -178,7 +178,9 @@ final class PolicyStep implements AutoCloseable {
    * against the batch's prompts (the domain-conditional PMI of Holtzman et al., 2021). A reward head on
    * the response's features hardly sees its prompt, so an answer of another kind's demonstrated form ("the
    * answer is 6 ." to a question about a capital) can look like a demonstration; it fits other prompts as
-   * well as its own, and scores low here. Pairs that would not fit the context are left out.
+   * well as its own, and scores low here. So does every answer right for a whole class of prompts, such as
+   * a refusal: on a dev seed the loop learned to comply with harmful requests, which is why
+   * {@code policy.contrast_weight} is 0 by default. Pairs that would not fit the context are left out.
    *
    * @param groups indices into {@code examples}, one list per prompt
    * @param own log π_SFT(y|x) of each example

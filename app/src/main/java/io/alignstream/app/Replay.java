@@ -6,6 +6,7 @@ import io.alignstream.broker.TopicAdmin;
 import io.alignstream.console.ProgressBar;
 import io.alignstream.learner.Learner;
 import io.alignstream.learner.Recipe;
+import io.alignstream.learner.RewardLine;
 import io.alignstream.model.Example;
 import io.alignstream.model.ModelConfig;
 import io.alignstream.model.Policy;
@@ -217,9 +218,8 @@ final class Replay {
       Transactions.run(producer, () -> {
         var publisher = new WeightPublisher(producer, to);
         publish(publisher, learner, ModelLines.POLICY, v, learner.policy(), Map.of("stage", "replay"));
-        RewardEnsemble reward = learner.reward();
-        publisher.publish(ModelLines.REWARD, v, reward.weightsToBytes(), reward.members().get(0).config().toJson(),
-            learner.tokenizer().toJson(), learner.trainedSamples(), Map.of("members", Integer.toString(reward.size())));
+        RewardLine.publish(publisher, learner, v, RewardLine.headsOnly(learner) ? null : learner.reward().weightsToBytes(),
+            learner.tokenizer().toJson());
       });
       Path policyDir = config.out().resolve("policy");
       Path rewardDir = config.out().resolve("reward");

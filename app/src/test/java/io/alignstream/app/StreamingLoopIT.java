@@ -16,10 +16,13 @@ import io.alignstream.model.SamplingConfig;
 import io.alignstream.model.Tokenizer;
 import io.alignstream.model.WordLevelTokenizerBuilder;
 import io.alignstream.rewarder.RewarderConfig;
+import io.alignstream.runtime.PublishedWeights;
 import io.alignstream.sampler.SamplerConfig;
 import io.alignstream.schemas.ContentId;
 import io.alignstream.schemas.Generation;
 import io.alignstream.schemas.Metric;
+import io.alignstream.schemas.ModelLines;
+import io.alignstream.schemas.ModelVersion;
 import io.alignstream.schemas.ScoredSample;
 import io.alignstream.schemas.Topics;
 import io.alignstream.task.BuiltinTask;
@@ -131,6 +134,12 @@ class StreamingLoopIT {
       // ...and the rewarder scored with reward-model versions newer than the first.
       List<ScoredSample> scored = values(TopicReader.readCommitted(kafka, topics.scored));
       assertTrue(scored.stream().mapToLong(ScoredSample::getRewardModelVersion).max().orElse(-1) >= 3);
+      // Under the default frozen backbone every reward version travelled as its heads alone, over π_0.
+      List<ModelVersion> rewardVersions = values(TopicReader.readCommitted(kafka, topics.modelVersions)).stream()
+          .filter(m -> m.getModelName().equals(ModelLines.REWARD)).toList();
+      assertTrue(rewardVersions.size() >= 3 && rewardVersions.stream().allMatch(m -> m.getFormat().equals(
+          PublishedWeights.HEADS) && m.getTotalBytes() < 4096), "reward versions as published: " + rewardVersions.stream()
+          .map(m -> m.getFormat() + " " + m.getTotalBytes()).toList());
 
       // Every (prompt, round) was sampled exactly K times, though two replicas shared the prompts.
       Map<String, Long> perGroup = gens.stream().collect(Collectors.groupingBy(

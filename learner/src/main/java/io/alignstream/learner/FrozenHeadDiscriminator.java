@@ -5,6 +5,7 @@ import io.alignstream.model.DiscriminatorConfig.Source;
 import io.alignstream.model.Example;
 import io.alignstream.model.Policy;
 import io.alignstream.model.RewardEnsemble;
+import io.alignstream.model.RewardHeads;
 import io.alignstream.model.RewardModel;
 import io.alignstream.model.Sample;
 import io.alignstream.model.SamplingConfig;
@@ -204,19 +205,13 @@ final class FrozenHeadDiscriminator implements Discriminator {
     return ensemble;
   }
 
-  /** Scores from the cached features and the heads: the same figures as the ensemble's own forward pass. */
+  /**
+   * Scores from the cached features and the heads: the same figures as the ensemble's own forward pass, and
+   * as the rewarder's over the heads published alone ({@link RewardLine}).
+   */
   @Override
   public RewardEnsemble.Scores score(List<Example> examples) {
-    float[][] x = featuresOf(examples);
-    int k = ensemble.size();
-    double[][] per = new double[k][examples.size()];
-    for (int member = 0; member < k; member++) {
-      float[] head = ensemble.members().get(member).head();
-      for (int i = 0; i < x.length; i++) {
-        per[member][i] = dot(head, x[i]) + head[head.length - 1];
-      }
-    }
-    return RewardEnsemble.Scores.of(per);
+    return RewardHeads.of(ensemble).score(featuresOf(examples));
   }
 
   @Override
@@ -369,17 +364,6 @@ final class FrozenHeadDiscriminator implements Discriminator {
     }
     return out;
   }
-
-  private static double dot(float[] head, float[] x) {
-    double s = 0;
-    for (int j = 0; j < x.length; j++) {
-      s += head[j] * x[j];
-    }
-    return s;
-  }
-
-
-
 
   @Override
   public void close() {

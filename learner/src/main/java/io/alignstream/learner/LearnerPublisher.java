@@ -1,7 +1,6 @@
 package io.alignstream.learner;
 
 import io.alignstream.model.Policy;
-import io.alignstream.model.RewardEnsemble;
 import io.alignstream.runtime.CommittedRecords;
 import io.alignstream.runtime.PublishedWeights;
 import io.alignstream.runtime.Transactions;
@@ -25,7 +24,7 @@ import org.apache.kafka.common.TopicPartition;
 
 /**
  * The learner's half of exactly-once: every version goes out in one producer transaction together
- * with all that depends on it — the policy's and the reward model's weights, the next round's
+ * with all that depends on it — the policy's and the reward model's weights ({@link RewardLine}), the next round's
  * prompts, the dead letters of the batch records set aside, and the batches offset the version was
  * trained up to (committed for the learner's group, with its record count) — so a reader sees all of
  * it or none of it.
@@ -61,7 +60,8 @@ final class LearnerPublisher {
       publishModel(publisher, learner, ModelLines.SFT, 1, learner.policy(), sft, Map.of("stage", "sft"));
       publishModel(publisher, learner, ModelLines.POLICY, 1, learner.policy(), sft,
           progress("sft", offset, batchesRead));
-      publishReward(publisher, learner, 1, learner.reward().weightsToBytes());
+      RewardLine.publish(publisher, learner, 1,
+          RewardLine.headsOnly(learner) ? null : learner.reward().weightsToBytes(), tokenizerJson(learner));
       commitOffset(offset, batchesRead);
     });
   }
@@ -76,12 +76,12 @@ final class LearnerPublisher {
     long v = learner.version();
     byte[] policy = adapted(learner) ? LearnerCheckpoint.policyAdapterBytes(checkpoint)
         : LearnerCheckpoint.policyBytes(checkpoint);
-    byte[] reward = LearnerCheckpoint.rewardBytes(checkpoint);
+    byte[] reward = RewardLine.headsOnly(learner) ? null : LearnerCheckpoint.rewardBytes(checkpoint);
     Transactions.run(producer, () -> {
       var publisher = new WeightPublisher(producer, topics);
       publishModel(publisher, learner, ModelLines.POLICY, v, learner.policy(), policy,
           progress("loop", offsetAfter, batchesRead));
-      publishReward(publisher, learner, v, reward);
+      RewardLine.publish(publisher, learner, v, reward, tokenizerJson(learner));
       for (TrainingBatch b : trained) {
         nextRound(b).ifPresent(p -> producer.send(topics.prompts.record(p.getPromptId(), p)));
       }
@@ -150,12 +150,6 @@ final class LearnerPublisher {
   /** Whether the policy trains a LoRA adapter, so that only the adapter is published. */
   private static boolean adapted(Learner learner) {
     return learner.recipe().lora().enabled();
-  }
-
-  private void publishReward(WeightPublisher publisher, Learner learner, long v, byte[] weights) throws IOException {
-    RewardEnsemble reward = learner.reward();
-    publisher.publish(ModelLines.REWARD, v, weights, reward.members().get(0).config().toJson(),
-        tokenizerJson(learner), learner.trainedSamples(), Map.of("members", Integer.toString(reward.size())));
   }
 
   private String tokenizerJson(Learner learner) throws IOException {

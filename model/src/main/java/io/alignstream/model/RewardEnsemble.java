@@ -14,7 +14,7 @@ import java.util.function.Supplier;
  * by the bootstrap resample of each batch they train on. Thread-safety as for {@link RewardModel};
  * {@link #discriminatorStep} must be called from one thread.
  */
-public final class RewardEnsemble implements AutoCloseable {
+public final class RewardEnsemble implements RewardScorer {
   private final List<RewardModel> members;
   private final List<RewardTrainer> trainers = new ArrayList<>();
   private final SplittableRandom bootstrap;
@@ -192,11 +192,13 @@ public final class RewardEnsemble implements AutoCloseable {
     return members;
   }
 
+  @Override
   public int size() {
     return members.size();
   }
 
   /** Every member's reward, and per example the mean and (population) standard deviation. */
+  @Override
   public Scores score(List<Example> examples) {
     double[][] per = new double[members.size()][];
     for (int i = 0; i < per.length; i++) {

@@ -75,6 +75,17 @@ public final class RewardModel extends BaseModel {
     });
   }
 
+  /**
+   * π_0's backbone as a reward model with a zero head, from the policy's {@code weightsToBytes()}: the features
+   * every member of a frozen-backbone ensemble reads ({@link RewardModel#fromPolicy} of that policy, without
+   * keeping the policy's own copy).
+   */
+  public static RewardModel backboneOf(ModelConfig config, byte[] policySafetensors, long version) {
+    try (Policy policy = Policy.fromBytes(config, policySafetensors, version)) {
+      return fromPolicy(policy, 0, 0.0);
+    }
+  }
+
   /** Loads a reward model directory (config.json + model.safetensors with the score head). */
   public static RewardModel load(Path dir) {
     ModelConfig c = readConfig(dir);

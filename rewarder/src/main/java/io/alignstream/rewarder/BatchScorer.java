@@ -2,6 +2,7 @@ package io.alignstream.rewarder;
 
 import io.alignstream.model.Example;
 import io.alignstream.model.RewardEnsemble;
+import io.alignstream.model.RewardScorer;
 import io.alignstream.runtime.LiveModel;
 import io.alignstream.schemas.DeadLetters;
 import io.alignstream.schemas.Demonstration;
@@ -68,7 +69,7 @@ final class BatchScorer {
     this.topics = topics;
   }
 
-  Result score(List<ConsumerRecord<byte[], byte[]>> batch, LiveModel.Version<RewardEnsemble> model) {
+  Result score(List<ConsumerRecord<byte[], byte[]>> batch, LiveModel.Version<RewardScorer> model) {
     long t0 = System.nanoTime();
     List<ScoringInput> inputs = new ArrayList<>(batch.size());
     List<Skipped> skipped = new ArrayList<>();
@@ -114,7 +115,7 @@ final class BatchScorer {
   }
 
   /** The input a record holds, or null when its topic is not one the rewarder reads or it is empty. */
-  private ScoringInput decode(ConsumerRecord<byte[], byte[]> record, LiveModel.Version<RewardEnsemble> model) {
+  private ScoringInput decode(ConsumerRecord<byte[], byte[]> record, LiveModel.Version<RewardScorer> model) {
     if (record.value() == null) {
       return null;
     }

@@ -3,6 +3,7 @@ package io.alignstream.rewarder;
 import ai.djl.Device;
 import io.alignstream.broker.KafkaConnection;
 import io.alignstream.model.RewardEnsemble;
+import io.alignstream.model.RewardScorer;
 import io.alignstream.runtime.LiveModel;
 import io.alignstream.runtime.Replica;
 import io.alignstream.runtime.Service;
@@ -31,7 +32,8 @@ import org.slf4j.LoggerFactory;
  *   <li>Start-up chooses the scoring device ({@link ScoringDevice}), then waits (up to
  *       {@code weightsTimeout}) for the first version of the "reward" line and hot-swaps every later
  *       one ({@link LiveModel}, in a {@link Replica}); a version the model refuses is rejected and the old
- *       one stays.</li>
+ *       one stays. A version is a whole ensemble, or (frozen backbone) K heads over π_0 from the "base"
+ *       line, loaded once ({@link SharedBackbone}).</li>
  *   <li>Each poll of up to maxBatch records is one micro-batch, scored at one version
  *       ({@link BatchScorer}); its outputs and the consumed offsets commit in one transaction
  *       ({@link io.alignstream.runtime.TransactionalLoop}); any failure aborts and redoes it.</li>
@@ -47,13 +49,16 @@ public final class RewarderService implements Service {
   private static final Logger log = LoggerFactory.getLogger(RewarderService.class);
   /** Scoring happens before the transaction begins, so a transaction only spans sends and the commit. */
   private static final Duration TRANSACTION_TIMEOUT = Duration.ofSeconds(30);
-  /** Each version of the reward line as the rewarder scores with it: the whole ensemble. */
-  static final LiveModel.Factory<RewardEnsemble> ENSEMBLE = (config, payload, version) ->
+  /**
+   * Each whole version of the reward line as the rewarder scores with it: the whole ensemble. Versions of
+   * heads alone are built over π_0 by {@link SharedBackbone}.
+   */
+  static final LiveModel.Factory<RewardScorer> ENSEMBLE = (config, payload, version) ->
       RewardEnsemble.fromBytes(config, payload, version, 0);
 
   private final RewarderConfig config;
   private final BatchScorer scorer;
-  private final Replica<RewardEnsemble> replica;
+  private final Replica<RewardScorer> replica;
 
   /** Replaced by the loop thread on each commit; read by any. */
   private volatile Counts counts = new Counts(0, 0, 0, 0, 0);
@@ -75,7 +80,7 @@ public final class RewarderService implements Service {
         "the learner publishes the reward ensemble after its SFT stage; start it, or raise --weights-timeout",
         "on " + device + ", micro-batches of up to " + config.maxBatch(),
         Map.of("maxBatch", Integer.toString(config.maxBatch()), "device", device.toString()));
-    this.replica = new Replica<>(spec, connection, ENSEMBLE, r -> new Step());
+    this.replica = new Replica<>(spec, connection, ENSEMBLE, new SharedBackbone(), r -> new Step());
   }
 
   /** Reward-model version in use, or -1 before the first. */

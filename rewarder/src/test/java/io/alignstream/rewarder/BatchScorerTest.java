@@ -55,7 +55,7 @@ class BatchScorerTest {
 
     byte[] payload = line.payload(1);
     try (RewardEnsemble ensemble = line.ensemble(payload, 5)) {
-      var model = new LiveModel.Version<>(ensemble, line.tokenizer, line.config, 5, java.util.Map.of());
+      var model = new LiveModel.Version<io.alignstream.model.RewardScorer>(ensemble, line.tokenizer, line.config, 5, java.util.Map.of());
       BatchScorer.Result r = new BatchScorer(TOPICS).score(batch, model);
 
       assertEquals(List.of("d1", "g1"), r.scored().stream().map(ScoredSample::getId).toList(), "input order kept");

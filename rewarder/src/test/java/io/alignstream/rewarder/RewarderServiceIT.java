@@ -6,7 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.alignstream.broker.KafkaConnection;
 import io.alignstream.model.Example;
+import io.alignstream.model.Policy;
 import io.alignstream.model.RewardEnsemble;
+import io.alignstream.model.RewardHeads;
+import io.alignstream.runtime.PublishedWeights;
 import io.alignstream.runtime.WeightPublisher;
 import io.alignstream.schemas.ContentId;
 import io.alignstream.schemas.DeadLetters;
@@ -39,7 +42,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * One rewarder replica on a thread against a real broker: exactly-once scoring of demonstrations and
  * generations that matches the ensemble computed locally, hot swap to a new version, a corrupt version
- * rejected, and bad records skipped.
+ * rejected, and bad records skipped; and versions of heads alone over π_0 on the base line, scoring as the
+ * whole ensemble does.
  */
 @ExtendWith(KafkaFixture.class)
 class RewarderServiceIT {
@@ -68,6 +72,23 @@ class RewarderServiceIT {
       weights.beginTransaction();
       new WeightPublisher(weights, topics).publish(ModelLines.REWARD, version, payload, line.configJson,
           line.tokenizerJson, 0, Map.of("members", Integer.toString(TinyRewardLine.MEMBERS)));
+      weights.commitTransaction();
+    }
+
+    /**
+     * Publishes {@code ensemble}'s heads alone as "reward" {@code version}, with π_0 on the base line first when
+     * {@code base} is not null, in one transaction, as the learner does under a frozen backbone.
+     */
+    void publishHeads(long version, Policy base, RewardEnsemble ensemble, String headsConfigJson) {
+      weights.beginTransaction();
+      var publisher = new WeightPublisher(weights, topics);
+      if (base != null) {
+        publisher.publish(ModelLines.BASE, 0, base.weightsToBytes(), line.configJson, line.tokenizerJson, 0,
+            Map.of("stage", "base"));
+      }
+      publisher.publish(ModelLines.REWARD, version, PublishedWeights.HEADS, RewardHeads.of(ensemble).toBytes(),
+          line.configJson, line.tokenizerJson, 0, Map.of("members", Integer.toString(TinyRewardLine.MEMBERS),
+              PublishedWeights.ADAPTER_CONFIG, headsConfigJson, PublishedWeights.ADAPTER_BASE, ModelLines.BASE));
       weights.commitTransaction();
     }
 
@@ -259,6 +280,70 @@ class RewarderServiceIT {
           "rewarder.demo_reward_mean", "rewarder.version", "rewarder.undecodable_records")) {
         assertTrue(metrics.contains(m), m + " in " + metrics);
       }
+    }
+  }
+
+  @Test
+  void headsOverTheBaseScoreAsTheWholeEnsembleAndAMismatchIsRejected(KafkaConnection kafka, Topics topics)
+      throws Exception {
+    try (var line = new TinyRewardLine(); var upstream = new Upstream(kafka, topics, line);
+        Policy base = Policy.create(line.config, 5);
+        RewardEnsemble v1 = RewardEnsemble.fromPolicy(base, TinyRewardLine.MEMBERS, 11, 0.5);
+        RewardEnsemble v2 = RewardEnsemble.fromPolicy(base, TinyRewardLine.MEMBERS, 22, 0.5)) {
+      // Given π_0 on the base line and v1 as heads alone, and inputs to score
+      String heads = RewardHeads.of(v1).config().toJson();
+      upstream.publishHeads(1, base, v1, heads);
+      List<String> phase1 = new ArrayList<>();
+      for (int i = 0; i < 40; i++) {
+        phase1.add(upstream.generation("heads " + i + " the cat", "sat on the mat", 0, 1, i % 2 == 0).getId());
+      }
+      phase1.add(upstream.demonstration("what did the cat see", "a bird").getId());
+      upstream.samples.flush();
+      RewarderConfig config = RewarderConfig.defaults(topics.runId()).withRewarderId("rw-heads").withMaxBatch(16)
+          .withWeightsTimeout(WAIT).withDevice(ScoringDevice.CPU);
+      var failure = new AtomicReference<Throwable>();
+      try (var service = new RewarderService(config, kafka)) {
+        Thread thread = new Thread(() -> {
+          try {
+            service.run();
+          } catch (Throwable e) {
+            failure.set(e);
+          }
+        }, "rewarder-heads-it");
+        thread.start();
+
+        // Then every input is scored at v1 as the whole ensemble of those weights scores it
+        List<ScoredSample> out = awaitScored(kafka, topics, phase1.size());
+        Map<String, ScoredSample> byId = out.stream().collect(Collectors.toMap(ScoredSample::getId, Function.identity()));
+        assertScoredBy(line, v1.weightsToBytes(), 1, byId, phase1);
+
+        // When v2's heads come (no second base), later inputs are scored by v2
+        upstream.publishHeads(2, null, v2, heads);
+        assertTrue(awaitVersion(service, 2), "v2 loaded");
+        List<String> phase2 = List.of(upstream.generation("what did the bird see", "the sun", 1, 2, true).getId());
+        upstream.samples.flush();
+        out = awaitScored(kafka, topics, phase1.size() + 1);
+        byId = out.stream().collect(Collectors.toMap(ScoredSample::getId, Function.identity()));
+        assertScoredBy(line, v2.weightsToBytes(), 2, byId, phase2);
+
+        // When v3's heads say another width than the base's, v3 is rejected and scoring stays at v2
+        upstream.publishHeads(3, null, v1, new RewardHeads.Config(TinyRewardLine.MEMBERS, line.config.width() * 2)
+            .toJson());
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (service.rejectedVersions() < 1 && System.nanoTime() < deadline) {
+          Thread.sleep(50);
+        }
+        assertEquals(1, service.rejectedVersions());
+        assertEquals(2, service.rewardModelVersion());
+        assertNull(failure.get());
+        service.close();
+        thread.join(30_000);
+        assertNull(failure.get(), "run() ended cleanly");
+      }
+      assertTrue(TopicReader.readCommitted(kafka, topics.events).stream().map(ConsumerRecord::value)
+          .filter(e -> e.getSource().equals("rw-heads") && e.getKind().equals("version-rejected"))
+          .anyMatch(e -> e.getMessage().contains("for a backbone of width " + line.config.width())),
+          "the rejection says why");
     }
   }
 

@@ -72,10 +72,29 @@ final class TinyRewardLine implements AutoCloseable {
   }
 
   PublishedWeights weights(String line, long version, byte[] payload, String configJson) {
-    ModelVersion manifest = ModelVersion.newBuilder().setModelName(line).setVersion(version).setFormat("safetensors")
+    return manifest(line, version, PublishedWeights.FULL, payload, configJson, Map.of("members",
+        Integer.toString(MEMBERS)));
+  }
+
+  /** π_0's whole weights on the base line, as the learner publishes them at v0. */
+  PublishedWeights base(Policy pi0) {
+    return manifest(ModelLines.BASE, 0, PublishedWeights.FULL, pi0.weightsToBytes(), configJson,
+        Map.of("stage", "base"));
+  }
+
+  /** A version of heads alone over the base, as the learner publishes them under a frozen backbone. */
+  PublishedWeights heads(long version, byte[] payload, String headsConfigJson) {
+    return manifest(ModelLines.REWARD, version, PublishedWeights.HEADS, payload, configJson, Map.of("members",
+        Integer.toString(MEMBERS), PublishedWeights.ADAPTER_CONFIG, headsConfigJson, PublishedWeights.ADAPTER_BASE,
+        ModelLines.BASE));
+  }
+
+  private PublishedWeights manifest(String line, long version, String format, byte[] payload, String configJson,
+      Map<String, String> meta) {
+    ModelVersion manifest = ModelVersion.newBuilder().setModelName(line).setVersion(version).setFormat(format)
         .setTotalBytes(payload.length).setChunkCount(1).setFirstChunkOffset(0).setSha256("")
         .setConfigJson(configJson).setTokenizerJson(tokenizerJson).setTrainedSamples(0).setCreatedAtMs(0)
-        .setMetadata(Map.of("members", Integer.toString(MEMBERS))).build();
+        .setMetadata(meta).build();
     return new PublishedWeights(manifest, payload);
   }
 

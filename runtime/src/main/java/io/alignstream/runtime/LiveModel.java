@@ -21,12 +21,13 @@ import java.util.function.Function;
  * ({@code config.json}) or tokenizer differs from the loaded one: following those needs a restart,
  * because the token ids of work already in flight would no longer match.
  *
- * <p>Adapters: with an {@link AdapterFactory}, versions published as LoRA adapters
- * ({@link PublishedWeights#ADAPTER}) are built over one base, which the subscriber also delivers (its
+ * <p>Adapters: with an {@link AdapterFactory}, versions published over a base in its format (LoRA adapters,
+ * {@link PublishedWeights#ADAPTER}; reward heads, {@link PublishedWeights#HEADS}) are built over one base, which the subscriber also delivers (its
  * {@link AdapterFactory#baseLine()}); the base's bytes are kept only until the first adapter loads it, or
  * until a whole-weights version shows that no adapter will come. An adapter that arrives before its base
  * waits for it (it is the version in use as soon as the base is there), so the order in which the two
- * lines complete does not matter. A second base is refused (restart to follow it).
+ * lines complete does not matter. A second base is refused (restart to follow it), and so is a version over a
+ * base in another format than the factory's.
  *
  * <p>Thread-safety: {@link #onWeights} runs on the subscriber's thread (so do the adapter fields); everything
  * else on any.
@@ -117,7 +118,7 @@ public final class LiveModel<M extends AutoCloseable> implements WeightSubscribe
     }
     String adapterConfig = weights.manifest().getMetadata().get(PublishedWeights.ADAPTER_CONFIG);
     if (adapterConfig == null) {
-      throw new IllegalArgumentException("the adapter's manifest carries no " + PublishedWeights.ADAPTER_CONFIG);
+      throw new IllegalArgumentException("the " + weights.format() + " manifest carries no " + PublishedWeights.ADAPTER_CONFIG);
     }
     return adapters.adapt(adapterConfig, weights.payload(), weights.version());
   }
@@ -136,9 +137,9 @@ public final class LiveModel<M extends AutoCloseable> implements WeightSubscribe
       throw new IllegalArgumentException("weights of " + weights.modelName() + ", expected " + line);
     }
     if (weights.adapter()) {
-      if (adapters == null) {
-        throw new IllegalArgumentException("v" + weights.version() + " is a LoRA adapter; this " + owner
-            + " serves whole weights only");
+      if (adapters == null || !adapters.format().equals(weights.format())) {
+        throw new IllegalArgumentException("v" + weights.version() + " is " + weights.format() + " over a base; this "
+            + owner + (adapters == null ? " serves whole weights only" : " serves whole weights or " + adapters.format()));
       }
       if (!baseLoaded && base == null) {
         waiting = weights; // in use once the base arrives

@@ -14,14 +14,23 @@ public record PublishedWeights(ModelVersion manifest, byte[] payload) {
   public static final String FULL = "safetensors";
   /** Format of a LoRA adapter: PEFT's {@code adapter_model.safetensors}, over a base published on its own line. */
   public static final String ADAPTER = "peft-lora";
-  /** Adapter-manifest metadata: its {@code adapter_config.json}. */
+  /**
+   * Format of a reward ensemble's heads alone (safetensors, {@code io.alignstream.model.RewardHeads}), over the
+   * frozen backbone of the base published on its own line: what the frozen-backbone recipe publishes.
+   */
+  public static final String HEADS = "reward-heads";
+  /** Metadata of a version over a base ({@link #ADAPTER}, {@link #HEADS}): what its payload is (e.g. its {@code adapter_config.json}). */
   public static final String ADAPTER_CONFIG = "adapter.config";
-  /** Adapter-manifest metadata: the line whose (only) version is the adapter's frozen base. */
+  /** Metadata of a version over a base: the line whose (only) version is its frozen base. */
   public static final String ADAPTER_BASE = "adapter.base";
 
-  /** Whether the payload is an adapter rather than whole weights. */
+  /** Whether the payload is built over a base ({@link #ADAPTER}, {@link #HEADS}, any format but {@link #FULL}). */
   public boolean adapter() {
-    return ADAPTER.equals(manifest.getFormat());
+    return !FULL.equals(manifest.getFormat());
+  }
+
+  public String format() {
+    return manifest.getFormat();
   }
 
   public String modelName() {

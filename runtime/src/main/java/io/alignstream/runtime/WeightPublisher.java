@@ -62,14 +62,16 @@ public final class WeightPublisher {
 
   /**
    * As {@link #publish(String, long, byte[], String, String, long, Map)} with the payload's
-   * {@code format}: {@link PublishedWeights#FULL} or {@link PublishedWeights#ADAPTER} (whose metadata then
-   * carries {@link PublishedWeights#ADAPTER_CONFIG} and {@link PublishedWeights#ADAPTER_BASE}).
+   * {@code format}: {@link PublishedWeights#FULL}, or one over a base ({@link PublishedWeights#ADAPTER},
+   * {@link PublishedWeights#HEADS}), whose metadata then carries {@link PublishedWeights#ADAPTER_CONFIG} and
+   * {@link PublishedWeights#ADAPTER_BASE}.
    */
   public ModelVersion publish(String modelName, long version, String format, byte[] payload, String configJson,
       String tokenizerJson, long trainedSamples, Map<String, String> metadata) {
-    if (format.equals(PublishedWeights.ADAPTER) && (!metadata.containsKey(PublishedWeights.ADAPTER_CONFIG)
+    if (!format.equals(PublishedWeights.FULL) && (!metadata.containsKey(PublishedWeights.ADAPTER_CONFIG)
         || !metadata.containsKey(PublishedWeights.ADAPTER_BASE))) {
-      throw new IllegalArgumentException("an adapter's manifest names its adapter_config.json and its base line");
+      throw new IllegalArgumentException("a " + format + " manifest names its " + PublishedWeights.ADAPTER_CONFIG
+          + " and its base line");
     }
     int count = Math.max(1, (payload.length + chunkBytes - 1) / chunkBytes);
     int partition = Topics.weightChunkPartition(modelName, chunkPartitions());

@@ -38,6 +38,11 @@ class LiveModelAdaptersTest {
     }
 
     @Override
+    public String format() {
+      return PublishedWeights.ADAPTER;
+    }
+
+    @Override
     public void loadBase(ModelConfig config, byte[] payload, long version) {
       calls.add("base v" + version + " (" + payload.length + " bytes)");
     }
@@ -68,13 +73,18 @@ class LiveModelAdaptersTest {
   }
 
   private PublishedWeights weights(String line, long version, boolean adapter, int bytes) {
+    return weights(line, version, adapter ? PublishedWeights.ADAPTER : PublishedWeights.FULL, bytes);
+  }
+
+  private PublishedWeights weights(String line, long version, String format, int bytes) {
+    boolean adapter = !format.equals(PublishedWeights.FULL);
     Map<String, String> meta = new HashMap<>();
     if (adapter) {
       meta.put(PublishedWeights.ADAPTER_CONFIG, "{\"r\":" + version + "}");
       meta.put(PublishedWeights.ADAPTER_BASE, "base");
     }
     ModelVersion m = ModelVersion.newBuilder().setModelName(line).setVersion(version)
-        .setFormat(adapter ? PublishedWeights.ADAPTER : PublishedWeights.FULL).setTotalBytes(bytes).setChunkCount(1)
+        .setFormat(format).setTotalBytes(bytes).setChunkCount(1)
         .setSha256("").setConfigJson(configJson).setTokenizerJson(tokenizerJson).setTrainedSamples(0)
         .setCreatedAtMs(0).setMetadata(meta).build();
     return new PublishedWeights(m, new byte[bytes]);
@@ -122,5 +132,18 @@ class LiveModelAdaptersTest {
     assertTrue(refused.getMessage().contains("serves whole weights only"), refused.getMessage());
     var other = assertThrows(IllegalArgumentException.class, () -> plain.onWeights(weights("base", 0, false, 10)));
     assertTrue(other.getMessage().contains("expected policy"), other.getMessage());
+  }
+
+  @Test
+  void aVersionOverTheBaseInAnotherFormatIsRefusedAndTheOldOneStays() throws Exception {
+    model.onWeights(weights("base", 0, false, 100));
+    model.onWeights(weights("policy", 1, true, 10));
+    var refused = assertThrows(IllegalArgumentException.class,
+        () -> model.onWeights(weights("policy", 2, PublishedWeights.HEADS, 10)));
+    assertTrue(refused.getMessage().contains("v2 is reward-heads over a base")
+        && refused.getMessage().contains("whole weights or peft-lora"), refused.getMessage());
+    assertEquals(new Built("adapter", 1), current(), "the version in use stays");
+    assertThrows(IllegalArgumentException.class, () -> model.onWeights(weights("policy", 3, "no-such-format", 10)),
+        "an unknown format is not taken for whole weights");
   }
 }

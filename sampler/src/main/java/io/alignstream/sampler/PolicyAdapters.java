@@ -3,7 +3,8 @@ package io.alignstream.sampler;
 import io.alignstream.model.ModelConfig;
 import io.alignstream.model.Policy;
 import io.alignstream.model.lora.PeftFiles;
-import io.alignstream.runtime.AdapterFactory;
+import io.alignstream.runtime.OneBase;
+import io.alignstream.runtime.PublishedWeights;
 import io.alignstream.schemas.ModelLines;
 
 /**
@@ -11,32 +12,18 @@ import io.alignstream.schemas.ModelLines;
  * version merged into a working copy of the targeted matrices only ({@link Policy#adapted}); both
  * decode paths then run unchanged, and a swap costs the adapter's bytes and its matrices, not a model.
  */
-final class PolicyAdapters implements AdapterFactory<Policy> {
-  private Policy base; // subscriber thread only
-
-  @Override
-  public String baseLine() {
-    return ModelLines.BASE;
+final class PolicyAdapters extends OneBase<Policy, Policy> {
+  PolicyAdapters() {
+    super(ModelLines.BASE, PublishedWeights.ADAPTER);
   }
 
   @Override
-  public void loadBase(ModelConfig config, byte[] payload, long version) {
-    if (base != null) {
-      throw new IllegalStateException("the base is loaded once");
-    }
-    base = Policy.fromBytes(config, payload, version);
+  protected Policy load(ModelConfig config, byte[] payload, long version) {
+    return Policy.fromBytes(config, payload, version);
   }
 
   @Override
   public Policy adapt(String adapterConfigJson, byte[] adapter, long version) {
-    return Policy.adapted(base, PeftFiles.parseConfig(adapterConfigJson), adapter, version);
-  }
-
-  @Override
-  public void close() {
-    if (base != null) {
-      base.close();
-      base = null;
-    }
+    return Policy.adapted(base(), PeftFiles.parseConfig(adapterConfigJson), adapter, version);
   }
 }

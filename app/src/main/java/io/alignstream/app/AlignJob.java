@@ -224,7 +224,7 @@ final class AlignJob {
     AlignmentRun.Outcome outcome = AlignmentRun.run(kafka, settings, records, AlignmentRun.Observer.NONE, log);
     Path reward = c.out().resolve("reward");
     outcome.save(c.out(), reward);
-    // Never worse than SFT: keep π_SFT unless more of the loop's answers fall among the demonstrations
+    // Never worse than SFT: keep π_SFT only when significantly fewer of the loop's answers fall among the demonstrations
     // (with LoRA both are adapters over the same frozen base, and the kept one is what --merge merges).
     KeptPolicy kept;
     try (Policy loop = Policy.load(c.out()); Policy sft = Policy.load(LearnerCheckpoint.policyDir(outcome.sft()));

@@ -80,7 +80,7 @@ public final class RewarderService implements Service {
         "the learner publishes the reward ensemble after its SFT stage; start it, or raise --weights-timeout",
         "on " + device + ", micro-batches of up to " + config.maxBatch(),
         Map.of("maxBatch", Integer.toString(config.maxBatch()), "device", device.toString()));
-    this.replica = new Replica<>(spec, connection, ENSEMBLE, new SharedBackbone(), r -> new Step());
+    this.replica = new Replica<>(spec, connection, ENSEMBLE, SharedBackbone.serving(), r -> new Step());
   }
 
   /** Reward-model version in use, or -1 before the first. */

@@ -1,6 +1,5 @@
 package io.alignstream.rewarder;
 
-import io.alignstream.model.ModelConfig;
 import io.alignstream.model.RewardHeads;
 import io.alignstream.model.RewardModel;
 import io.alignstream.model.RewardScorer;
@@ -15,25 +14,21 @@ import io.alignstream.schemas.ModelLines;
  * ({@link SharedBackboneEnsemble}): a swap costs K × (width + 1) floats, and scoring runs the backbone once
  * per batch whatever K is.
  */
-final class SharedBackbone extends OneBase<RewardModel, RewardScorer> {
-  SharedBackbone() {
-    super(ModelLines.BASE, PublishedWeights.HEADS);
-  }
+final class SharedBackbone {
+  private SharedBackbone() {}
 
-  @Override
-  protected RewardModel load(ModelConfig config, byte[] payload, long version) {
-    return RewardModel.backboneOf(config, payload, version);
+  static OneBase<RewardModel, RewardScorer> serving() {
+    return new OneBase<>(ModelLines.BASE, PublishedWeights.HEADS, RewardModel::backboneOf, SharedBackbone::over);
   }
 
   /** @throws IllegalArgumentException when the heads do not decode, or not to their config and the backbone's width */
-  @Override
-  public RewardScorer adapt(String headsConfigJson, byte[] heads, long version) {
+  private static RewardScorer over(RewardModel backbone, String headsConfigJson, byte[] heads, long version) {
     RewardHeads.Config config = RewardHeads.Config.fromJson(headsConfigJson);
-    int width = base().config().width();
+    int width = backbone.config().width();
     if (config.width() != width) {
       throw new IllegalArgumentException("v" + version + " has heads of width " + config.width()
           + " for a backbone of width " + width + "; its base is another model");
     }
-    return new SharedBackboneEnsemble(base(), RewardHeads.fromBytes(heads, config));
+    return new SharedBackboneEnsemble(backbone, RewardHeads.fromBytes(heads, config));
   }
 }

@@ -81,7 +81,7 @@ class LiveRewardModelTest {
   }
 
   private static LiveModel<RewardScorer> withHeads() {
-    return new LiveModel<>(ModelLines.REWARD, "rewarder", RewarderService.ENSEMBLE, new SharedBackbone());
+    return new LiveModel<>(ModelLines.REWARD, "rewarder", RewarderService.ENSEMBLE, SharedBackbone.serving());
   }
 
   @Test

@@ -68,7 +68,7 @@ public final class RewardSyncBenchmark {
           Policy base = Policy.create(config, 1000);
           RewardEnsemble ensemble = RewardEnsemble.fromPolicy(base, members, 1, 0.0);
           var whole = new LiveModel<>(ModelLines.REWARD, "rewarder", RewarderService.ENSEMBLE);
-          var heads = new LiveModel<>(ModelLines.REWARD, "rewarder", RewarderService.ENSEMBLE, new SharedBackbone())) {
+          var heads = new LiveModel<>(ModelLines.REWARD, "rewarder", RewarderService.ENSEMBLE, SharedBackbone.serving())) {
         producer.initTransactions();
         var publisher = new Publisher(producer, topics, config.toJson(), tokenizer.toJson());
         double[] baseRow = publisher.send(heads, ModelLines.BASE, 0, PublishedWeights.FULL, base::weightsToBytes,

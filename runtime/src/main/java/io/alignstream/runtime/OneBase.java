@@ -4,50 +4,61 @@ import io.alignstream.model.ModelConfig;
 
 /**
  * An {@link AdapterFactory} over one base model of type {@code B}, loaded once from the base line and
- * closed last: what is left to a service is how it loads the base and what it builds over it.
+ * closed last: a service gives only how it loads the base and how it builds a version over it.
  */
-public abstract class OneBase<B extends AutoCloseable, M> implements AdapterFactory<M> {
+public final class OneBase<B extends AutoCloseable, M> implements AdapterFactory<M> {
+  /** The base model from the base line's payload (whole weights). */
+  public interface Loader<B> {
+    B load(ModelConfig config, byte[] payload, long version) throws Exception;
+  }
+
+  /** One version over the base, from its config (JSON, in the manifest) and its payload. */
+  public interface Builder<B, M> {
+    M build(B base, String configJson, byte[] payload, long version) throws Exception;
+  }
+
   private final String baseLine;
   private final String format;
+  private final Loader<B> loader;
+  private final Builder<B, M> builder;
   private B base; // subscriber thread only
 
   /** @param format the versions' format, e.g. {@link PublishedWeights#ADAPTER} */
-  protected OneBase(String baseLine, String format) {
+  public OneBase(String baseLine, String format, Loader<B> loader, Builder<B, M> builder) {
     this.baseLine = baseLine;
     this.format = format;
-  }
-
-  /** The base model from the base line's payload (whole weights). */
-  protected abstract B load(ModelConfig config, byte[] payload, long version) throws Exception;
-
-  /** The loaded base; only from {@link #adapt}, which runs after {@link #loadBase}. */
-  protected final B base() {
-    if (base == null) {
-      throw new IllegalStateException("no base loaded");
-    }
-    return base;
+    this.loader = loader;
+    this.builder = builder;
   }
 
   @Override
-  public final String baseLine() {
+  public String baseLine() {
     return baseLine;
   }
 
   @Override
-  public final String format() {
+  public String format() {
     return format;
   }
 
   @Override
-  public final void loadBase(ModelConfig config, byte[] payload, long version) throws Exception {
+  public void loadBase(ModelConfig config, byte[] payload, long version) throws Exception {
     if (base != null) {
       throw new IllegalStateException("the base is loaded once");
     }
-    base = load(config, payload, version);
+    base = loader.load(config, payload, version);
   }
 
   @Override
-  public final void close() {
+  public M adapt(String configJson, byte[] payload, long version) throws Exception {
+    if (base == null) {
+      throw new IllegalStateException("no base loaded");
+    }
+    return builder.build(base, configJson, payload, version);
+  }
+
+  @Override
+  public void close() {
     if (base != null) {
       try {
         base.close();

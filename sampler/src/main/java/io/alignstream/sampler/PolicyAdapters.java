@@ -1,6 +1,5 @@
 package io.alignstream.sampler;
 
-import io.alignstream.model.ModelConfig;
 import io.alignstream.model.Policy;
 import io.alignstream.model.lora.PeftFiles;
 import io.alignstream.runtime.OneBase;
@@ -12,18 +11,12 @@ import io.alignstream.schemas.ModelLines;
  * version merged into a working copy of the targeted matrices only ({@link Policy#adapted}); both
  * decode paths then run unchanged, and a swap costs the adapter's bytes and its matrices, not a model.
  */
-final class PolicyAdapters extends OneBase<Policy, Policy> {
-  PolicyAdapters() {
-    super(ModelLines.BASE, PublishedWeights.ADAPTER);
-  }
+final class PolicyAdapters {
+  private PolicyAdapters() {}
 
-  @Override
-  protected Policy load(ModelConfig config, byte[] payload, long version) {
-    return Policy.fromBytes(config, payload, version);
-  }
-
-  @Override
-  public Policy adapt(String adapterConfigJson, byte[] adapter, long version) {
-    return Policy.adapted(base(), PeftFiles.parseConfig(adapterConfigJson), adapter, version);
+  static OneBase<Policy, Policy> serving() {
+    return new OneBase<>(ModelLines.BASE, PublishedWeights.ADAPTER, Policy::fromBytes,
+        (base, adapterConfigJson, adapter, version) ->
+            Policy.adapted(base, PeftFiles.parseConfig(adapterConfigJson), adapter, version));
   }
 }

@@ -76,7 +76,7 @@ public final class SamplerService implements Service {
             + (config.paced() ? config.maxPromptsPerVersion() + " prompts/version" : "off"),
         Map.of("samplesPerPrompt", Integer.toString(config.samplesPerPrompt()),
             "maxPromptsPerVersion", Integer.toString(config.maxPromptsPerVersion())));
-    this.replica = new Replica<>(spec, connection, Policy::fromBytes, new PolicyAdapters(), r -> new Step());
+    this.replica = new Replica<>(spec, connection, Policy::fromBytes, PolicyAdapters.serving(), r -> new Step());
   }
 
   public SamplerConfig config() {
